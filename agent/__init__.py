@@ -1,0 +1,1 @@
+"""qstar: tactic-level theorem proving with a real kernel in the loop."""

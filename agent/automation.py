@@ -1,0 +1,72 @@
+"""The automation policy: a fixed, ordered list of candidate tactics per backend.
+
+No model: every state gets the same list (plus ``induction``/``destruct`` on the variables of
+the first goal), with a Zipf prior over the order as log-probs, so closing tactics are tried and
+ranked first. A learned policy (issue 3) has the same signature and can be mixed with this one.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from agent.env import ProofState
+
+COQ_TACTICS = (
+    "reflexivity.", "assumption.", "trivial.", "easy.", "lia.", "lra.", "nia.", "nra.", "ring.",
+    "field.", "congruence.", "discriminate.", "tauto.", "auto.", "intuition.", "firstorder.",
+    "intros.", "split.", "simpl.", "subst.", "constructor.", "left.", "right.", "eauto.",
+    "exfalso.",
+)
+
+LEAN_TACTICS = (
+    "rfl", "decide", "omega", "norm_num", "simp", "linarith", "nlinarith", "positivity", "ring",
+    "ring_nf", "field_simp", "aesop", "tauto", "simp_all", "assumption", "intro", "intros",
+    "constructor", "exact?", "norm_num at *", "push_cast",
+)
+
+# Coq hypotheses print as "x, y : nat"; Lean as "x y : ℕ". Both: names before " : ".
+_HYP = re.compile(r"^([^\s:⊢][^:]*?) : ")
+_INDUCTIVE_TYPES = ("nat", "ℕ", "Nat", "list", "List", "positive", "N", "Z", "ℤ", "Int")
+
+
+def _zipf(n: int) -> list[float]:
+    h = sum(1.0 / (i + 1) for i in range(n))
+    return [math.log(1.0 / ((i + 1) * h)) for i in range(n)]
+
+
+def _variables(goal: str) -> list[tuple[str, str]]:
+    out = []
+    for line in goal.splitlines():
+        if line.startswith("⊢"):
+            break
+        m = _HYP.match(line)
+        if m:
+            typ = line[m.end():].strip()
+            for name in m.group(1).replace(",", " ").split():
+                out.append((name, typ))
+    return out
+
+
+class AutomationPolicy:
+    """Candidate tactics for a state, best first, with prior log-probs."""
+
+    def __init__(self, backend: str, *, tactics: tuple[str, ...] | None = None,
+                 case_splits: bool = True):
+        if backend not in ("coq", "lean"):
+            raise ValueError(f"unknown backend {backend!r}")
+        self.backend = backend
+        self.tactics = tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)
+        self.case_splits = case_splits
+
+    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        tactics = list(self.tactics)
+        if self.case_splits and state.goals:
+            for name, typ in _variables(state.goals[0]):
+                if typ.split()[0] in _INDUCTIVE_TYPES if typ else False:
+                    if self.backend == "coq":
+                        tactics += [f"induction {name}.", f"destruct {name}."]
+                    else:
+                        tactics += [f"induction {name}", f"cases {name}"]
+        tactics = list(dict.fromkeys(tactics))
+        return list(zip(tactics, _zipf(len(tactics))))

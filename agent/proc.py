@@ -1,0 +1,32 @@
+"""Run a one-shot external command under a wall-clock limit, killing its whole process group."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Finished:
+    returncode: int | None  # None when killed at the deadline
+    output: str  # stdout and stderr, interleaved
+    timed_out: bool
+
+
+def run_bounded(cmd: list[str], *, timeout: float, cwd: str | None = None,
+                env: dict[str, str] | None = None) -> Finished:
+    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+        return Finished(proc.returncode, out.decode("utf-8", "replace"), False)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        out, _ = proc.communicate()
+        return Finished(None, out.decode("utf-8", "replace"), True)

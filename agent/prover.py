@@ -1,0 +1,60 @@
+"""One theorem: start it, search, and accept a proof only after the sound final check."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable
+
+from agent.env import ProofEnv, StartError, Theorem
+from agent.search import Policy, Priority, SearchBudget, best_first_search, by_logprob
+
+# check(theorem, tactics) -> (ok, reason): the backend's sound final check.
+Checker = Callable[[Theorem, tuple[str, ...]], tuple[bool, str]]
+
+
+@dataclass
+class TheoremRecord:
+    """One line of a report: what happened to one theorem."""
+
+    name: str
+    status: str  # proved | failed | error
+    proof: list[str] | None  # the tactics, when proved
+    expansions: int
+    seconds: float
+    stop_reason: str  # proved | budget | timeout | exhausted | statement_error | rejected
+    message: str = ""  # why not proved, one line
+    kernel_seconds: float = 0.0
+    nodes: int = 0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
+                  budget: SearchBudget, priority: Priority = by_logprob,
+                  load_timeout: float = 120.0) -> TheoremRecord:
+    t0 = time.monotonic()
+    try:
+        root = env.start(theorem, timeout=load_timeout)
+    except StartError as e:
+        return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
+                             "statement_error", _one_line(str(e)))
+    res = best_first_search(env, root, policy=policy, priority=priority, budget=budget)
+    record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
+                           kernel_seconds=round(res.kernel_seconds, 3), nodes=res.nodes)
+    if res.proof is not None:
+        ok, reason = check(theorem, res.proof)
+        if ok:
+            record.status, record.proof = "proved", list(res.proof)
+        else:
+            # The kernel's step verdicts said "proved" but the fresh-process check did not.
+            record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
+    else:
+        record.message = f"no proof found ({res.stop_reason})"
+    record.seconds = round(time.monotonic() - t0, 3)
+    return record
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:500]

@@ -1,0 +1,187 @@
+"""The sound final check for Coq: the only place where a proof becomes "proved".
+
+What it covers, for each theorem:
+1. The statement is the original one: ``check_proof`` re-inserts ``theorem.statement`` from the
+   source and takes only the proof body from the search; ``check_file`` with a reference demands
+   that the file minus its proofs equals the reference minus its proofs (same statements, same
+   definitions, same imports, nothing added), so a changed definition cannot change a statement's
+   meaning either.
+2. The body is screened (``coq_env.screen``): no Admitted/admit/Axiom/Abort/... sentences.
+3. The whole file is compiled by ``coqc`` in a fresh process, under a wall-clock limit, and must
+   exit 0; the proof must end in ``Qed.``/``Defined.``.
+4. ``Print Assumptions`` must be closed, or list only axioms declared by the Coq libraries
+   installed with the prover (stdlib ``Axiom`` sentences, e.g. the classical-reals axioms) or by
+   the user's original file; an ``Admitted`` lemma of the file is never accepted as an axiom.
+
+What it does not cover: bugs in Coq itself, and the trust one places in the installed libraries'
+axioms (the same trust every Coq user places in them).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from agent.env import Theorem, Verdict
+from agent.proc import run_bounded
+from coq_env.files import CoqDecl, parse_coq_file, render_proof, skeleton
+from coq_env.screen import screen_body
+from coq_env.sentences import SentenceError, split_sentences, strip_comments
+
+_AXIOM_DECL = re.compile(r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global)\s+)?"
+                         r"(?:Axiom|Axioms|Parameter|Parameters|Conjecture|Hypothesis|Variable)s?\s+"
+                         r"([^:]+):", re.S)
+
+
+def check_proof(theorem: Theorem, tactics: tuple[str, ...] | str, *, timeout: float = 120.0,
+                coqc_args: tuple[str, ...] = ()) -> Verdict:
+    """Check one proof of ``theorem`` from scratch, as it would stand in its file."""
+    body = tactics if isinstance(tactics, str) else "\n".join(tactics)
+    why = screen_body(body)
+    if why:
+        return Verdict(theorem.name, False, why)
+    text = (theorem.context.rstrip() + "\n\n" + theorem.statement + "\n"
+            + render_proof(tuple(body.splitlines())) + "\n")
+    return _compile_and_inspect(text, [theorem.name], user_axioms=_declared_axioms(theorem.context),
+                                admitted=_admitted_names(theorem.context), timeout=timeout,
+                                coqc_args=coqc_args)[0]
+
+
+def check_file(path: str, *, reference: str | None = None, timeout: float = 600.0,
+               coqc_args: tuple[str, ...] = ()) -> list[Verdict]:
+    """Verdict for every theorem of the file at ``path`` (see the module docstring)."""
+    text = Path(path).read_text(encoding="utf-8")
+    decls = parse_coq_file(text)
+    ref_text = Path(reference).read_text(encoding="utf-8") if reference else None
+    ref_decls = parse_coq_file(ref_text) if ref_text is not None else None
+    if ref_decls is not None:
+        mismatch = _reference_mismatch(text, decls, ref_text, ref_decls)
+        if mismatch:
+            return [Verdict(d.name, False, mismatch) for d in decls] or [Verdict("<file>", False, mismatch)]
+    source_for_axioms = ref_text if ref_text is not None else text
+    verdicts: dict[str, Verdict] = {}
+    for d in decls:
+        if d.terminator not in ("Qed", "Defined"):
+            verdicts[d.name] = Verdict(d.name, False, f"proof ends in {d.terminator}")
+        elif (why := screen_body(d.body)) is not None:
+            verdicts[d.name] = Verdict(d.name, False, why)
+    pending = [d.name for d in decls if d.name not in verdicts]
+    if pending:
+        results = _compile_and_inspect(text, pending, user_axioms=_declared_axioms(source_for_axioms),
+                                       admitted=_admitted_names(text), timeout=timeout,
+                                       coqc_args=coqc_args)
+        verdicts.update({v.name: v for v in results})
+    return [verdicts[d.name] for d in decls]
+
+
+def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
+                        ref_decls: list[CoqDecl]) -> str:
+    by_name = {d.name: d for d in decls}
+    for r in ref_decls:
+        d = by_name.get(r.name)
+        if d is None:
+            return f"theorem {r.name} of the reference is missing"
+        if strip_comments(d.statement).split() != strip_comments(r.statement).split():
+            return f"statement of {r.name} differs from the reference"
+    if skeleton(text) != skeleton(ref_text):
+        return "file differs from the reference outside proofs"
+    return ""
+
+
+def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
+                         admitted: set[str], timeout: float, coqc_args: tuple[str, ...]) -> list[Verdict]:
+    with tempfile.TemporaryDirectory(prefix="qstar-check-") as tmp:
+        probes = "".join(f'\nRedirect "qstar_ax_{i}" Print Assumptions {n}.'
+                         for i, n in enumerate(names))
+        src = os.path.join(tmp, "QstarCheck.v")
+        Path(src).write_text(text + "\n" + probes + "\n", encoding="utf-8")
+        done = run_bounded(["coqc", "-q", *coqc_args, src], timeout=timeout, cwd=tmp)
+        if done.timed_out:
+            return [Verdict(n, False, f"coqc did not finish within {timeout:.0f}s") for n in names]
+        if done.returncode != 0:
+            first = _first_error(done.output)
+            return [Verdict(n, False, f"coqc rejected the file: {first}") for n in names]
+        out = []
+        for i, n in enumerate(names):
+            report = os.path.join(tmp, f"qstar_ax_{i}.out")
+            if not os.path.exists(report):
+                out.append(Verdict(n, False, "no Print Assumptions output"))
+                continue
+            out.append(_judge_assumptions(n, Path(report).read_text(encoding="utf-8"),
+                                          user_axioms, admitted))
+        return out
+
+
+def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: set[str]) -> Verdict:
+    report = report.strip()
+    if report == "Closed under the global context":
+        return Verdict(name, True)
+    section, bad = None, []
+    for line in report.splitlines():
+        if not line.strip() or line.startswith((" ", "\t")):
+            continue
+        if line.endswith(":") and " : " not in line:
+            section = line[:-1]
+            continue
+        if section != "Axioms":
+            return Verdict(name, False, f"Print Assumptions reports {section or line!r}")
+        axiom = line.split(" : ", 1)[0].strip()
+        short = axiom.rsplit(".", 1)[-1]
+        if short in admitted:
+            bad.append(f"{axiom} (Admitted)")
+        elif short not in user_axioms and short not in library_axioms():
+            bad.append(axiom)
+    if bad:
+        return Verdict(name, False, "depends on unproved assumptions: " + ", ".join(bad))
+    return Verdict(name, True)
+
+
+def _first_error(output: str) -> str:
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for i, ln in enumerate(lines):
+        if ln.startswith("Error"):
+            return " ".join(lines[i:i + 2])[:300]
+    return (" ".join(lines[-2:]) or "non-zero exit")[:300]
+
+
+def _declared_axioms(text: str) -> set[str]:
+    try:
+        sentences = split_sentences(text)
+    except SentenceError:
+        return set()
+    names: set[str] = set()
+    for s in sentences:
+        m = _AXIOM_DECL.match(strip_comments(s.text))
+        if m:
+            names.update(n.strip("() ") for n in m.group(1).split())
+    return names
+
+
+def _admitted_names(text: str) -> set[str]:
+    try:
+        return {d.name for d in parse_coq_file(text) if d.terminator == "Admitted" or d.is_open}
+    except SentenceError:
+        return set()
+
+
+@functools.lru_cache(maxsize=1)
+def library_axioms() -> frozenset[str]:
+    """Short names of the axioms declared in the installed Coq libraries' sources."""
+    try:
+        where = subprocess.run(["coqc", "-where"], capture_output=True, text=True,
+                               timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    names: set[str] = set()
+    pattern = re.compile(r"^\s*(?:Local\s+|Global\s+)?Axiom\s+([A-Za-z_][\w']*)", re.M)
+    for sub in ("theories", "user-contrib"):
+        for v in Path(where, sub).rglob("*.v"):
+            try:
+                names.update(pattern.findall(v.read_text(encoding="utf-8", errors="replace")))
+            except OSError:
+                continue
+    return frozenset(names)

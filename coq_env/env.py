@@ -1,0 +1,266 @@
+"""Coq 8.16 as a :class:`agent.env.ProofEnv`, driven through coqidetop's XML protocol.
+
+The STM document in coqidetop is linear: ``context sentences, statement, Proof., tactics...``,
+each with a state id. A search state is a tactic path from the root; to run a tactic on it we
+``Edit_at`` the longest prefix of the path that is still in the document, re-add the rest of the
+path, then add the tactic's sentences and ask for the goals (which executes them). Sibling
+expansions therefore cost one ``Edit_at`` each; a jump to a distant node replays only the part of
+its path that is not shared. A state id expires once we edit before it, so ids never leave this
+file: callers hold paths.
+
+Recovery: a dead process (crash, kill, or a tactic that ignored the interrupt) is restarted on
+the next call and the document rebuilt from the theorem and the path, so a kill in the middle of
+a search does not change its result.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+
+from agent.env import (EnvCrash, Goals, ProofState, Proved, StartError, StepResult, TacticError,
+                       TacticTimeout, Theorem)
+from coq_env import protocol
+from coq_env.idetop import CoqDied, CoqInterrupted, CoqKilled, IdeTop
+from coq_env.screen import screen_body
+from coq_env.sentences import SentenceError, split_sentences
+
+
+@dataclass
+class CoqEnvConfig:
+    """Settings of the Coq backend."""
+
+    args: tuple[str, ...] = ()
+    """Extra coqidetop arguments, e.g. ("-R", "theories", "MyLib")."""
+    cwd: str | None = None
+    """Working directory of the prover (default: a private temporary folder, so that tactic
+    caches such as .lia.cache never land in the user's folder; give -R/-Q paths absolute)."""
+    load_timeout: float = 120.0
+    """Wall-clock limit for loading a theorem's context and statement."""
+    interrupt_grace: float = 2.0
+    """Seconds to wait for Coq to answer SIGINT before killing it."""
+
+
+class CoqEnv:
+    """A ProofEnv over one coqidetop process (restarted as needed)."""
+
+    def __init__(self, config: CoqEnvConfig | None = None):
+        self.config = config or CoqEnvConfig()
+        self._cwd = self.config.cwd
+        if self._cwd is None:
+            self._cwd = tempfile.mkdtemp(prefix="qstar-coq-")
+            weakref.finalize(self, shutil.rmtree, self._cwd, True)
+        self._top: IdeTop | None = None
+        self._root_sid = 1  # state id after Init
+        self._loaded: list[tuple[str, int]] = []  # (sentence, state id) of context + statement
+        self._theorem: Theorem | None = None
+        self._path: list[tuple[str, int]] = []  # (tactic, state id after it) on top of _loaded
+        self.spawns = 0  # processes started; more than one means crash/timeout recovery ran
+        self.kernel_calls = 0
+
+    # -- ProofEnv ---------------------------------------------------------------------------
+
+    def start(self, theorem: Theorem, *, timeout: float | None = None) -> ProofState:
+        try:
+            sentences = [s.text for s in split_sentences(theorem.context)]
+            stmt = [s.text for s in split_sentences(theorem.statement)]
+        except SentenceError as e:
+            raise StartError(f"{theorem.name}: {e}") from None
+        if len(stmt) != 1:
+            raise StartError(f"{theorem.name}: statement must be one sentence, got {len(stmt)}")
+        self._theorem = theorem
+        try:
+            goals = self._load([*sentences, stmt[0], "Proof."], timeout or self.config.load_timeout)
+        except (CoqDied, CoqInterrupted) as e:
+            self._theorem = None
+            raise StartError(f"{theorem.name}: prover did not load the statement: {e}") from None
+        if goals is None or not goals.foreground:
+            self._theorem = None
+            raise StartError(f"{theorem.name}: statement opened no goal")
+        return ProofState(goals=_state_goals(goals), path=())
+
+    def apply(self, state: ProofState, tactic: str, *, timeout: float) -> StepResult:
+        if self._theorem is None:
+            raise RuntimeError("apply() before start()")
+        why = screen_body(tactic)
+        if why is not None:
+            return TacticError(why)
+        sentences = [s.text for s in split_sentences(tactic)]
+        if not sentences:
+            return TacticError("empty tactic")
+        for attempt in range(2):  # a process that dies mid-call is restarted and asked again
+            try:
+                return self._apply(state.path, tactic, sentences, timeout)
+            except (CoqInterrupted, CoqKilled, _Timeout):
+                return TacticTimeout(timeout)
+            except (CoqDied, StartError) as e:
+                last = str(e)
+                self.close()
+        return EnvCrash(f"coqidetop died twice: {last}")
+
+    def close(self) -> None:
+        if self._top is not None:
+            self._top.kill()
+            self._top = None
+        self._loaded, self._path = [], []
+
+    def __enter__(self) -> "CoqEnv":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def kill_process(self) -> None:
+        """Kill the prover abruptly (for recovery tests); the next call restarts it."""
+        if self._top is not None:
+            self._top.kill()
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _ensure_process(self) -> IdeTop:
+        if self._top is not None and self._top.alive:
+            return self._top
+        if self._top is not None:
+            self._top.kill()
+        self.spawns += 1
+        top = IdeTop(args=self.config.args, cwd=self._cwd, grace=self.config.interrupt_grace)
+        reply = top.call(protocol.init_call(), timeout=self.config.load_timeout)
+        if not reply.good:
+            top.kill()
+            raise CoqDied(f"Init failed: {reply.error}")
+        self._root_sid = int(reply.root.find("state_id").get("val"))
+        self._top, self._loaded, self._path = top, [], []
+        return top
+
+    def _call(self, payload: bytes, timeout: float) -> protocol.Reply:
+        self.kernel_calls += 1
+        try:
+            return self._ensure_process().call(payload, timeout=timeout)
+        except CoqDied:
+            self.close()
+            raise
+
+    def _tip(self) -> int:
+        if self._path:
+            return self._path[-1][1]
+        return self._loaded[-1][1] if self._loaded else self._root_sid
+
+    def _edit_at(self, sid: int, timeout: float) -> None:
+        if sid == self._tip():
+            return
+        reply = self._call(protocol.edit_at_call(sid), timeout)
+        if not reply.good:
+            raise CoqDied(f"Edit_at {sid} failed: {reply.error}")
+
+    def _add(self, sentence: str, timeout: float) -> int | str:
+        """Add one sentence at the tip; its new state id, or the parse error text."""
+        reply = self._call(protocol.add_call(sentence, self._tip()), timeout)
+        if not reply.good:
+            return reply.error
+        return protocol.new_state_id(reply)
+
+    def _load(self, sentences: list[str], timeout: float) -> protocol.CoqGoals | None:
+        """Make the document exactly ``sentences`` (reusing a shared prefix) and execute it."""
+        self._ensure_process()
+        keep = 0
+        while (keep < len(self._loaded) and keep < len(sentences)
+               and self._loaded[keep][0] == sentences[keep]):
+            keep += 1
+        self._edit_at(self._loaded[keep - 1][1] if keep else self._root_sid, timeout)
+        self._loaded, self._path = self._loaded[:keep], []
+        try:
+            for s in sentences[keep:]:
+                sid = self._add(s, timeout)
+                if isinstance(sid, str):
+                    raise StartError(f"does not parse: {s[:60]!r}: {sid}")
+                self._loaded.append((s, sid))
+            reply = self._call(protocol.goal_call(), timeout)
+            if not reply.good:
+                raise StartError(reply.error)
+        except (StartError, CoqInterrupted):
+            # A half-loaded document must never be reused: start afresh next time.
+            self.close()
+            raise
+        return protocol.parse_goals(reply)
+
+    def _sync(self, path: tuple[str, ...], deadline_timeout: float) -> None:
+        """Bring the document to the state reached by ``path`` (replaying what is missing)."""
+        if not self._loaded or self._top is None or not self._top.alive:
+            goals = self._load(self._theorem_sentences(self._theorem), self.config.load_timeout)
+            if goals is None:
+                raise CoqDied("reload opened no goal")
+        keep = 0
+        while keep < len(self._path) and keep < len(path) and self._path[keep][0] == path[keep]:
+            keep += 1
+        target = self._path[keep - 1][1] if keep else self._loaded[-1][1]
+        self._edit_at(target, deadline_timeout)
+        self._path = self._path[:keep]
+        for tactic in path[keep:]:
+            result = self._run_tactic(tactic, [s.text for s in split_sentences(tactic)],
+                                      self.config.load_timeout)
+            if not isinstance(result, int):
+                raise CoqDied(f"replay of {tactic!r} failed: {result}")
+            self._path.append((tactic, result))
+
+    def _run_tactic(self, tactic: str, sentences: list[str], timeout: float) -> int | str:
+        """Add and execute a tactic's sentences at the tip: new tip id, or an error text.
+
+        On error the document is rolled back to where it was.
+        """
+        before = self._tip()
+        sid = before
+        added = False
+        for s in sentences:
+            reply = self._call(protocol.add_call(s, sid), timeout)
+            if not reply.good:
+                if added:
+                    self._force_edit_at(before, timeout)
+                return reply.error
+            sid, added = protocol.new_state_id(reply), True
+        try:
+            reply = self._call(protocol.goal_call(), timeout)
+        except CoqInterrupted:
+            self._force_edit_at(before, timeout)
+            raise _Timeout() from None
+        if not reply.good:
+            self._force_edit_at(before, timeout)
+            return reply.error
+        self._last_goals = protocol.parse_goals(reply)
+        return sid
+
+    def _force_edit_at(self, sid: int, timeout: float) -> None:
+        reply = self._call(protocol.edit_at_call(sid), timeout)
+        if not reply.good:
+            raise CoqDied(f"Edit_at {sid} failed: {reply.error}")
+
+    def _theorem_sentences(self, theorem: Theorem) -> list[str]:
+        return [*(s.text for s in split_sentences(theorem.context)),
+                split_sentences(theorem.statement)[0].text, "Proof."]
+
+    def _apply(self, path: tuple[str, ...], tactic: str, sentences: list[str],
+               timeout: float) -> StepResult:
+        self._sync(path, timeout)
+        result = self._run_tactic(tactic, sentences, timeout)
+        if isinstance(result, str):
+            return TacticError(result)
+        self._path.append((tactic, result))
+        goals = self._last_goals
+        new_path = (*path, tactic)
+        if goals is None:
+            return TacticError("tactic left proof mode")
+        if goals.given_up:
+            return TacticError("tactic gave up a goal")
+        if not (goals.foreground or goals.background or goals.shelved):
+            return Proved(new_path)
+        return Goals(ProofState(goals=_state_goals(goals), path=new_path))
+
+
+class _Timeout(Exception):
+    pass
+
+
+def _state_goals(g: protocol.CoqGoals) -> tuple[str, ...]:
+    # Focused goals first; unfocused and shelved ones are still owed before Qed.
+    return (*g.foreground, *g.background, *("(shelved) " + s for s in g.shelved))

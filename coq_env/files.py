@@ -1,0 +1,109 @@
+"""Theorems of a ``.v`` file: find them, find the open ones, write proofs back.
+
+A theorem is a ``Theorem|Lemma|Fact|Remark|Corollary|Proposition|Example NAME ...`` sentence
+followed by its proof, which ends at ``Qed.``, ``Defined.``, ``Admitted.`` or ``Abort.``. It is
+open when it ends in ``Admitted.`` or its body uses ``admit``/``give_up``. Writing back replaces
+only the proof (``Proof.`` .. terminator); the statement's characters are never touched.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from agent.env import Theorem
+from coq_env.sentences import Sentence, normalize, split_sentences, strip_comments
+
+_DECL_RE = re.compile(
+    r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
+    r"(Theorem|Lemma|Fact|Remark|Corollary|Proposition|Example)\s+([A-Za-z_][\w']*)")
+_TERMINATORS = {"Qed.": "Qed", "Defined.": "Defined", "Admitted.": "Admitted", "Abort.": "Abort",
+                "Abort All.": "Abort"}
+_ADMIT_RE = re.compile(r"\b(admit|give_up)\b")
+
+
+@dataclass(frozen=True)
+class CoqDecl:
+    name: str
+    statement: str  # the statement sentence exactly as written
+    stmt_start: int
+    proof_start: int  # start of ``Proof.`` if present, else of the first body sentence
+    body_start: int  # just after ``Proof.`` (or after the statement)
+    end_start: int  # start of the terminator sentence
+    end_end: int  # just past it
+    terminator: str  # Qed | Defined | Admitted | Abort
+    body: str
+
+    @property
+    def is_open(self) -> bool:
+        return self.terminator == "Admitted" or bool(_ADMIT_RE.search(strip_comments(self.body)))
+
+
+def parse_coq_file(text: str) -> list[CoqDecl]:
+    """Every theorem with a terminated proof, in file order. Raises SentenceError."""
+    sentences = split_sentences(text)
+    decls: list[CoqDecl] = []
+    i = 0
+    while i < len(sentences):
+        m = _DECL_RE.match(strip_comments(sentences[i].text))
+        if not m:
+            i += 1
+            continue
+        stmt = sentences[i]
+        j = i + 1
+        proof_start = body_start = stmt.end
+        if j < len(sentences) and _is_proof_opener(sentences[j]):
+            proof_start, body_start = sentences[j].start, sentences[j].end
+            j += 1
+        while j < len(sentences) and normalize(sentences[j].text) not in _TERMINATORS:
+            if _DECL_RE.match(strip_comments(sentences[j].text)):
+                break
+            j += 1
+        if j >= len(sentences) or normalize(sentences[j].text) not in _TERMINATORS:
+            i = j  # no terminator: not a theorem we can work on
+            continue
+        end: Sentence = sentences[j]
+        decls.append(CoqDecl(
+            name=m.group(2), statement=stmt.text, stmt_start=stmt.start,
+            proof_start=proof_start, body_start=body_start, end_start=end.start,
+            end_end=end.end, terminator=_TERMINATORS[normalize(end.text)],
+            body=text[body_start:end.start]))
+        i = j + 1
+    return decls
+
+
+def _is_proof_opener(s: Sentence) -> bool:
+    t = normalize(s.text)
+    return t == "Proof." or t.startswith("Proof with ") or t.startswith("Proof using ")
+
+
+def open_theorems(text: str) -> list[Theorem]:
+    """The open theorems of a file, each with the file's text before it as context."""
+    return [Theorem(name=d.name, statement=d.statement, context=text[:d.stmt_start], backend="coq")
+            for d in parse_coq_file(text) if d.is_open]
+
+
+def render_proof(tactics: tuple[str, ...]) -> str:
+    return "Proof.\n" + "".join(f"  {t}\n" for t in tactics) + "Qed."
+
+
+def with_proofs(text: str, proofs: dict[str, tuple[str, ...]]) -> str:
+    """``text`` with the proofs of the named theorems replaced; statements untouched."""
+    out = text
+    for d in sorted(parse_coq_file(text), key=lambda d: d.proof_start, reverse=True):
+        if d.name in proofs and d.is_open:
+            sep = "" if out[d.proof_start - 1:d.proof_start].isspace() else "\n"
+            out = out[:d.proof_start] + sep + render_proof(proofs[d.name]) + out[d.end_end:]
+    return out
+
+
+def skeleton(text: str) -> str:
+    """The file with every proof cut out, normalized: equal skeletons mean equal statements
+    and equal context (definitions, imports, axioms) in the same order."""
+    parts, pos = [], 0
+    for d in parse_coq_file(text):
+        parts.append(text[pos:d.proof_start])
+        parts.append(" (*proof*) ")
+        pos = d.end_end
+    parts.append(text[pos:])
+    return normalize("".join(parts))

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Set up qstar on Debian, idempotently: Coq 8.16 (+ Coquelicot) from apt when missing, then a
+# virtual environment .venv with torch (the CPU wheel 2.13.0 where one is on disk) and qstar.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+if ! command -v coqidetop.opt >/dev/null 2>&1 && ! command -v coqidetop >/dev/null 2>&1; then
+  echo "setup: installing Coq from Debian" >&2
+  as_root apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq coq libcoq-coquelicot >/dev/null
+fi
+
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+VPY=.venv/bin/python
+if ! "$VPY" -c "import torch" >/dev/null 2>&1; then
+  echo "setup: installing torch" >&2
+  "$VPY" -m pip install -q "torch==2.13.0"
+fi
+if ! "$VPY" -c "import agent, transformers, pytest" >/dev/null 2>&1 \
+   || [ pyproject.toml -nt .venv/.qstar-installed ]; then
+  echo "setup: installing qstar" >&2
+  "$VPY" -m pip install -q -e ".[dev]"
+  touch .venv/.qstar-installed
+fi

@@ -1,0 +1,70 @@
+"""Smoke runs of ``qstar prove`` and ``qstar check`` on the bundled example, and bad input."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import requires_coq
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def qstar(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True,
+                          text=True, cwd=cwd or ROOT, timeout=600)
+
+
+@requires_coq
+def test_prove_then_check_the_bundled_example(tmp_path):
+    src = tmp_path / "arith.v"
+    shutil.copy(ROOT / "examples" / "arith.v", src)
+    out, report = tmp_path / "arith_proved.v", tmp_path / "report.json"
+    r = qstar("prove", str(src), "--output", str(out), "--report", str(report), "--budget", "40")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(report.read_text())
+    records = rep["theorems"]
+    assert len(records) == 13 and rep["config"]["budget"] == 40
+    assert {"name", "status", "proof", "expansions", "seconds", "stop_reason"} <= set(records[0])
+    proved = [t for t in records if t["status"] == "proved"]
+    assert len(proved) >= 11
+    assert src.read_text() == (ROOT / "examples" / "arith.v").read_text()  # input untouched
+    c = qstar("check", str(out), "--reference", str(src))
+    for t in proved:  # every proof the prover reported passes the independent check
+        assert f"ok    {t['name']}" in c.stdout
+    assert (c.returncode == 0) == (len(proved) == 13)
+    assert subprocess.run(["coqc", out.name], cwd=tmp_path, capture_output=True).returncode == 0
+
+
+@requires_coq
+def test_check_fails_on_an_unproved_file():
+    r = qstar("check", "examples/arith.v")
+    assert r.returncode == 1 and "FAIL" in r.stdout and "Admitted" in r.stdout
+
+
+@pytest.mark.parametrize("name,text,needle", [
+    ("missing.v", None, "no such file"),
+    ("notes.txt", "hello", "unknown extension"),
+    ("closed.v", "Lemma a : True.\nProof. exact I. Qed.\n", "no open theorem"),
+    ("broken.v", "Lemma a : True.\nProof. (* never closed\nAdmitted.\n", "cannot parse"),
+])
+def test_bad_input_is_one_line_and_writes_nothing(tmp_path, name, text, needle):
+    path = tmp_path / name
+    if text is not None:
+        path.write_text(text)
+    out = tmp_path / "out.v"
+    r = qstar("prove", str(path), "--output", str(out))
+    assert r.returncode == 2
+    assert needle in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not out.exists()
+    assert sorted(os.listdir(tmp_path)) == sorted([name] if text is not None else [])
+
+
+def test_check_bad_input():
+    r = qstar("check", "no/such/file.lean")
+    assert r.returncode == 2 and "no such file" in r.stderr

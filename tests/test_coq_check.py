@@ -1,0 +1,94 @@
+"""The sound final check rejects forged Coq proofs; coqc agrees with what it accepts."""
+
+import subprocess
+
+import pytest
+
+from agent.env import Theorem
+from coq_env.check import check_file, check_proof
+from conftest import requires_coq
+
+pytestmark = requires_coq
+
+ORIGINAL = """Require Import Lia.
+
+Lemma easy_one : forall n : nat, n + 0 = n.
+Proof.
+Admitted.
+"""
+
+
+def write(tmp_path, name, text):
+    p = tmp_path / name
+    p.write_text(text, encoding="utf-8")
+    return str(p)
+
+
+def proved(body):
+    return ORIGINAL.replace("Proof.\nAdmitted.", f"Proof.\n{body}\nQed.")
+
+
+def test_real_proof_is_accepted_and_coqc_agrees(tmp_path):
+    path = write(tmp_path, "Good.v", proved("intros. lia."))
+    ref = write(tmp_path, "Orig.v", ORIGINAL)
+    [v] = check_file(path, reference=ref)
+    assert v.ok, v.reason
+    assert subprocess.run(["coqc", path], cwd=tmp_path, capture_output=True).returncode == 0
+
+
+@pytest.mark.parametrize("forged,why", [
+    (ORIGINAL, "Admitted"),
+    (proved("intros. admit."), "admit"),
+    (proved("intros. lia.\nAbort.").replace("\nQed.", ""), "Abort"),
+])
+def test_unfinished_proofs_are_rejected(tmp_path, forged, why):
+    path = write(tmp_path, "Forged.v", forged)
+    verdicts = check_file(path, reference=write(tmp_path, "Orig.v", ORIGINAL))
+    assert verdicts and not any(v.ok for v in verdicts)
+
+
+def test_axiom_used_in_proof_is_rejected(tmp_path):
+    forged = ORIGINAL.replace("Lemma easy_one", "Axiom cheat : forall P : Prop, P.\n\nLemma easy_one")
+    forged = forged.replace("Proof.\nAdmitted.", "Proof.\napply cheat.\nQed.")
+    ref = write(tmp_path, "Orig.v", ORIGINAL)
+    [v] = check_file(write(tmp_path, "Forged.v", forged), reference=ref)
+    assert not v.ok and "reference" in v.reason
+    # An Axiom smuggled into the proof body is screened out before anything runs.
+    th = Theorem("easy_one", "Lemma easy_one : forall n : nat, n + 0 = n.", "Require Import Lia.\n")
+    assert not check_proof(th, ("Axiom cheat : forall P : Prop, P.", "apply cheat.")).ok
+
+
+def test_admitted_helper_is_not_an_acceptable_axiom(tmp_path):
+    text = ("Lemma helper : 1 = 2.\nAdmitted.\n\n"
+            "Lemma uses_helper : 1 = 2.\nProof.\nexact helper.\nQed.\n")
+    verdicts = {v.name: v for v in check_file(write(tmp_path, "H.v", text))}
+    assert not verdicts["helper"].ok
+    assert not verdicts["uses_helper"].ok and "helper" in verdicts["uses_helper"].reason
+
+
+def test_changed_statement_is_rejected(tmp_path):
+    forged = proved("intros. lia.").replace("n + 0 = n", "n = n")
+    [v] = check_file(write(tmp_path, "F.v", forged), reference=write(tmp_path, "O.v", ORIGINAL))
+    assert not v.ok and "statement" in v.reason
+
+
+def test_changed_definition_is_rejected(tmp_path):
+    orig = "Definition P := False.\n\nLemma p_holds : ~ P.\nProof.\nAdmitted.\n"
+    forged = "Definition P := True.\n\nLemma p_holds : ~ P.\nProof.\nAdmitted.\n".replace(
+        "Proof.\nAdmitted.", "Proof.\nunfold P. intro H. exact H.\nQed.")
+    [v] = check_file(write(tmp_path, "F.v", forged), reference=write(tmp_path, "O.v", orig))
+    assert not v.ok and "outside proofs" in v.reason
+
+
+def test_check_proof_reinserts_the_original_statement():
+    th = Theorem("easy_one", "Lemma easy_one : forall n : nat, n + 0 = n.", "Require Import Lia.\n")
+    assert check_proof(th, ("intros.", "lia.")).ok
+    assert not check_proof(th, ("intros.",)).ok  # incomplete: coqc refuses Qed
+    assert not check_proof(th, ("Qed. Lemma x : True.", "exact I.")).ok
+    assert not check_proof(th, ("intros.", "Admitted.")).ok
+
+
+def test_library_axioms_of_reals_are_accepted():
+    th = Theorem("r", "Lemma r : forall x : R, x + 0 = x.", "Require Import Reals.\nOpen Scope R_scope.\n")
+    v = check_proof(th, ("intros.", "ring."))
+    assert v.ok, v.reason

@@ -1,0 +1,101 @@
+"""The Coq backend against the real coqidetop."""
+
+import time
+
+import pytest
+
+from agent.env import EnvCrash, Goals, ProofState, Proved, StartError, TacticError, TacticTimeout, Theorem
+from coq_env import CoqEnv
+from conftest import requires_coq
+
+pytestmark = requires_coq
+
+CTX = "Require Import Arith.\nRequire Import Lia.\n"
+CONJ = Theorem("conj", "Lemma conj : forall n m : nat, n + m = m + n /\\ True.", CTX)
+
+
+@pytest.fixture
+def env():
+    e = CoqEnv()
+    yield e
+    e.close()
+
+
+def test_steps_errors_and_proof(env):
+    root = env.start(CONJ)
+    assert root.goals == ("⊢ forall n m : nat, n + m = m + n /\\ True",)
+    s1 = env.apply(root, "intros.", timeout=10)
+    assert isinstance(s1, Goals) and s1.state.goals == ("n, m : nat\n⊢ n + m = m + n /\\ True",)
+    s2 = env.apply(s1.state, "split.", timeout=10)
+    assert isinstance(s2, Goals) and len(s2.state.goals) == 2
+    err = env.apply(s1.state, "apply no_such_lemma.", timeout=10)
+    assert isinstance(err, TacticError) and "no_such_lemma" in err.message
+    # The failed step left the document usable: go back to a deeper node and finish.
+    s3 = env.apply(s2.state, "lia.", timeout=10)
+    assert isinstance(s3, Goals) and s3.state.goals == ("n, m : nat\n⊢ True",)
+    done = env.apply(s3.state, "exact I.", timeout=10)
+    assert done == Proved(("intros.", "split.", "lia.", "exact I."))
+
+
+def test_states_compare_by_goals_not_path(env):
+    root = env.start(CONJ)
+    a = env.apply(root, "intros.", timeout=10)
+    b = env.apply(root, "intros n m.", timeout=10)
+    assert a.state == b.state and a.state.path != b.state.path
+    assert hash(a.state) == hash(b.state)
+
+
+def test_bullets_and_unicode(env):
+    th = Theorem("uni", "Lemma uni : forall α β : nat, α = β -> β = α /\\ α = α.", CTX)
+    root = env.start(th)
+    r = env.apply(root, "intros α β H. split.\n- symmetry. exact H.\n- reflexivity.", timeout=10)
+    assert isinstance(r, Proved)
+    mid = env.apply(root, "intros α β H. split.\n- symmetry. exact H.", timeout=10)
+    # The first bullet is closed; the second goal is still owed (unfocused).
+    assert isinstance(mid, Goals) and mid.state.goals == ("α, β : nat\nH : α = β\n⊢ α = α",)
+    assert isinstance(env.apply(mid.state, "- reflexivity.", timeout=10), Proved)
+
+
+def test_looping_tactic_times_out_and_backend_stays_usable(env):
+    root = env.start(CONJ)
+    t0 = time.monotonic()
+    r = env.apply(root, "repeat (assert True by exact I).", timeout=1.0)
+    assert isinstance(r, TacticTimeout)
+    assert time.monotonic() - t0 < 1.0 + env.config.interrupt_grace + 2.0
+    assert isinstance(env.apply(root, "intros. split. lia. exact I.", timeout=10), Proved)
+
+
+def test_killed_process_is_restarted_and_state_rebuilt(env):
+    root = env.start(CONJ)
+    s1 = env.apply(root, "intros. split.", timeout=10).state
+    spawns = env.spawns
+    env.kill_process()
+    r = env.apply(s1, "lia.", timeout=10)
+    assert isinstance(r, Goals) and r.state.goals == ("n, m : nat\n⊢ True",)
+    assert env.spawns == spawns + 1
+
+
+def test_client_rejects_unterminated_and_forbidden_input(env):
+    root = env.start(CONJ)
+    assert isinstance(env.apply(root, "intros", timeout=10), TacticError)
+    assert isinstance(env.apply(root, "admit.", timeout=10), TacticError)
+    assert isinstance(env.apply(root, "Qed.", timeout=10), TacticError)
+    assert isinstance(env.apply(root, "Admitted.", timeout=10), TacticError)
+
+
+def test_bad_statement_is_a_start_error(env):
+    with pytest.raises(StartError):
+        env.start(Theorem("bad", "Lemma bad : no_such_type.", CTX))
+    with pytest.raises(StartError):
+        env.start(Theorem("bad2", "Lemma bad2 : (1 = .", CTX))
+    # and the env still works afterwards
+    assert isinstance(env.apply(env.start(CONJ), "intros. split. lia. exact I.", timeout=10), Proved)
+
+
+def test_switching_theorems_reuses_the_shared_context(env):
+    env.start(CONJ)
+    calls = env.kernel_calls
+    other = Theorem("t2", "Lemma t2 : 2 + 2 = 4.", CTX)
+    root = env.start(other)
+    assert env.kernel_calls - calls <= 5  # edit back to the shared context, add two sentences
+    assert isinstance(env.apply(root, "reflexivity.", timeout=10), Proved)

@@ -1,0 +1,39 @@
+from coq_env.files import open_theorems, parse_coq_file, skeleton, with_proofs
+
+SRC = """Require Import Lia.
+(* Lemma commented_out : False. Admitted. *)
+Definition two := 2.
+
+Lemma done_already : two = 2.
+Proof. reflexivity. Qed.
+
+Theorem open_one : forall n, n + 0 = n.
+Proof.
+  intros.
+Admitted.
+
+Lemma with_admit : 1 = 1 /\\ 2 = 2.
+Proof. split. reflexivity. admit. Qed.
+
+Example no_proof_keyword : True.
+Admitted.
+"""
+
+
+def test_finds_theorems_and_open_ones():
+    decls = parse_coq_file(SRC)
+    assert [d.name for d in decls] == ["done_already", "open_one", "with_admit", "no_proof_keyword"]
+    opened = open_theorems(SRC)
+    assert [t.name for t in opened] == ["open_one", "with_admit", "no_proof_keyword"]
+    t = opened[0]
+    assert t.statement == "Theorem open_one : forall n, n + 0 = n."
+    assert t.context.endswith("Qed.\n\n") and "Definition two" in t.context
+
+
+def test_write_back_keeps_statements_and_everything_else():
+    out = with_proofs(SRC, {"open_one": ("intros.", "lia."), "no_proof_keyword": ("exact I.",)})
+    assert "Theorem open_one : forall n, n + 0 = n.\nProof.\n  intros.\n  lia.\nQed." in out
+    assert "Example no_proof_keyword : True.\nProof.\n  exact I.\nQed." in out
+    assert "Proof. split. reflexivity. admit. Qed." in out  # not proved: untouched
+    assert skeleton(out) == skeleton(SRC)
+    assert [t.name for t in open_theorems(out)] == ["with_admit"]

@@ -1,0 +1,94 @@
+"""Search logic on a scripted environment (a test double for search only, never a kernel)."""
+
+from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
+from agent.search import FAILED, PROVED, SearchBudget, best_first_search, by_depth
+
+
+class ScriptedEnv:
+    """States are strings; ``moves[state][tactic]`` is the next state, "QED", or an error."""
+
+    def __init__(self, moves):
+        self.moves = moves
+        self.applied = []
+
+    def apply(self, state, tactic, *, timeout):
+        self.applied.append((state.goals[0], tactic))
+        nxt = self.moves.get(state.goals[0], {}).get(tactic)
+        if nxt is None:
+            return TacticError("no")
+        if nxt == "TIMEOUT":
+            return TacticTimeout(timeout)
+        if nxt == "QED":
+            return Proved((*state.path, tactic))
+        return Goals(ProofState((nxt,), (*state.path, tactic)))
+
+
+def policy_from(table):
+    return lambda state: table.get(state.goals[0], [])
+
+
+ROOT = ProofState(("A",))
+
+
+def test_finds_proof_and_extracts_path():
+    env = ScriptedEnv({"A": {"t1": "B", "t2": "C"}, "B": {"t3": "QED"}})
+    pol = policy_from({"A": [("t1", -0.1), ("t2", -0.2)], "B": [("t3", -0.1)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert res.proof == ("t1", "t3") and res.stop_reason == "proved"
+    assert res.root.status == PROVED
+
+
+def test_order_follows_cumulative_logprob():
+    env = ScriptedEnv({"A": {"good": "B", "bad": "C"}, "B": {"x": "D"}, "C": {"y": "QED"}, "D": {"z": "QED"}})
+    pol = policy_from({"A": [("bad", -3.0), ("good", -0.1)], "B": [("x", -0.1)],
+                       "C": [("y", -0.1)], "D": [("z", -0.1)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert res.proof == ("good", "x", "z")  # -0.3 beats -3.1
+
+
+def test_transpositions_merge_equal_goals():
+    env = ScriptedEnv({"A": {"a": "B", "b": "B", "c": "A"}})
+    pol = policy_from({"A": [("a", -1.0), ("b", -1.0), ("c", -1.0)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert res.nodes == 2  # A and B; "b" and "c" reached known states
+    assert [e.outcome for e in res.root.edges] == ["goals", "duplicate", "duplicate"]
+    assert res.stop_reason == "exhausted" and res.root.status == FAILED
+
+
+def test_budget_stop_and_last_step_proof_is_kept():
+    chain = {s: {"next": t} for s, t in zip("ABCDE", "BCDEF")}
+    chain["E"] = {"next": "QED"}
+    pol = lambda st: [("next", -1.0)]
+    res = best_first_search(ScriptedEnv(chain), ROOT, policy=pol, budget=SearchBudget(max_expansions=5))
+    assert res.proof is not None and res.expansions == 5  # found on the last allowed expansion
+    res = best_first_search(ScriptedEnv(chain), ROOT, policy=pol, budget=SearchBudget(max_expansions=4))
+    assert res.proof is None and res.stop_reason == "budget"
+
+
+def test_timeouts_and_errors_are_failed_edges():
+    env = ScriptedEnv({"A": {"slow": "TIMEOUT", "ok": "B"}, "B": {"fin": "QED"}})
+    pol = policy_from({"A": [("slow", -0.1), ("bad", -0.2), ("ok", -0.3)], "B": [("fin", 0.0)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert [e.outcome for e in res.root.edges] == ["timeout", "error", "goals"]
+    assert res.proof == ("ok", "fin")
+
+
+def test_wall_clock_budget():
+    import time
+
+    class SlowEnv(ScriptedEnv):
+        def apply(self, state, tactic, *, timeout):
+            time.sleep(0.05)
+            return Goals(ProofState((state.goals[0] + "x",), (*state.path, tactic)))
+
+    res = best_first_search(SlowEnv({}), ROOT, policy=lambda s: [("t", -1.0)],
+                            budget=SearchBudget(max_expansions=10_000, max_seconds=0.3))
+    assert res.stop_reason == "timeout" and res.proof is None
+
+
+def test_priority_is_pluggable():
+    env = ScriptedEnv({"A": {"deep": "B", "wide": "C"}, "B": {"d2": "D"}, "C": {"w2": "QED"}, "D": {"d3": "QED"}})
+    pol = policy_from({"A": [("deep", -0.1), ("wide", -5.0)], "B": [("d2", -0.1)],
+                       "C": [("w2", -0.1)], "D": [("d3", -0.1)]})
+    res = best_first_search(env, ROOT, policy=pol, priority=by_depth, check_invariants=True)
+    assert res.proof == ("wide", "w2")
