@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,6 +23,7 @@ class Backend:
     check_proof: Callable[[Theorem, tuple[str, ...]], Verdict]
     check_file: Callable[[str, str | None], list[Verdict]]  # (path, reference) -> verdicts
     parse_error: type[Exception]  # what its file parser raises on text it cannot read
+    missing: Callable[[], str | None]  # why the prover cannot run here, or None
 
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
@@ -33,13 +35,16 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
         from coq_env import files as cf
         from coq_env.check import check_file, check_proof
         from coq_env.env import CoqEnv, CoqEnvConfig
+        from coq_env.idetop import find_idetop
         from coq_env.sentences import SentenceError
         return Backend(
             "coq", cf.open_theorems, cf.with_proofs,
             lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
             lambda th, tac: check_proof(th, tac, timeout=check_timeout, coqc_args=coq_args),
             lambda p, ref: check_file(p, reference=ref, timeout=check_timeout, coqc_args=coq_args),
-            SentenceError)
+            SentenceError,
+            lambda: None if find_idetop() and shutil.which("coqc") else
+            "Coq not found: install it (apt-get install coq) or run scripts/setup.sh")
     if ext == ".lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
@@ -49,5 +54,8 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
             "lean", lf.open_theorems, lf.with_proofs, lambda: LeanEnv(cfg),
             lambda th, tac: check_proof(th, tac, config=cfg, timeout=check_timeout),
             lambda p, ref: check_file(p, reference=ref, config=cfg, timeout=check_timeout),
-            lf.LeanFileError)
+            lf.LeanFileError,
+            lambda: None if shutil.which(cfg.repl_command[0]) else
+            f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
+            "build lean_project/ (see lean_project/README.md)")
     raise UsageError(f"unknown extension {ext or '(none)'!r} for {path}: expected .v or .lean")

@@ -93,6 +93,8 @@ def run_prove(cfg: ProveConfig) -> int:
     if not theorems:
         raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
                          + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
+    if (why := backend.missing()) is not None:
+        raise UsageError(why)
     cfg.output = cfg.output or _default_output(cfg.file)
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
@@ -149,6 +151,8 @@ def run_check(cfg: CheckConfig) -> int:
             raise UsageError("the reference must have the same extension as the file")
     try:
         backend.open_theorems(text)  # parse once, for a clean error on bad input
+        if (why := backend.missing()) is not None:
+            raise UsageError(why)
         verdicts = backend.check_file(cfg.file, cfg.reference or None)
     except backend.parse_error as e:
         raise UsageError(f"cannot parse {cfg.file}: {e}") from None

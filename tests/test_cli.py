@@ -68,3 +68,23 @@ def test_bad_input_is_one_line_and_writes_nothing(tmp_path, name, text, needle):
 def test_check_bad_input():
     r = qstar("check", "no/such/file.lean")
     assert r.returncode == 2 and "no such file" in r.stderr
+
+
+@pytest.mark.skipif(shutil.which("lake") is not None, reason="a Lean toolchain is present: the real run is tested instead")
+def test_lean_file_without_toolchain_is_a_clear_error(tmp_path):
+    out = tmp_path / "basic_proved.lean"
+    r = qstar("prove", "examples/basic.lean", "--output", str(out))
+    assert r.returncode == 2 and "Lean toolchain not found" in r.stderr and not out.exists()
+
+
+@pytest.mark.lean
+@pytest.mark.skipif(shutil.which("lake") is None, reason="needs a Lean toolchain: `lake` is not on PATH")
+def test_prove_then_check_the_lean_example(tmp_path):
+    out, report = tmp_path / "basic_proved.lean", tmp_path / "report.json"
+    r = qstar("prove", "examples/basic.lean", "--output", str(out), "--report", str(report))
+    assert r.returncode == 0, r.stderr
+    proved = [t for t in json.loads(report.read_text())["theorems"] if t["status"] == "proved"]
+    assert len(proved) >= 6
+    c = qstar("check", str(out), "--reference", "examples/basic.lean")
+    for t in proved:
+        assert f"ok    {t['name']}" in c.stdout

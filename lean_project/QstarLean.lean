@@ -1,0 +1,1 @@
+-- Library root of qstar's Lake project (kept empty: the project exists for its dependencies).

@@ -1,0 +1,181 @@
+"""The Lean client through a real subprocess that replays the REPL's recorded transcripts."""
+
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.env import EnvCrash, Goals, ProofState, Proved, StartError, TacticError, TacticTimeout, Theorem
+from lean_env.env import LeanEnv, LeanEnvConfig, interpret_tactic_reply, split_header
+from lean_env.repl import InvalidRequest, Repl, ReplConfig, ReplDied, validate_request
+
+REPLAY = str(Path(__file__).with_name("replay_repl.py"))
+TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lean-repl-transcripts"
+pytestmark = pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason=f"no transcripts at {TRANSCRIPTS}")
+
+
+def replay_env(*transcripts, extra=(), **cfg):
+    cmd = [sys.executable, REPLAY]
+    for t in transcripts:
+        cmd += ["--transcript", t]
+    return LeanEnv(LeanEnvConfig(repl_command=(*cmd, *extra), project_dir=".", **cfg))
+
+
+def recorded(name):
+    """The recorded replies of one transcript, in order."""
+    text = (TRANSCRIPTS / f"{name}.expected.out").read_text(encoding="utf-8")
+    return [json.loads(b) for b in text.split("\n\n") if b.strip()]
+
+
+F_NAT = Theorem("f", "def f : Nat", "", backend="lean")
+
+
+def test_framing_through_a_real_subprocess():
+    repl = Repl(ReplConfig(command=(sys.executable, REPLAY, "--transcript", "proof_step"), rss_limit_mb=0))
+    try:
+        r = repl.request({"cmd": "def f : Nat := by sorry"}, timeout=10)
+        assert r["sorries"][0]["goal"] == "⊢ Nat" and r["env"] == 0
+        r = repl.request({"tactic": "have t : Nat := 42", "proofState": 0}, timeout=10)
+        assert r["goals"] == ["t : Nat\n⊢ Nat"]
+        with pytest.raises(InvalidRequest):
+            repl.request({"tactic": "exact t", "proofState": "2"}, timeout=10)
+        assert repl.alive  # the bad request never reached the process
+        assert repl.request({"tactic": "exact t", "proofState": 2}, timeout=10)["proofStatus"] == "Completed"
+    finally:
+        repl.kill()
+
+
+def test_step_semantics_on_replayed_replies():
+    with replay_env("proof_step") as env:
+        root = env.start(F_NAT, timeout=10)
+        assert root.goals == ("⊢ Nat",)
+        r1 = env.apply(root, "apply Int.natAbs", timeout=10)
+        assert isinstance(r1, Goals) and r1.state.goals == ("⊢ Int",)
+        r2 = env.apply(root, "have t : Nat := 42", timeout=10)
+        assert isinstance(r2, Goals) and r2.state.goals == ("t : Nat\n⊢ Nat",)
+        assert env.apply(r2.state, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
+
+
+def test_error_then_contains_sorry_is_a_failure():
+    th = Theorem("my_theorem", "theorem my_theorem (x : Nat) : x = x", "", backend="lean")
+    with replay_env("invalid_tactic") as env:
+        r = env.apply(env.start(th, timeout=10), "exact my_fake_premise", timeout=10)
+        assert isinstance(r, TacticError) and "my_fake_premise" in r.message
+
+
+def test_unknown_tactic_message_is_a_failure():
+    with replay_env("unknown_tactic") as env:
+        r = env.apply(env.start(F_NAT, timeout=10), "exat 42", timeout=10)
+        assert isinstance(r, TacticError) and "unknown tactic" in r.message
+
+
+@pytest.mark.parametrize("name,index", [
+    ("tactic_mode_sorry", 1),  # "Incomplete: contains sorry", no goals
+    ("have_by_sorry", 2),  # open goals, but the tactic hid a sorry inside
+    ("app_type_mismatch", 4),  # "Incomplete: contains metavariable(s)", no goals
+    ("invalid_tactic", 1),  # error at 0:0 + "contains sorry"
+    ("unknown_proof_state", 1),  # {"message": ...}
+])
+def test_recorded_non_proofs_are_never_proved(name, index):
+    reply = recorded(name)[index]
+    assert isinstance(interpret_tactic_reply(reply, ("t",)), TacticError)
+
+
+def test_only_completed_is_a_proof():
+    assert interpret_tactic_reply(recorded("proof_step")[3], ("a", "b")) == Proved(("a", "b"))
+    assert interpret_tactic_reply(recorded("proof_branching")[1], ("a",))[1][0].startswith("case left")
+
+
+def test_sorry_tactic_is_screened_before_sending():
+    with replay_env("tactic_mode_sorry") as env:
+        r = env.apply(env.start(F_NAT, timeout=10), "sorry", timeout=10)
+        assert isinstance(r, TacticError) and "sorry" in r.message
+
+
+def test_hanging_request_times_out_then_state_is_rebuilt(tmp_path):
+    extra = ("--hang-on", "exact t", "--once-file", str(tmp_path / "m"))
+    with replay_env("proof_step", extra=extra) as env:
+        root = env.start(F_NAT, timeout=10)
+        mid = env.apply(root, "have t : Nat := 42", timeout=10).state
+        t0 = time.monotonic()
+        assert env.apply(mid, "exact t", timeout=1.0) == TacticTimeout(1.0)
+        assert time.monotonic() - t0 < 5
+        # The REPL was killed; the next call restarts it and replays the path to `mid`.
+        assert env.apply(mid, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
+        assert env.spawns == 2
+
+
+def test_process_that_dies_mid_request_is_restarted_and_result_unchanged(tmp_path):
+    extra = ("--exit-on", "exact t", "--once-file", str(tmp_path / "m"))
+    with replay_env("proof_step", extra=extra) as env:
+        mid = env.apply(env.start(F_NAT, timeout=10), "have t : Nat := 42", timeout=10).state
+        assert env.apply(mid, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
+        assert env.spawns == 2
+
+
+def test_recycle_after_max_requests_keeps_states_usable():
+    with replay_env("proof_step", max_requests=2) as env:
+        root = env.start(F_NAT, timeout=10)
+        mid = env.apply(root, "have t : Nat := 42", timeout=10).state
+        assert env.apply(mid, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
+        assert env.spawns == 2
+
+
+def test_memory_watchdog_kills_a_ballooning_repl(tmp_path):
+    repl = Repl(ReplConfig(command=(sys.executable, REPLAY, "--balloon-on", "exact", "--balloon-mb", "300"),
+                           rss_limit_mb=150, memory_limit_mb=0))
+    try:
+        with pytest.raises(ReplDied, match="resident memory"):
+            repl.request({"tactic": "exact t", "proofState": 0}, timeout=30)
+    finally:
+        repl.kill()
+
+
+def test_address_space_limit_applies_to_the_child():
+    repl = Repl(ReplConfig(command=(sys.executable, REPLAY, "--balloon-on", "exact", "--balloon-mb", "600"),
+                           rss_limit_mb=0, memory_limit_mb=400))
+    try:
+        with pytest.raises(ReplDied):  # MemoryError in the child: it exits without replying
+            repl.request({"tactic": "exact t", "proofState": 0}, timeout=30)
+    finally:
+        repl.kill()
+
+
+def test_unrecorded_statement_is_a_start_error():
+    with replay_env("proof_step") as env:
+        with pytest.raises(StartError):
+            env.start(Theorem("g", "theorem g : 1 = 2", "", backend="lean"), timeout=10)
+
+
+def test_missing_toolchain_is_a_clear_start_error():
+    env = LeanEnv(LeanEnvConfig(repl_command=("no-such-lake-binary", "exe", "repl")))
+    with pytest.raises(StartError, match="not found"):
+        env.start(F_NAT, timeout=5)
+
+
+@pytest.mark.parametrize("bad", [
+    {}, {"cmd": 3}, {"tactic": "simp"}, {"tactic": "simp", "proofState": -1},
+    {"tactic": "  ", "proofState": 0}, {"cmd": "x", "tactic": "y", "proofState": 0},
+    {"cmd": "x", "env": True}, {"cmd": "a\x00b"}, {"cmd": "x", "bogus": 1},
+])
+def test_validation_rejects_requests_that_would_kill_the_repl(bad):
+    with pytest.raises(InvalidRequest):
+        validate_request(bad)
+
+
+def test_split_header():
+    h, body = split_header("import Mathlib\nimport Aesop\n\nopen Real\n\ndef x := 1\n")
+    assert h == "import Mathlib\nimport Aesop\n\n" and body == "open Real\n\ndef x := 1\n"
+
+
+@pytest.mark.lean
+@pytest.mark.skipif(shutil.which("lake") is None, reason="needs a Lean toolchain: `lake` is not on PATH")
+def test_real_repl_proves_a_core_theorem():
+    th = Theorem("two", "theorem two : 1 + 1 = 2", "", backend="lean")
+    with LeanEnv() as env:
+        root = env.start(th, timeout=600)
+        assert isinstance(env.apply(root, "decide", timeout=60), Proved)
+        assert isinstance(env.apply(root, "exact foo_bar_baz", timeout=60), TacticError)
