@@ -99,3 +99,36 @@ def test_switching_theorems_reuses_the_shared_context(env):
     root = env.start(other)
     assert env.kernel_calls - calls <= 5  # edit back to the shared context, add two sentences
     assert isinstance(env.apply(root, "reflexivity.", timeout=10), Proved)
+
+
+class KillEveryN:
+    """Wraps the real CoqEnv and kills its prover process before every n-th step."""
+
+    def __init__(self, env, n):
+        self.env, self.n, self.calls = env, n, 0
+
+    def apply(self, state, tactic, *, timeout):
+        self.calls += 1
+        if self.calls % self.n == 0:
+            self.env.kill_process()
+        return self.env.apply(state, tactic, timeout=timeout)
+
+
+def test_search_survives_kills_with_an_unchanged_result():
+    from agent.automation import AutomationPolicy
+    from agent.search import SearchBudget, best_first_search
+
+    th = Theorem("len_app", "Lemma len_app : forall (A : Type) (l1 l2 : list A), "
+                 "length (l1 ++ l2) = length l1 + length l2.", "Require Import List Lia.\n")
+    budget = SearchBudget(max_expansions=60, max_seconds=120)
+    results = []
+    for n in (None, 40):
+        with CoqEnv() as env:
+            root = env.start(th)
+            runner = env if n is None else KillEveryN(env, n)
+            res = best_first_search(runner, root, policy=AutomationPolicy("coq"), budget=budget,
+                                    check_invariants=True)
+            results.append((res.proof, res.expansions, res.nodes, env.spawns))
+    (p0, e0, n0, s0), (p1, e1, n1, s1) = results
+    assert p0 is not None and (p0, e0, n0) == (p1, e1, n1)
+    assert s0 == 1 and s1 >= 3
