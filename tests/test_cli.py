@@ -88,3 +88,17 @@ def test_prove_then_check_the_lean_example(tmp_path):
     c = qstar("check", str(out), "--reference", "examples/basic.lean")
     for t in proved:
         assert f"ok    {t['name']}" in c.stdout
+
+
+@requires_coq
+def test_statement_that_does_not_load_is_reported_as_error(tmp_path):
+    src = tmp_path / "mixed.v"
+    src.write_text("Lemma good : True.\nProof.\nAdmitted.\n\n"
+                   "Lemma bad : no_such_constant = 1.\nProof.\nAdmitted.\n")
+    report = tmp_path / "r.json"
+    r = qstar("prove", str(src), "--report", str(report), "--budget", "8")
+    assert r.returncode == 0, r.stderr
+    rec = {t["name"]: t for t in json.loads(report.read_text())["theorems"]}
+    assert rec["good"]["status"] == "proved"
+    assert rec["bad"]["status"] == "error" and rec["bad"]["stop_reason"] == "statement_error"
+    assert "no_such_constant" in rec["bad"]["message"]
