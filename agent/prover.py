@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Callable
 
 from agent.env import ProofEnv, StartError, Theorem
-from agent.search import Policy, Priority, SearchBudget, best_first_search, by_logprob
+from agent.search import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
 
 # check(theorem, tactics) -> (ok, reason): the backend's sound final check.
 Checker = Callable[[Theorem, tuple[str, ...]], tuple[bool, str]]
@@ -25,6 +25,7 @@ class TheoremRecord:
     stop_reason: str  # proved | budget | timeout | exhausted | statement_error | rejected
     message: str = ""  # why not proved, one line
     kernel_seconds: float = 0.0
+    model_seconds: float = 0.0  # policy + value time
     nodes: int = 0
 
     def to_json(self) -> dict:
@@ -33,16 +34,20 @@ class TheoremRecord:
 
 def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
                   budget: SearchBudget, priority: Priority = by_logprob,
-                  load_timeout: float = 120.0) -> TheoremRecord:
+                  value: Value | None = None, load_timeout: float = 120.0) -> TheoremRecord:
     t0 = time.monotonic()
     try:
         root = env.start(theorem, timeout=load_timeout)
     except StartError as e:
         return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
                              "statement_error", _one_line(str(e)))
-    res = best_first_search(env, root, policy=policy, priority=priority, budget=budget)
+    if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
+        policy = policy.bind(theorem.name)
+    res = best_first_search(env, root, policy=policy, priority=priority, value=value, budget=budget)
     record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
-                           kernel_seconds=round(res.kernel_seconds, 3), nodes=res.nodes)
+                           kernel_seconds=round(res.kernel_seconds, 3),
+                           model_seconds=round(res.policy_seconds + res.value_seconds, 3),
+                           nodes=res.nodes)
     if res.proof is not None:
         ok, reason = check(theorem, res.proof)
         if ok:

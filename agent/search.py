@@ -5,9 +5,17 @@ is PROVED when any child is, FAILED when it has been expanded and every child fa
 was produced). A child whose goals equal an existing node's is not added again (transposition
 table keyed by ``ProofState``, whose equality ignores the path).
 
-The order is pluggable: ``priority(node)`` returns a number, lowest expanded first.
-``by_logprob`` is ReProver's cumulative log-prob order; the learned value and A* priorities of
-later issues are other functions of the same node fields. The search stops when a proof is
+The order is pluggable: ``priority(node)`` returns a number, lowest expanded first, computed
+from the node's fields (cumulative log-prob, depth, value). Every anchor system's ordering is a
+choice of g and h in f = g + lambda * h:
+- ``by_logprob``: ReProver, g = -sum log p, no h.
+- ``normalized_logprob(alpha)``: BFS-Prover, g = -sum log p / depth^alpha.
+- ``by_value``: a critic alone (InternLM2.5-StepProver's best-first), f = h = -log V.
+- ``astar(lam)``: f = g + lam * h with g the path cost (-sum log p, or depth) and h = -log V;
+  lam = 0 is exactly ReProver's order.
+``value`` (a batched callable, states -> V) is asked once per expansion for all new children.
+A state the value calls hopeless stays expandable unless ``prune_below`` is set. The search
+stops when a proof is
 found (never discarded, even on the last step of the budget), when the expansion budget or the
 wall-clock budget is spent, or when no open node is left; ``stop_reason`` records which.
 """
@@ -16,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -37,6 +46,10 @@ class Node:
     status: str = OPEN
     expanded: bool = False
     edges: list["Edge"] = field(default_factory=list)
+    value: float | None = None  # V(state) when a value function is used
+    priority: float = 0.0  # the number the queue ordered this node by
+    kernel_seconds: float = 0.0  # time of the step that created this node
+    model_seconds: float = 0.0  # policy time at this node's expansion + value time of its children
 
 
 @dataclass(eq=False)
@@ -50,6 +63,11 @@ class Edge:
 
 
 Priority = Callable[[Node], float]
+Value = Callable[[list[ProofState]], list[float]]
+
+
+def neg_log(v: float) -> float:
+    return -math.log(max(v, 1e-9))
 
 
 def by_logprob(node: Node) -> float:
@@ -60,6 +78,33 @@ def by_logprob(node: Node) -> float:
 def by_depth(node: Node) -> float:
     """Breadth-first: shallowest node first."""
     return float(node.depth)
+
+
+def normalized_logprob(alpha: float = 1.0) -> Priority:
+    """BFS-Prover: cumulative log-prob divided by depth^alpha (favours longer, likely paths)."""
+    def priority(node: Node) -> float:
+        return -node.logprob / (max(node.depth, 1) ** alpha)
+    return priority
+
+
+def by_value(heuristic: Callable[[float], float] = neg_log) -> Priority:
+    """A critic alone: the state with the highest V first."""
+    def priority(node: Node) -> float:
+        return heuristic(node.value)
+    priority.needs_value = True  # type: ignore[attr-defined]
+    return priority
+
+
+def astar(lam: float, *, g: str = "logprob", heuristic: Callable[[float], float] = neg_log) -> Priority:
+    """f = g + lam * h, g = -sum log p (or depth), h = heuristic(V)."""
+    if g not in ("logprob", "depth"):
+        raise ValueError(f"g must be logprob or depth, not {g!r}")
+
+    def priority(node: Node) -> float:
+        cost = -node.logprob if g == "logprob" else float(node.depth)
+        return cost + (lam * heuristic(node.value) if lam else 0.0)
+    priority.needs_value = lam != 0  # type: ignore[attr-defined]
+    return priority
 
 
 @dataclass
@@ -86,26 +131,36 @@ class SearchResult:
     kernel_seconds: float
     policy_seconds: float
     root: Node
+    value_seconds: float = 0.0
+    pruned: int = 0
 
 
 def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
-                      priority: Priority = by_logprob, budget: SearchBudget | None = None,
+                      priority: Priority = by_logprob, value: Value | None = None,
+                      budget: SearchBudget | None = None, prune_below: float | None = None,
                       check_invariants: bool = False) -> SearchResult:
+    if getattr(priority, "needs_value", False) and value is None:
+        raise ValueError("this priority needs a value function")
     budget = budget or SearchBudget()
     t0 = time.monotonic()
     deadline = t0 + budget.max_seconds
     root = Node(root_state, None, 0, 0.0)
     table: dict[ProofState, Node] = {root_state: root}
     tie = itertools.count()  # FIFO among equal priorities, and never compare nodes
-    queue: list[tuple[float, int, Node]] = [(priority(root), next(tie), root)]
-    expansions = 0
-    kernel = policy_time = 0.0
+    expansions = pruned = 0
+    kernel = policy_time = value_time = 0.0
+    if value is not None:
+        tv = time.monotonic()
+        root.value = value([root_state])[0]
+        value_time += time.monotonic() - tv
+    root.priority = priority(root)
+    queue: list[tuple[float, int, Node]] = [(root.priority, next(tie), root)]
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
         if check_invariants:
             check_tree(root)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
-                            kernel, policy_time, root)
+                            kernel, policy_time, root, value_time, pruned)
 
     while queue:
         if expansions >= budget.max_expansions:
@@ -119,7 +174,9 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         expansions += 1
         tp = time.monotonic()
         candidates = policy(node.state) if node.depth < budget.max_depth else []
-        policy_time += time.monotonic() - tp
+        node.model_seconds = time.monotonic() - tp
+        policy_time += node.model_seconds
+        children: list[Node] = []
         for tactic, logprob in candidates:
             left = deadline - time.monotonic()
             if left <= 0:
@@ -138,10 +195,24 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
                 if step.state in table:
                     edge.outcome, edge.child = "duplicate", table[step.state]
                     continue
-                child = Node(step.state, node, node.depth + 1, node.logprob + logprob)
+                child = Node(step.state, node, node.depth + 1, node.logprob + logprob,
+                             kernel_seconds=dt)
                 table[step.state] = child
                 edge.child = child
-                heapq.heappush(queue, (priority(child), next(tie), child))
+                children.append(child)
+        if children and value is not None:
+            tv = time.monotonic()
+            for c, v in zip(children, value([c.state for c in children])):
+                c.value = v
+            dv = time.monotonic() - tv
+            value_time += dv
+            node.model_seconds += dv
+        for c in children:
+            if prune_below is not None and c.value is not None and c.value < prune_below:
+                pruned += 1  # kept in the tree, never queued: the caller asked for pruning
+                continue
+            c.priority = priority(c)
+            heapq.heappush(queue, (c.priority, next(tie), c))
         _update_failed(node)
         if time.monotonic() >= deadline:
             return result(None, "timeout")

@@ -1,5 +1,7 @@
 """Search logic on a scripted environment (a test double for search only, never a kernel)."""
 
+import math
+
 from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
 from agent.search import FAILED, PROVED, SearchBudget, best_first_search, by_depth
 
@@ -92,3 +94,77 @@ def test_priority_is_pluggable():
                        "C": [("w2", -0.1)], "D": [("d3", -0.1)]})
     res = best_first_search(env, ROOT, policy=pol, priority=by_depth, check_invariants=True)
     assert res.proof == ("wide", "w2")
+
+
+# A tree where the log-prob policy prefers a dead end: "trap" branches look likely but go nowhere.
+TRAP_MOVES = {
+    "A": {"trap1": "T1", "trap2": "T2", "good": "G1"},
+    "T1": {"t": "T1a", "u": "T1b"}, "T1a": {"t": "T1c"}, "T1b": {"t": "T1d"}, "T1c": {}, "T1d": {},
+    "T2": {"t": "T2a"}, "T2a": {"t": "T2b"}, "T2b": {},
+    "G1": {"g": "G2"}, "G2": {"g": "QED"},
+}
+TRAP_POLICY = {
+    "A": [("trap1", -0.1), ("trap2", -0.2), ("good", -2.0)],
+    "T1": [("t", -0.1), ("u", -0.2)], "T1a": [("t", -0.1)], "T1b": [("t", -0.1)],
+    "T2": [("t", -0.1)], "T2a": [("t", -0.1)], "G1": [("g", -0.5)], "G2": [("g", -0.5)],
+}
+ON_PROOF_PATH = {"A", "G1", "G2"}
+
+
+def perfect_value(states):
+    return [0.99 if s.goals[0] in ON_PROOF_PATH else 0.01 for s in states]
+
+
+def test_astar_with_lambda_zero_is_exactly_best_first_by_logprob():
+    from agent.search import astar, by_logprob
+    runs = []
+    for prio, val in ((by_logprob, None), (astar(0.0), perfect_value)):
+        env = ScriptedEnv(TRAP_MOVES)
+        res = best_first_search(env, ROOT, policy=policy_from(TRAP_POLICY), priority=prio, value=val,
+                                check_invariants=True)
+        runs.append((env.applied, res.proof, res.expansions))
+    assert runs[0] == runs[1]
+
+
+def test_astar_with_a_perfect_value_expands_no_more_than_best_first():
+    from agent.search import astar, by_logprob
+    bfs = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
+                            priority=by_logprob, check_invariants=True)
+    ast = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
+                            priority=astar(1.0), value=perfect_value, check_invariants=True)
+    assert bfs.proof == ast.proof == ("good", "g", "g")
+    assert ast.expansions <= bfs.expansions and ast.expansions == 3 and bfs.expansions > 3
+    assert ast.root.value == 0.99 and all(e.child.value is not None for e in ast.root.edges)
+
+
+def test_value_priorities_and_records():
+    from agent.search import by_value, normalized_logprob
+    res = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
+                            priority=by_value(), value=perfect_value, check_invariants=True)
+    assert res.proof == ("good", "g", "g") and res.expansions == 3 and res.value_seconds >= 0
+    child = next(e.child for e in res.root.edges if e.tactic == "good")
+    assert child.depth == 1 and child.logprob == -2.0 and child.kernel_seconds >= 0
+    assert abs(child.priority - (-math.log(0.99))) < 1e-12
+    res = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
+                            priority=normalized_logprob(1.0))
+    assert res.proof == ("good", "g", "g")
+
+
+def test_hopeless_states_are_only_pruned_when_asked():
+    from agent.search import by_value
+    moves = {"A": {"a": "B"}, "B": {"b": "QED"}}
+    pol = policy_from({"A": [("a", -1.0)], "B": [("b", -1.0)]})
+    hopeless = lambda states: [0.001 for _ in states]  # noqa: E731
+    res = best_first_search(ScriptedEnv(moves), ROOT, policy=pol, priority=by_value(), value=hopeless)
+    assert res.proof == ("a", "b")  # low value, still expanded
+    res = best_first_search(ScriptedEnv(moves), ROOT, policy=pol, priority=by_value(), value=hopeless,
+                            prune_below=0.01)
+    assert res.proof is None and res.pruned == 1 and res.stop_reason == "exhausted"
+
+
+def test_priority_that_needs_a_value_refuses_to_run_without_one():
+    import pytest
+
+    from agent.search import astar
+    with pytest.raises(ValueError):
+        best_first_search(ScriptedEnv({}), ROOT, policy=lambda s: [], priority=astar(1.0))

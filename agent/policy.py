@@ -1,0 +1,222 @@
+"""Tactic policies over Hugging Face models: k candidates per state with their log-probs.
+
+``TransformerPolicy.propose`` takes many states at once (one ``generate`` call per batch of
+prompts, so one forward pass serves many open states), decodes k candidates per state by
+sampling or beam search, deduplicates them, and scores each distinct candidate by a
+teacher-forced forward pass (``agent.lm``) so the log-probs search ranks by are exact.
+``BatchingPolicy`` lets many searches running in threads share one model: calls that arrive
+together are answered by one ``propose``. ``MixedPolicy`` unites a model's candidates with the
+automation list's, with a prior weight on the latter.
+"""
+
+from __future__ import annotations
+
+import math
+import queue
+import threading
+import time
+from dataclasses import dataclass
+
+from agent.env import ProofState
+from agent.prompts import PromptContext, render, truncate_state
+
+
+@dataclass
+class PolicyConfig:
+    """Decoding settings of a model policy."""
+
+    samples: int = 8
+    """Candidates decoded per state (k)."""
+    decoding: str = "sample"
+    """sample (temperature sampling) or beam (beam search, k beams)."""
+    temperature: float = 1.0
+    """Sampling temperature (decoding only: log-probs are always scored at temperature 1)."""
+    max_new_tokens: int = 64
+    """Longest tactic, in tokens."""
+    batch_size: int = 16
+    """Prompts per generate call."""
+
+
+class TransformerPolicy:
+    def __init__(self, model, tokenizer, info, config: PolicyConfig | None = None):
+        self.model, self.tokenizer, self.info = model, tokenizer, info
+        self.config = config or PolicyConfig()
+        self.model_seconds = 0.0
+        self.calls = 0
+        self._name = ""
+
+    @classmethod
+    def from_pretrained(cls, name: str, *, config: PolicyConfig | None = None,
+                        device: str = "auto", dtype: str = "auto") -> "TransformerPolicy":
+        from agent.models import load_model
+        model, tok, info = load_model(name, device=device, dtype=dtype)
+        return cls(model, tok, info, config)
+
+    @property
+    def device(self):
+        return next(self.model.parameters()).device
+
+    def bind(self, theorem_name: str) -> "TransformerPolicy":
+        """Templates that show the theorem's name (InternLM) read it from here."""
+        self._name = theorem_name
+        return self
+
+    def context(self, state: ProofState, name: str | None = None) -> PromptContext:
+        return PromptContext(state=truncate_state(state.pretty(), self.info.max_state_chars),
+                             name=self._name if name is None else name,
+                             proof_before="\n".join(state.path))
+
+    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        return self.propose([self.context(state)])[0]
+
+    def propose(self, contexts: list[PromptContext]) -> list[list[tuple[str, float]]]:
+        """For each prompt context: distinct candidate tactics, best log-prob first."""
+        import torch
+        t0 = time.monotonic()
+        prompts = [render(self.info.template, c) for c in contexts]
+        out: list[list[tuple[str, float]]] = []
+        with torch.no_grad():
+            for i in range(0, len(prompts), self.config.batch_size):
+                chunk = prompts[i:i + self.config.batch_size]
+                texts = self._generate(chunk)
+                cands = [list(dict.fromkeys(t for t in row if t.strip())) for row in texts]
+                flat = [(j, t) for j, row in enumerate(cands) for t in row]
+                scores = self.score([chunk[j] for j, _ in flat], [t for _, t in flat]) if flat else []
+                rows: list[list[tuple[str, float]]] = [[] for _ in chunk]
+                for (j, t), s in zip(flat, scores):
+                    rows[j].append((t, s))
+                out.extend(sorted(r, key=lambda x: -x[1]) for r in rows)
+        self.model_seconds += time.monotonic() - t0
+        self.calls += 1
+        return out
+
+    def _generate(self, prompts: list[str]) -> list[list[str]]:
+        import torch
+
+        from agent.lm import encode_prompt
+        tok, k, kind = self.tokenizer, self.config.samples, self.info.kind
+        ids = [encode_prompt(tok, p, kind) for p in prompts]
+        width = max(len(x) for x in ids)
+        pad = tok.pad_token_id
+        # Causal models are left-padded so every prompt ends where generation starts.
+        input_ids = torch.full((len(ids), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(ids), width), dtype=torch.long)
+        for r, x in enumerate(ids):
+            if kind == "causal":
+                input_ids[r, width - len(x):] = torch.tensor(x)
+                mask[r, width - len(x):] = 1
+            else:
+                input_ids[r, :len(x)] = torch.tensor(x)
+                mask[r, :len(x)] = 1
+        gen = dict(max_new_tokens=self.config.max_new_tokens, num_return_sequences=k,
+                   pad_token_id=pad, eos_token_id=tok.eos_token_id)
+        if self.config.decoding == "beam":
+            gen.update(num_beams=k, do_sample=False, early_stopping=True)
+        else:
+            gen.update(do_sample=True, temperature=self.config.temperature, top_k=0, top_p=1.0)
+        seqs = self.model.generate(input_ids=input_ids.to(self.device),
+                                   attention_mask=mask.to(self.device), **gen)  # (B*k, T)
+        new = seqs[:, width:] if kind == "causal" else seqs
+        texts = tok.batch_decode(new, skip_special_tokens=True)
+        return [[t.strip() for t in texts[r * k:(r + 1) * k]] for r in range(len(prompts))]
+
+    def score(self, prompts: list[str], tactics: list[str]) -> list[float]:
+        """Teacher-forced log-prob of each tactic (with its end token) after its prompt."""
+        import torch
+
+        from agent.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
+        out: list[float] = []
+        with torch.no_grad():
+            for i in range(0, len(prompts), self.config.batch_size * 4):
+                p = [encode_prompt(self.tokenizer, x, self.info.kind) for x in prompts[i:i + self.config.batch_size * 4]]
+                t = [encode_tactic(self.tokenizer, x, self.config.max_new_tokens)
+                     for x in tactics[i:i + self.config.batch_size * 4]]
+                batch = make_batch(self.tokenizer, self.info.kind, p, t, self.device)
+                total, _ = sequence_logprobs(self.model, batch)
+                out.extend(float(v) for v in total.cpu())
+        return out
+
+
+class MixedPolicy:
+    """Union of a model policy's candidates and the automation list's (with a prior weight)."""
+
+    def __init__(self, model_policy, automation, *, automation_weight: float = 0.1):
+        self.model_policy, self.automation = model_policy, automation
+        self.log_weight = math.log(automation_weight)
+
+    def bind(self, theorem_name: str) -> "MixedPolicy":
+        if hasattr(self.model_policy, "bind"):
+            self.model_policy.bind(theorem_name)
+        return self
+
+    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        best: dict[str, float] = {}
+        for t, lp in self.model_policy(state):
+            best[t] = max(lp, best.get(t, -math.inf))
+        for t, lp in self.automation(state):
+            best[t] = max(lp + self.log_weight, best.get(t, -math.inf))
+        return sorted(best.items(), key=lambda x: -x[1])
+
+
+class BatchingPolicy:
+    """Serve many concurrent searches (threads) with one model: requests that arrive within
+    ``max_wait`` seconds of each other, up to ``max_batch``, share one ``propose`` call."""
+
+    def __init__(self, policy: TransformerPolicy, *, max_batch: int = 32, max_wait: float = 0.01):
+        self.policy, self.max_batch, self.max_wait = policy, max_batch, max_wait
+        self._q: queue.Queue = queue.Queue()
+        self._stop = threading.Event()
+        self.batches: list[int] = []  # size of every batch served (for benchmarks)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "BatchingPolicy":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def for_theorem(self, name: str):
+        """A per-search callable (keeps the theorem's name for templates that show it)."""
+        return lambda state: self.ask(state, name)
+
+    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        return self.ask(state, "")
+
+    def ask(self, state: ProofState, name: str) -> list[tuple[str, float]]:
+        ctx = self.policy.context(state, name)
+        slot = {"ctx": ctx, "done": threading.Event(), "out": None, "err": None}
+        self._q.put(slot)
+        slot["done"].wait()
+        if slot["err"] is not None:
+            raise slot["err"]
+        return slot["out"]
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                first = self._q.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            batch = [first]
+            deadline = time.monotonic() + self.max_wait
+            while len(batch) < self.max_batch:
+                left = deadline - time.monotonic()
+                try:
+                    batch.append(self._q.get(timeout=max(0.0, left)) if left > 0 else self._q.get_nowait())
+                except queue.Empty:
+                    break
+            self.batches.append(len(batch))
+            try:
+                results = self.policy.propose([s["ctx"] for s in batch])
+                for s, r in zip(batch, results):
+                    s["out"] = r
+            except Exception as e:  # hand the failure to every waiting search
+                for s in batch:
+                    s["err"] = e
+            for s in batch:
+                s["done"].set()

@@ -1,0 +1,77 @@
+"""Prompt formats of tactic models, and presets that name a public model with its format.
+
+A preset is a short name for (hub id, model kind, prompt template). ``--model bfs-prover``
+loads ByteDance's BFS-Prover with the format its model card documents; a local checkpoint
+written by ``qstar train`` records its template in ``qstar.json`` and needs no preset.
+
+The templates render the published formats exactly:
+- ``reprover`` (LeanDojo ReProver, ByT5 encoder-decoder): the pretty-printed goals, nothing else.
+- ``bfs-prover`` (BFS-Prover-V1/V2, decoder-only): ``"{state}:::"``; the tactic follows.
+- ``internlm2.5-stepprover``: ``---\\nNAME: {name}\\n\\n---\\nPROOF_BEFORE: {proof_before}\\n\\n``
+  ``---\\nSTATE_BEFORE: {state}\\n\\n---\\nTACTIC: ``.
+- ``internlm2-stepprover``: InternLM2 chat turns with ``DECL {name}\\nGOAL {state}``, answered
+  after ``PROOFSTEP ``.
+- ``qstar``: qstar's own small models; the BFS-Prover format on a truncated state (short inputs
+  matter for byte-level models on a CPU).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PromptContext:
+    """What a template may use besides the state."""
+
+    state: str
+    name: str = ""
+    proof_before: str = ""
+
+
+def render(template: str, ctx: PromptContext) -> str:
+    if template in ("reprover",):
+        return ctx.state
+    if template in ("bfs-prover", "qstar"):
+        return f"{ctx.state}:::"
+    if template == "internlm2.5-stepprover":
+        return (f"---\nNAME: {ctx.name}\n\n"
+                f"---\nPROOF_BEFORE: {ctx.proof_before}\n\n"
+                f"---\nSTATE_BEFORE: {ctx.state}\n\n"
+                f"---\nTACTIC: ")
+    if template == "internlm2-stepprover":
+        return (f"<|im_start|>user\nDECL {ctx.name}\nGOAL {ctx.state}<|im_end|>\n"
+                f"<|im_start|>assistant\nPROOFSTEP ")
+    raise ValueError(f"unknown prompt template {template!r}; known: {', '.join(TEMPLATES)}")
+
+
+TEMPLATES = ("qstar", "reprover", "bfs-prover", "internlm2.5-stepprover", "internlm2-stepprover")
+
+
+@dataclass(frozen=True)
+class Preset:
+    hub_id: str
+    kind: str  # "causal" | "seq2seq"
+    template: str
+    note: str
+
+
+PRESETS: dict[str, Preset] = {
+    "reprover": Preset("kaiyuy/leandojo-lean4-tacgen-byt5-small", "seq2seq", "reprover",
+                       "ReProver's tactic generator without retrieval (ByT5-small, 299M)"),
+    "bfs-prover": Preset("ByteDance-Seed/BFS-Prover-V1-7B", "causal", "bfs-prover",
+                         "BFS-Prover V1 7B (Qwen2.5-Math base)"),
+    "bfs-prover-v2": Preset("ByteDance-Seed/BFS-Prover-V2-7B", "causal", "bfs-prover",
+                            "BFS-Prover V2 7B"),
+    "internlm2.5-stepprover": Preset("internlm/internlm2_5-step-prover", "causal",
+                                     "internlm2.5-stepprover", "InternLM2.5-StepProver 7B"),
+    "internlm2-stepprover": Preset("internlm/internlm2-step-prover", "causal",
+                                   "internlm2-stepprover", "InternLM2-StepProver 7B"),
+}
+
+
+def truncate_state(state: str, max_chars: int) -> str:
+    """The focused goal first, cut to ``max_chars`` (0 = no limit); later goals only if room."""
+    if max_chars <= 0 or len(state) <= max_chars:
+        return state
+    return state[:max_chars]

@@ -1,0 +1,87 @@
+"""Supervised fine-tuning of the tactic policy on (state, tactic) pairs.
+
+Loss: mean negative log-likelihood of the tactic's tokens (and its end token) given the prompt
+the policy will see at search time (same template, same truncation), so training and search
+never disagree about the input. Rows may carry ``weight`` (default 1): a weighted SFT that the
+expert-iteration loop uses for Q-style weighting. The checkpoint is a Hugging Face folder
+(safetensors) plus ``qstar.json``, loadable by ``qstar prove --model DIR``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+from agent.trainloop import LoopConfig, read_jsonl, run_loop
+
+
+@dataclass
+class SFTConfig:
+    """Settings of ``qstar train sft``."""
+
+    data: str = ""
+    """JSONL rows {"state", "tactic"[, "name", "proof_before", "weight"]}."""
+    out: str = ""
+    """Output folder for the checkpoint."""
+    init: str = "tiny-causal"
+    """Starting model: tiny-causal / tiny-seq2seq (fresh byte-level), a preset, hub id or folder."""
+    width: int = 128
+    """Hidden width of a tiny model."""
+    layers: int = 2
+    """Layers of a tiny model."""
+    max_state_chars: int = 512
+    """Truncate states to this many characters (tiny models; 0 = keep a loaded model's setting)."""
+    device: str = "auto"
+    """auto, cpu or cuda."""
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    """Optimisation settings."""
+
+
+def init_model(init: str, *, width: int, layers: int, device: str, max_state_chars: int, seed: int):
+    from agent.models import TinyConfig, build_tiny, load_model, pick_device
+    if init in ("tiny-causal", "tiny-seq2seq"):
+        model, tok, info = build_tiny(TinyConfig(kind=init.split("-", 1)[1], width=width, layers=layers,
+                                                 heads=max(1, width // 32)), seed=seed)
+        model.to(pick_device(device))
+    else:
+        model, tok, info = load_model(init, device=device)
+    if max_state_chars:
+        info.max_state_chars = max_state_chars
+    return model, tok, info
+
+
+def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
+    """Weighted mean token NLL of each row's tactic after its prompt (a scalar tensor)."""
+    import torch
+
+    from agent.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
+    from agent.prompts import PromptContext, render, truncate_state
+    prompts = [encode_prompt(tok, render(info.template, PromptContext(
+        state=truncate_state(r["state"], info.max_state_chars), name=r.get("name", ""),
+        proof_before=r.get("proof_before", ""))), info.kind) for r in rows]
+    tactics = [encode_tactic(tok, r["tactic"], max_tactic_tokens) for r in rows]
+    device = next(model.parameters()).device
+    total, count = sequence_logprobs(model, make_batch(tok, info.kind, prompts, tactics, device))
+    w = torch.tensor([float(r.get("weight", 1.0)) for r in rows], device=device)
+    return -(w * total).sum() / (w * count).sum().clamp(min=1)
+
+
+def train_sft(cfg: SFTConfig) -> dict:
+    from agent.models import write_info
+    rows = read_jsonl(cfg.data, ("state", "tactic"))
+    os.makedirs(cfg.out, exist_ok=True)
+    with open(os.path.join(cfg.out, "qstar_train_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"command": "sft", **asdict(cfg)}, f, indent=2)
+    model, tok, info = init_model(cfg.init, width=cfg.width, layers=cfg.layers, device=cfg.device,
+                                  max_state_chars=cfg.max_state_chars, seed=cfg.loop.seed)
+    model.train()
+    summary = run_loop(model.parameters(), rows,
+                       lambda batch: tactic_loss(model, tok, info, batch,
+                                                 max_tactic_tokens=info.max_tactic_tokens),
+                       cfg.loop, os.path.join(cfg.out, "train_log.jsonl"), "sft")
+    model.eval()
+    model.save_pretrained(cfg.out)
+    tok.save_pretrained(cfg.out)
+    write_info(cfg.out, info)
+    return {"rows": len(rows), **summary}

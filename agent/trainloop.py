@@ -1,0 +1,84 @@
+"""The optimisation loop shared by SFT and value training: AdamW, shuffled mini-batches,
+gradient clipping, a progress bar, and one JSON line of metrics per step."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+
+@dataclass
+class LoopConfig:
+    """Optimisation settings (shared by every ``qstar train`` command)."""
+
+    epochs: int = 1
+    """Passes over the data (ignored when max_steps is set)."""
+    max_steps: int = 0
+    """Stop after this many optimiser steps (0: run the epochs)."""
+    lr: float = 3e-4
+    """AdamW learning rate."""
+    batch_size: int = 16
+    """Rows per optimiser step."""
+    seed: int = 0
+    """Shuffling and initialisation seed."""
+    clip: float = 1.0
+    """Gradient-norm clip."""
+
+
+def run_loop(params, rows: list, loss_fn: Callable[[list], "object"], cfg: LoopConfig,
+             log_path: str, desc: str) -> dict:
+    """Minimise ``loss_fn(batch_rows)`` over ``rows``; returns first/last loss and step count."""
+    import torch
+    from tqdm import tqdm
+    params = [p for p in params if p.requires_grad]
+    opt = torch.optim.AdamW(params, lr=cfg.lr, weight_decay=0.0)
+    rng = random.Random(cfg.seed)
+    per_epoch = max(1, (len(rows) + cfg.batch_size - 1) // cfg.batch_size)
+    total = cfg.max_steps or cfg.epochs * per_epoch
+    first = last = None
+    step, t0 = 0, time.monotonic()
+    with open(log_path, "a", encoding="utf-8") as log, tqdm(total=total, desc=desc, disable=None) as bar:
+        while step < total:
+            order = list(range(len(rows)))
+            rng.shuffle(order)
+            for i in range(0, len(order), cfg.batch_size):
+                if step >= total:
+                    break
+                loss = loss_fn([rows[j] for j in order[i:i + cfg.batch_size]])
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(params, cfg.clip)
+                opt.step()
+                step += 1
+                value = float(loss.detach())
+                first = value if first is None else first
+                last = value
+                log.write(json.dumps({"step": step, "loss": value,
+                                      "seconds": round(time.monotonic() - t0, 3)}) + "\n")
+                bar.update(1)
+                bar.set_postfix(loss=f"{value:.4f}")
+    return {"steps": step, "first_loss": first, "last_loss": last,
+            "seconds": round(time.monotonic() - t0, 2)}
+
+
+def read_jsonl(path: str, required: tuple[str, ...]) -> list[dict]:
+    """Rows of a JSONL file, each holding ``required`` fields; ValueError names the bad line."""
+    rows = []
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
+            missing = [k for k in required if k not in row]
+            if missing:
+                raise ValueError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
+            rows.append(row)
+    if not rows:
+        raise ValueError(f"{path}: no rows")
+    return rows

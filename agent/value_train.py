@@ -1,0 +1,76 @@
+"""Training the value V(state) from labelled states.
+
+Targets are numbers in [0, 1] (prob mode): the expert-iteration loop labels a state on a found
+proof path gamma^(distance to the proof's end) and a state in a failed subtree 0. Loss: binary
+cross-entropy with logits. In steps mode the target is the remaining proof length and the loss
+is a Huber loss. ``init`` decides the shape: a policy checkpoint puts the head on the policy's
+trunk (trunk frozen unless ``train_trunk``), ``tiny-causal`` / ``tiny-seq2seq`` or another
+model make a separate value model.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+
+from agent.trainloop import LoopConfig, read_jsonl, run_loop
+
+
+@dataclass
+class ValueTrainConfig:
+    """Settings of ``qstar train value``."""
+
+    data: str = ""
+    """JSONL rows {"state", "target"}."""
+    out: str = ""
+    """Output folder (model + value_head.safetensors + value_head.json)."""
+    init: str = "tiny-causal"
+    """A policy folder (head on its trunk), tiny-causal / tiny-seq2seq, a preset, hub id or folder."""
+    mode: str = "prob"
+    """prob: V in (0,1) with BCE; steps: expected remaining steps with a Huber loss."""
+    train_trunk: bool = False
+    """Also update the trunk (always on for a fresh tiny model)."""
+    width: int = 128
+    """Hidden width of a tiny model."""
+    layers: int = 2
+    """Layers of a tiny model."""
+    max_state_chars: int = 512
+    """Truncate states to this many characters."""
+    device: str = "auto"
+    """auto, cpu or cuda."""
+    loop: LoopConfig = field(default_factory=LoopConfig)
+    """Optimisation settings."""
+
+
+def value_loss(vm, rows: list[dict]):
+    import torch
+    logits = vm.logits([vm.text_of(r["state"]) for r in rows])  # (B,)
+    target = torch.tensor([float(r["target"]) for r in rows], device=logits.device)
+    if vm.mode == "prob":
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
+    return torch.nn.functional.huber_loss(torch.nn.functional.softplus(logits), target)
+
+
+def train_value(cfg: ValueTrainConfig) -> dict:
+    from agent.sft import init_model
+    from agent.value import ValueModel
+    rows = read_jsonl(cfg.data, ("state", "target"))
+    os.makedirs(cfg.out, exist_ok=True)
+    with open(os.path.join(cfg.out, "value_train_config.json"), "w", encoding="utf-8") as f:
+        json.dump({"command": "value", **asdict(cfg)}, f, indent=2)
+    fresh = cfg.init.startswith("tiny-")
+    model, tok, info = init_model(cfg.init, width=cfg.width, layers=cfg.layers, device=cfg.device,
+                                  max_state_chars=cfg.max_state_chars, seed=cfg.loop.seed)
+    shares = os.path.isdir(cfg.init)  # a qstar/HF folder: the head rides on that model's trunk
+    vm = ValueModel(model, tok, info, mode=cfg.mode, shares_policy=shares)
+    train_trunk = fresh or cfg.train_trunk
+    for p in model.parameters():
+        p.requires_grad_(train_trunk)
+    model.train(train_trunk)
+    params = list(vm.head.parameters()) + (list(model.parameters()) if train_trunk else [])
+    summary = run_loop(params, rows, lambda batch: value_loss(vm, batch), cfg.loop,
+                       os.path.join(cfg.out, "value_train_log.jsonl"), "value")
+    model.eval()
+    vm.save(cfg.out)
+    return {"rows": len(rows), **summary}

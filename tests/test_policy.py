@@ -1,0 +1,85 @@
+"""Tactic policies on tiny models built from a config (no downloads)."""
+
+import math
+import threading
+
+import pytest
+
+from agent.automation import AutomationPolicy
+from agent.env import ProofState
+from agent.models import TinyConfig, build_tiny
+from agent.policy import BatchingPolicy, MixedPolicy, PolicyConfig, TransformerPolicy
+from agent.prompts import PRESETS, PromptContext, render
+
+STATES = [ProofState((f"n : nat\n⊢ n + {j} = {j} + n",)) for j in range(5)]
+
+
+def test_presets_render_the_published_formats_exactly():
+    ctx = PromptContext(state="m n : ℕ\n⊢ n = n", name="foo", proof_before="intro h")
+    assert render("reprover", ctx) == "m n : ℕ\n⊢ n = n"
+    assert render("bfs-prover", ctx) == "m n : ℕ\n⊢ n = n:::"
+    assert render("internlm2.5-stepprover", ctx) == (
+        "---\nNAME: foo\n\n---\nPROOF_BEFORE: intro h\n\n---\nSTATE_BEFORE: m n : ℕ\n⊢ n = n\n\n---\nTACTIC: ")
+    assert render("internlm2-stepprover", ctx) == (
+        "<|im_start|>user\nDECL foo\nGOAL m n : ℕ\n⊢ n = n<|im_end|>\n<|im_start|>assistant\nPROOFSTEP ")
+    assert {p.template for p in PRESETS.values()} <= {"reprover", "bfs-prover", "internlm2.5-stepprover",
+                                                     "internlm2-stepprover"}
+    with pytest.raises(ValueError):
+        render("no-such-template", ctx)
+
+
+@pytest.mark.parametrize("kind", ["causal", "seq2seq"])
+def test_candidates_have_finite_logprobs_and_are_distinct(kind):
+    model, tok, info = build_tiny(TinyConfig(kind=kind, width=64))
+    pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=6, max_new_tokens=8))
+    for row in pol.propose([pol.context(s) for s in STATES]):
+        tactics = [t for t, _ in row]
+        assert len(tactics) == len(set(tactics))
+        assert all(math.isfinite(lp) and lp < 0 for _, lp in row)
+        assert [lp for _, lp in row] == sorted((lp for _, lp in row), reverse=True)
+
+
+def test_logprobs_are_teacher_forced_scores():
+    model, tok, info = build_tiny(TinyConfig(width=64))
+    pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=4, max_new_tokens=8))
+    [row] = pol.propose([pol.context(STATES[0])])
+    prompt = render(info.template, pol.context(STATES[0]))
+    for t, lp in row:
+        assert abs(pol.score([prompt], [t])[0] - lp) < 1e-4
+
+
+@pytest.mark.parametrize("kind", ["causal", "seq2seq"])
+def test_batched_equals_unbatched(kind):
+    model, tok, info = build_tiny(TinyConfig(kind=kind, width=64))
+    pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=4, decoding="beam", max_new_tokens=8))
+    batched = pol.propose([pol.context(s) for s in STATES])
+    single = [pol(s) for s in STATES]
+    for b, u in zip(batched, single):
+        assert [t for t, _ in b] == [t for t, _ in u]
+        assert all(abs(x - y) < 1e-4 for (_, x), (_, y) in zip(b, u))
+
+
+def test_batching_policy_serves_concurrent_searches_with_shared_batches():
+    model, tok, info = build_tiny(TinyConfig(width=64))
+    pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=3, decoding="beam", max_new_tokens=6))
+    direct = [pol(s) for s in STATES]
+    results = [None] * len(STATES)
+    with BatchingPolicy(pol, max_batch=8, max_wait=0.2) as server:
+        def ask(i):
+            results[i] = server.for_theorem("t")(STATES[i])
+        threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(STATES))]
+        for th in threads:
+            th.start()
+        for th in threads:
+            th.join()
+    assert [[t for t, _ in r] for r in results] == [[t for t, _ in r] for r in direct]
+    assert max(server.batches) > 1 and sum(server.batches) == len(STATES)
+
+
+def test_mixed_policy_unites_candidates_with_a_prior():
+    fake_model = lambda state: [("lia.", -0.5), ("garbage", -3.0)]  # noqa: E731
+    mixed = MixedPolicy(fake_model, AutomationPolicy("coq"), automation_weight=0.1)
+    cands = dict(mixed(STATES[0]))
+    assert cands["lia."] == -0.5  # the better of the two scores
+    assert "intros." in cands and cands["intros."] < math.log(0.1) + 1e-9
+    assert len(cands) == len(set(cands))
