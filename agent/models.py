@@ -109,12 +109,14 @@ def build_tiny(cfg: TinyConfig, *, seed: int = 0):
     tok = ByT5Tokenizer()
     if cfg.kind == "causal":
         config = GPT2Config(vocab_size=len(tok), n_positions=cfg.max_positions, n_embd=cfg.width,
-                            n_layer=cfg.layers, n_head=cfg.heads, bos_token_id=tok.eos_token_id,
+                            n_layer=cfg.layers, n_head=cfg.heads, activation_function="gelu_pytorch_tanh",
+                            bos_token_id=tok.eos_token_id,
                             eos_token_id=tok.eos_token_id, pad_token_id=tok.pad_token_id)
         model = GPT2LMHeadModel(config)
     elif cfg.kind == "seq2seq":
         config = T5Config(vocab_size=len(tok), d_model=cfg.width, d_kv=cfg.width // cfg.heads,
                           d_ff=cfg.width * 2, num_layers=cfg.layers, num_heads=cfg.heads,
+                          feed_forward_proj="gated-gelu",
                           pad_token_id=tok.pad_token_id, eos_token_id=tok.eos_token_id,
                           decoder_start_token_id=tok.pad_token_id)
         model = T5ForConditionalGeneration(config)

@@ -78,19 +78,29 @@ class TransformerPolicy:
         with torch.no_grad():
             for i in range(0, len(prompts), self.config.batch_size):
                 chunk = prompts[i:i + self.config.batch_size]
-                texts = self._generate(chunk)
-                cands = [list(dict.fromkeys(t for t in row if t.strip())) for row in texts]
-                flat = [(j, t) for j, row in enumerate(cands) for t in row]
-                scores = self.score([chunk[j] for j, _ in flat], [t for _, t in flat]) if flat else []
-                rows: list[list[tuple[str, float]]] = [[] for _ in chunk]
-                for (j, t), s in zip(flat, scores):
-                    rows[j].append((t, s))
+                texts, logps = self._generate(chunk)
+                rows: list[list[tuple[str, float]]] = []
+                if logps is None:  # beam search or a temperature: score by a forward pass
+                    cands = [list(dict.fromkeys(t for t in row if t.strip())) for row in texts]
+                    flat = [(j, t) for j, row in enumerate(cands) for t in row]
+                    scores = self.score([chunk[j] for j, _ in flat], [t for _, t in flat]) if flat else []
+                    rows = [[] for _ in chunk]
+                    for (j, t), s in zip(flat, scores):
+                        rows[j].append((t, s))
+                else:  # plain sampling: generate's own log-probs are the exact ones
+                    for row_t, row_l in zip(texts, logps):
+                        best: dict[str, float] = {}
+                        for t, lp in zip(row_t, row_l):
+                            if t.strip():
+                                best[t] = lp
+                        rows.append(list(best.items()))
                 out.extend(sorted(r, key=lambda x: -x[1]) for r in rows)
         self.model_seconds += time.monotonic() - t0
         self.calls += 1
         return out
 
-    def _generate(self, prompts: list[str]) -> list[list[str]]:
+    def _generate(self, prompts: list[str]) -> tuple[list[list[str]], list[list[float]] | None]:
+        """k decoded texts per prompt, and their log-probs when decoding gives them exactly."""
         import torch
 
         from agent.lm import encode_prompt
@@ -110,15 +120,56 @@ class TransformerPolicy:
                 mask[r, :len(x)] = 1
         gen = dict(max_new_tokens=self.config.max_new_tokens, num_return_sequences=k,
                    pad_token_id=pad, eos_token_id=tok.eos_token_id)
+        exact = self.config.decoding == "sample" and self.config.temperature == 1.0
         if self.config.decoding == "beam":
             gen.update(num_beams=k, do_sample=False, early_stopping=True)
         else:
             gen.update(do_sample=True, temperature=self.config.temperature, top_k=0, top_p=1.0)
-        seqs = self.model.generate(input_ids=input_ids.to(self.device),
-                                   attention_mask=mask.to(self.device), **gen)  # (B*k, T)
-        new = seqs[:, width:] if kind == "causal" else seqs
-        texts = tok.batch_decode(new, skip_special_tokens=True)
-        return [[t.strip() for t in texts[r * k:(r + 1) * k]] for r in range(len(prompts))]
+        if exact:
+            gen.update(output_scores=True, return_dict_in_generate=True)
+        input_ids, mask = input_ids.to(self.device), mask.to(self.device)
+        if kind == "causal" and self.config.decoding == "sample" and k > 1 and width > 1:
+            res = self._sample_with_shared_prefix(input_ids, mask, gen)
+        else:
+            res = self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
+        seqs = res.sequences if exact else res  # (B*k, T)
+        new = seqs[:, width:] if kind == "causal" else seqs[:, 1:]  # drop prompt / decoder start
+        texts = [t.strip() for t in tok.batch_decode(new, skip_special_tokens=True)]
+        logps = None
+        if exact:
+            # Untempered, unfiltered sampling: the processed scores are the model's log-softmax.
+            step = torch.stack([torch.log_softmax(s.float(), -1) for s in res.scores], 1)  # (B*k, T_new, V)
+            picked = step.gather(-1, new.unsqueeze(-1)).squeeze(-1)  # (B*k, T_new)
+            # Count tokens up to and including the first end token; padding after it is not scored.
+            is_end = (new == tok.eos_token_id).int()
+            after_end = (is_end.cumsum(1) - is_end) > 0
+            flat = picked.masked_fill(after_end, 0.0).sum(1).cpu().tolist()
+            ended = is_end.sum(1).gt(0).cpu().tolist()
+            # A sample cut off by max_new_tokens is an unfinished tactic: drop it.
+            texts = [t if done else "" for t, done in zip(texts, ended)]
+            logps = [flat[r * k:(r + 1) * k] for r in range(len(prompts))]
+        return [texts[r * k:(r + 1) * k] for r in range(len(prompts))], logps
+
+    def _sample_with_shared_prefix(self, input_ids, mask, gen: dict):
+        """Sampling k continuations per prompt with the prompt encoded once, not k times.
+
+        ``generate(num_return_sequences=k)`` copies each prompt k times before the prefill,
+        which dominates the cost of short tactics after long states. Here the prompt (all but
+        its last token) is run once, its key/value cache repeated k times, and generation
+        continues from it: the same distribution, a fraction of the compute.
+        """
+        k = gen["num_return_sequences"]
+        positions = (mask.cumsum(-1) - 1).clamp(min=0)  # left padding: positions start at 0
+        try:
+            out = self.model(input_ids=input_ids[:, :-1], attention_mask=mask[:, :-1],
+                             position_ids=positions[:, :-1], use_cache=True)
+            cache = out.past_key_values
+            cache.batch_repeat_interleave(k)
+        except (AttributeError, TypeError):  # a model or cache without this support
+            return self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
+        return self.model.generate(input_ids=input_ids.repeat_interleave(k, 0),
+                                   attention_mask=mask.repeat_interleave(k, 0),
+                                   past_key_values=cache, **{**gen, "num_return_sequences": 1})
 
     def score(self, prompts: list[str], tactics: list[str]) -> list[float]:
         """Teacher-forced log-prob of each tactic (with its end token) after its prompt."""
