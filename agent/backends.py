@@ -29,9 +29,17 @@ class Backend:
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                 coq_args: tuple[str, ...] = ()) -> Backend:
     ext = os.path.splitext(path)[1]
+    if ext not in (".v", ".lean"):
+        raise UsageError(f"unknown extension {ext or '(none)'!r} for {path}: expected .v or .lean")
+    return backend_named("coq" if ext == ".v" else "lean", lean_project=lean_project,
+                         check_timeout=check_timeout, coq_args=coq_args)
+
+
+def backend_named(name: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
+                  coq_args: tuple[str, ...] = ()) -> Backend:
     # The prover runs in its own folder: make directory arguments (-R dir Lib) absolute.
     coq_args = tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
-    if ext == ".v":
+    if name == "coq":
         from coq_env import files as cf
         from coq_env.check import check_file, check_proof
         from coq_env.env import CoqEnv, CoqEnvConfig
@@ -45,7 +53,7 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
             SentenceError,
             lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh")
-    if ext == ".lean":
+    if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
         from lean_env.env import LeanEnv, LeanEnvConfig
@@ -58,4 +66,4 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
             lambda: None if shutil.which(cfg.repl_command[0]) else
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)")
-    raise UsageError(f"unknown extension {ext or '(none)'!r} for {path}: expected .v or .lean")
+    raise UsageError(f"unknown backend {name!r}: expected coq or lean")

@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.backends import UsageError, backend_for
+from agent.runner import SEARCH_CHOICES, SearchConfig
 
-SEARCH_CHOICES = ("bfs", "bfs-norm", "value", "astar")
-_CHOICES = {"search": SEARCH_CHOICES, "automation": ("mix", "off"), "decoding": ("sample", "beam"),
-            "astar_g": ("logprob", "depth"), "mode": ("prob", "steps")}
+_CHOICES = {"order": SEARCH_CHOICES, "automation": ("mix", "off"), "decoding": ("sample", "beam"),
+            "astar_g": ("logprob", "depth"), "mode": ("prob", "steps"), "preference": ("dpo", "weighted", "none")}
+_FLAGS = {"lam": "--lambda", "order": "--search"}
 
 
 @dataclass
@@ -37,42 +38,12 @@ class ProveConfig:
     """Where to write the file with proofs filled in (default: FILE with _proved before the extension)."""
     report: str = ""
     """Where to write the JSON report (default: OUTPUT with .report.json)."""
-    budget: int = 64
-    """Node expansions per theorem."""
-    timeout: float = 60.0
-    """Wall-clock seconds of search per theorem."""
-    tactic_timeout: float = 5.0
-    """Wall-clock seconds per tactic."""
-    check_timeout: float = 300.0
-    """Wall-clock seconds for the fresh-process final check of one proof."""
-    model: str = ""
-    """Tactic model: a preset (see README), a hub id or a local folder; empty: automation only."""
-    value_model: str = ""
-    """Value model folder; 'policy' for the head saved with --model (default when it has one)."""
-    search: str = "bfs"
-    """Ordering: bfs (cumulative log-prob), bfs-norm (length-normalised), value, astar."""
-    lam: float = 1.0
-    """A* weight lambda in f = g + lambda * h."""
-    astar_g: str = "logprob"
-    """A* path cost g: logprob (-sum log p) or depth."""
-    length_alpha: float = 1.0
-    """bfs-norm exponent: priority = sum log p / depth^alpha."""
-    samples: int = 8
-    """Candidates the model proposes per state."""
-    decoding: str = "sample"
-    """sample or beam."""
-    temperature: float = 1.0
-    """Sampling temperature."""
-    automation: str = "mix"
-    """mix: add the automation tactics to the model's candidates; off: the model alone."""
-    automation_weight: float = 0.1
-    """Prior weight of automation candidates when mixed."""
-    device: str = "auto"
-    """auto (CUDA if available), cpu or cuda."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """How each theorem is searched."""
     lean_project: str = ""
     """Lake project with Mathlib and the REPL (Lean files only; default: lean_project/)."""
     coq_args: list[str] = field(default_factory=list)
-    """Extra arguments for coqidetop and coqc, e.g. -R dir Lib (repeat --coq-args per argument)."""
+    """Extra arguments for coqidetop and coqc, e.g. -R dir Lib (repeat --coq-args=ARG per argument)."""
 
 
 @dataclass
@@ -107,55 +78,16 @@ def _default_output(path: str) -> str:
     return f"{stem}_proved{ext}"  # coqc needs a file name that is a module identifier
 
 
-def build_search(cfg: ProveConfig, backend_name: str):
-    """(policy, value, priority) from the prove config."""
-    from agent import search as S
-    from agent.automation import AutomationPolicy
-    automation = AutomationPolicy(backend_name)
-    policy, value, model_policy = automation, None, None
-    if cfg.model:
-        from agent.policy import MixedPolicy, PolicyConfig, TransformerPolicy
-        from agent.prompts import PRESETS
-        if not (cfg.model in PRESETS or os.path.isdir(cfg.model) or "/" in cfg.model):
-            raise UsageError(f"--model {cfg.model!r}: not a folder, preset ({', '.join(PRESETS)}) or hub id")
-        model_policy = TransformerPolicy.from_pretrained(
-            cfg.model, device=cfg.device,
-            config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
-        policy = (MixedPolicy(model_policy, automation, automation_weight=cfg.automation_weight)
-                  if cfg.automation == "mix" else model_policy)
-    from agent.value import ValueModel, has_value_head
-    if cfg.value_model and cfg.value_model != "policy":
-        if not has_value_head(cfg.value_model):
-            raise UsageError(f"--value-model {cfg.value_model}: no value_head.safetensors there")
-        value = ValueModel.load(cfg.value_model, device=cfg.device)
-    elif model_policy is not None and os.path.isdir(cfg.model) and has_value_head(cfg.model):
-        value = ValueModel.load(cfg.model, trunk=model_policy.model, tokenizer=model_policy.tokenizer,
-                                info=model_policy.info)
-    elif cfg.value_model == "policy":
-        raise UsageError("--value-model policy: the --model folder has no value head")
-    heuristic = value.heuristic if value is not None else S.neg_log
-    priority = {"bfs": lambda: S.by_logprob,
-                "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
-                "value": lambda: S.by_value(heuristic),
-                "astar": lambda: S.astar(cfg.lam, g=cfg.astar_g, heuristic=heuristic)}[cfg.search]()
-    if getattr(priority, "needs_value", False) and value is None:
-        raise UsageError(f"--search {cfg.search} needs a value model (--value-model, or a --model "
-                         "folder trained with `qstar train value`)")
-    return policy, value, priority
-
-
 def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
     from agent.atomic import atomic_write
     from agent.prover import prove_theorem
-    from agent.search import SearchBudget
+    from agent.runner import build_searcher, default_model_for
 
-    if cfg.search not in SEARCH_CHOICES:
-        raise UsageError(f"--search must be one of {', '.join(SEARCH_CHOICES)}")
     text = _read_source(cfg.file)
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
-                          check_timeout=cfg.check_timeout, coq_args=tuple(cfg.coq_args))
+                          check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
     try:
         theorems = backend.open_theorems(text)
     except backend.parse_error as e:
@@ -167,11 +99,9 @@ def run_prove(cfg: ProveConfig) -> int:
         raise UsageError(why)
     cfg.output = cfg.output or _default_output(cfg.file)
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
+    cfg.search.model = default_model_for(cfg.search.model, backend.name)
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
-    policy, value, priority = build_search(cfg, backend.name)
-
-    budget = SearchBudget(max_expansions=cfg.budget, max_seconds=cfg.timeout,
-                          tactic_timeout=cfg.tactic_timeout)
+    searcher = build_searcher(cfg.search)
     check = lambda th, tac: (lambda v: (v.ok, v.reason))(backend.check_proof(th, tac))  # noqa: E731
     records = []
     t0 = time.monotonic()
@@ -180,11 +110,13 @@ def run_prove(cfg: ProveConfig) -> int:
         bar = tqdm(theorems, desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                    file=sys.stderr, disable=None)
         for th in bar:
-            records.append(prove_theorem(env, th, policy=policy, check=check, budget=budget,
-                                         priority=priority, value=value))
+            records.append(prove_theorem(env, th, policy=searcher.make_policy(backend.name, th.name),
+                                         check=check, budget=searcher.budget,
+                                         priority=searcher.priority, value=searcher.value))
             bar.set_postfix(proved=sum(r.status == "proved" for r in records))
     finally:
         env.close()
+        searcher.close()
     proofs = {r.name: tuple(r.proof) for r in records if r.status == "proved"}
     atomic_write(cfg.output, backend.with_proofs(text, proofs))
     report = {
@@ -282,7 +214,7 @@ def _add_fields(parser: argparse.ArgumentParser, cls, *, positional: tuple[str, 
         if f.name in positional:
             parser.add_argument(dest, help=docs.get(f.name, ""))
             continue
-        flag = (flags or {}).get(f.name, "--" + f.name.replace("_", "-"))
+        flag = {**_FLAGS, **(flags or {})}.get(f.name, "--" + f.name.replace("_", "-"))
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
         kw = dict(dest=dest, default=default, help=docs.get(f.name, ""))
         if typ is bool:
@@ -313,7 +245,7 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="qstar", description="Tactic-level theorem proving with a real kernel.")
     sub = p.add_subparsers(dest="command", required=True)
     _add_fields(sub.add_parser("prove", help="prove the open theorems of a .v or .lean file"),
-                ProveConfig, positional=("file",), flags={"lam": "--lambda"})
+                ProveConfig, positional=("file",))
     _add_fields(sub.add_parser("check", help="verify a file soundly (exit 0 only if every theorem is proved)"),
                 CheckConfig, positional=("file",))
     train = sub.add_parser("train", help="train the policy (sft) or the value (value)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from agent.env import ProofEnv, StartError, Theorem
@@ -27,14 +27,19 @@ class TheoremRecord:
     kernel_seconds: float = 0.0
     model_seconds: float = 0.0  # policy + value time
     nodes: int = 0
+    tree: dict | None = field(default=None, repr=False)  # the whole search (collect only)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        if out["tree"] is None:
+            del out["tree"]
+        return out
 
 
 def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
                   budget: SearchBudget, priority: Priority = by_logprob,
-                  value: Value | None = None, load_timeout: float = 120.0) -> TheoremRecord:
+                  value: Value | None = None, load_timeout: float = 120.0,
+                  keep_tree: bool = False) -> TheoremRecord:
     t0 = time.monotonic()
     try:
         root = env.start(theorem, timeout=load_timeout)
@@ -57,6 +62,9 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
             record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
     else:
         record.message = f"no proof found ({res.stop_reason})"
+    if keep_tree:
+        from agent.records import tree_to_json
+        record.tree = tree_to_json(res.root, proof=res.proof if record.status == "proved" else None)
     record.seconds = round(time.monotonic() - t0, 3)
     return record
 

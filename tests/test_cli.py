@@ -28,7 +28,7 @@ def test_prove_then_check_the_bundled_example(tmp_path):
     assert r.returncode == 0, r.stderr
     rep = json.loads(report.read_text())
     records = rep["theorems"]
-    assert len(records) == 13 and rep["config"]["budget"] == 40
+    assert len(records) == 13 and rep["config"]["search"]["budget"] == 40
     assert {"name", "status", "proof", "expansions", "seconds", "stop_reason"} <= set(records[0])
     proved = [t for t in records if t["status"] == "proved"]
     assert len(proved) >= 11

@@ -88,7 +88,7 @@ def test_trained_policy_and_value_drive_prove_soundly(tmp_path):
               "--automation", "off", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     rep = json.loads(report.read_text())
-    assert rep["config"]["search"] == "astar" and rep["config"]["model"] == str(model)
+    assert rep["config"]["search"]["order"] == "astar" and rep["config"]["search"]["model"] == str(model)
     proved = [t for t in rep["theorems"] if t["status"] == "proved"]
     assert proved, "the trained policy should prove at least the lemmas it was trained on"
     assert all(t["model_seconds"] > 0 for t in rep["theorems"] if t["status"] != "error")

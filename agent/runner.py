@@ -1,0 +1,211 @@
+"""Search settings shared by prove / collect / bench / iterate, and a pool that runs a theorem
+set over several kernel processes with one shared model.
+
+Each worker thread owns its prover process(es); the model is shared through a
+``BatchingPolicy`` (one ``generate`` call serves the states that arrive together from all
+workers) and the value model behind a lock. Records come back to the calling thread in
+completion order, so writing them needs no locking.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterable, Iterator
+
+from agent.backends import UsageError, backend_named
+from agent.prover import TheoremRecord, prove_theorem
+from agent.search import SearchBudget
+
+SEARCH_CHOICES = ("bfs", "bfs-norm", "value", "astar")
+
+
+@dataclass
+class SearchConfig:
+    """How each theorem is searched."""
+
+    budget: int = 64
+    """Node expansions per theorem."""
+    timeout: float = 60.0
+    """Wall-clock seconds of search per theorem."""
+    tactic_timeout: float = 5.0
+    """Wall-clock seconds per tactic."""
+    check_timeout: float = 300.0
+    """Wall-clock seconds for the fresh-process final check of one proof."""
+    model: str = "auto"
+    """Tactic model: a preset (see README), a hub id, a local folder, `default` (the bundled Coq
+    model), `none` (automation only) or `auto` (the bundled model for Coq, none for Lean)."""
+    value_model: str = ""
+    """Value model folder; 'policy' for the head saved with --model (default when it has one)."""
+    order: str = "bfs"
+    """Ordering (flag --search): bfs (cumulative log-prob), bfs-norm, value, astar."""
+    lam: float = 1.0
+    """A* weight lambda in f = g + lambda * h (flag --lambda)."""
+    astar_g: str = "logprob"
+    """A* path cost g: logprob (-sum log p) or depth."""
+    length_alpha: float = 1.0
+    """bfs-norm exponent: priority = sum log p / depth^alpha."""
+    samples: int = 8
+    """Candidates the model proposes per state."""
+    decoding: str = "sample"
+    """sample or beam."""
+    temperature: float = 1.0
+    """Sampling temperature."""
+    automation: str = "mix"
+    """mix: add the automation tactics to the model's candidates; off: the model alone."""
+    automation_weight: float = 0.1
+    """Prior weight of automation candidates when mixed."""
+    device: str = "auto"
+    """auto (CUDA if available), cpu or cuda."""
+
+    def budget_obj(self) -> SearchBudget:
+        return SearchBudget(max_expansions=self.budget, max_seconds=self.timeout,
+                            tactic_timeout=self.tactic_timeout)
+
+
+BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_model")
+
+
+def has_bundled_model() -> bool:
+    return os.path.isfile(os.path.join(BUNDLED_MODEL, "qstar.json"))
+
+
+def default_model_for(model: str, backend: str) -> str:
+    """Resolve `auto` / `none`: the bundled model is the default for Coq when it is present."""
+    if model == "auto":
+        return "default" if backend == "coq" and has_bundled_model() else ""
+    return "" if model == "none" else model
+
+
+def resolve_model(name: str) -> str:
+    if name == "default":
+        if not has_bundled_model():
+            raise UsageError("no bundled model in this checkout (agent/default_model)")
+        return BUNDLED_MODEL
+    return name
+
+
+class _LockedValue:
+    """A value model shared by threads: one call at a time (each call is batched already)."""
+
+    def __init__(self, value):
+        self.value, self._lock = value, threading.Lock()
+
+    def __call__(self, states):
+        with self._lock:
+            return self.value(states)
+
+    def heuristic(self, v: float) -> float:
+        return self.value.heuristic(v)
+
+
+@dataclass
+class Searcher:
+    """Everything a worker needs to search: built once, shared by all workers."""
+
+    make_policy: Callable[[str, str], Callable]  # (backend name, theorem name) -> policy
+    value: object | None
+    priority: Callable
+    budget: SearchBudget
+    close: Callable[[], None]
+
+
+def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
+    from agent import search as S
+    from agent.automation import AutomationPolicy
+    from agent.value import ValueModel, has_value_head
+    if cfg.order not in SEARCH_CHOICES:
+        raise UsageError(f"--search must be one of {', '.join(SEARCH_CHOICES)}")
+    model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
+    model_policy = server = None
+    if model:
+        from agent.policy import BatchingPolicy, PolicyConfig, TransformerPolicy
+        from agent.prompts import PRESETS
+        if not (model in PRESETS or os.path.isdir(model) or "/" in model):
+            raise UsageError(f"--model {model!r}: not a folder, preset ({', '.join(PRESETS)}) or hub id")
+        model_policy = TransformerPolicy.from_pretrained(
+            model, device=cfg.device,
+            config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
+        server = BatchingPolicy(model_policy) if batching else None
+    value = None
+    if cfg.value_model and cfg.value_model != "policy":
+        if not has_value_head(cfg.value_model):
+            raise UsageError(f"--value-model {cfg.value_model}: no value_head.safetensors there")
+        value = ValueModel.load(cfg.value_model, device=cfg.device)
+    elif model_policy is not None and os.path.isdir(model) and has_value_head(model):
+        value = ValueModel.load(model, trunk=model_policy.model, tokenizer=model_policy.tokenizer,
+                                info=model_policy.info)
+    elif cfg.value_model == "policy":
+        raise UsageError("--value-model policy: the --model folder has no value head")
+    heuristic = value.heuristic if value is not None else S.neg_log
+    priority = {"bfs": lambda: S.by_logprob,
+                "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
+                "value": lambda: S.by_value(heuristic),
+                "astar": lambda: S.astar(cfg.lam, g=cfg.astar_g, heuristic=heuristic)}[cfg.order]()
+    if getattr(priority, "needs_value", False) and value is None:
+        raise UsageError(f"--search {cfg.order} needs a value model (--value-model, or a --model "
+                         "folder trained with `qstar train value`)")
+
+    def make_policy(backend: str, theorem: str):
+        from agent.policy import MixedPolicy
+        automation = AutomationPolicy(backend)
+        if model_policy is None:
+            return automation
+        mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
+        return MixedPolicy(mp, automation, automation_weight=cfg.automation_weight) \
+            if cfg.automation == "mix" else mp
+
+    return Searcher(make_policy, _LockedValue(value) if value is not None else None, priority,
+                    cfg.budget_obj(), server.close if server is not None else (lambda: None))
+
+
+def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, workers: int = 1,
+              keep_tree: bool = False, backend_options: dict | None = None) -> Iterator[tuple[object, TheoremRecord]]:
+    """Prove each suite item; yield (item, record) as they finish. Items need ``.theorem``."""
+    todo: queue.Queue = queue.Queue()
+    items = list(items)
+    for it in items:
+        todo.put(it)
+    done: queue.Queue = queue.Queue()
+    opts = backend_options or {}
+
+    def worker() -> None:
+        envs: dict[str, object] = {}
+        backends: dict[str, object] = {}
+        try:
+            while True:
+                try:
+                    it = todo.get_nowait()
+                except queue.Empty:
+                    return
+                th = it.theorem
+                try:
+                    if th.backend not in backends:
+                        backends[th.backend] = backend_named(th.backend, check_timeout=check_timeout, **opts)
+                        envs[th.backend] = backends[th.backend].make_env()
+                    b = backends[th.backend]
+                    check = lambda t, tac, b=b: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
+                    rec = prove_theorem(envs[th.backend], th, policy=searcher.make_policy(th.backend, th.name),
+                                        check=check, budget=searcher.budget, priority=searcher.priority,
+                                        value=searcher.value, keep_tree=keep_tree)
+                except Exception as e:  # one theorem's failure must not stop the pool
+                    rec = TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error",
+                                        f"{type(e).__name__}: {e}"[:500])
+                done.put((it, rec))
+        finally:
+            for env in envs.values():
+                env.close()
+            done.put(None)
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(workers, len(items))))]
+    for t in threads:
+        t.start()
+    finished = 0
+    while finished < len(threads):
+        got = done.get()
+        if got is None:
+            finished += 1
+            continue
+        yield got

@@ -1,0 +1,130 @@
+"""Theorem suites: JSONL files of {name, split, header, formal_statement}, and the Coq
+standard-library suite split by file into train / valid / test.
+
+A row's ``header`` is the context the statement needs; ``formal_statement`` is the declaration
+(Coq: ending in ``.``; Lean: ending in ``:= by sorry``, which is cut off here). Coq stdlib rows
+name their context by reference instead of inline (``source``: a .v file under ``coqc -where``,
+``offset``: where the theorem starts), because inlining every prefix would make the file
+quadratic in size; ``load_suite`` resolves them.
+
+The stdlib split is by file (so no theorem's neighbours leak across splits) and deterministic:
+a file's split is a function of its path's SHA-256 alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from agent.env import Theorem
+
+# Init/ is compiled with -noinit and cannot be replayed inside a session that has the prelude;
+# these folders' files need plugins or flags a plain session does not set up.
+_SKIP_DIRS = ("Init/", "Compat/", "extraction/", "Program/", "ssr/", "Floats/", "Array/",
+              "Numbers/Cyclic/", "setoid_ring/", "nsatz/", "micromega/", "btauto/", "rtauto/",
+              "funind/", "derive/", "Strings/")
+
+
+@dataclass(frozen=True)
+class SuiteItem:
+    id: str  # unique within the suite (stdlib names repeat across files: "file.v:name")
+    theorem: Theorem
+    split: str
+    source: str = ""  # file it came from, when known
+
+
+def coq_where() -> str:
+    return subprocess.run(["coqc", "-where"], capture_output=True, text=True, timeout=30,
+                          check=True).stdout.strip()
+
+
+def stdlib_files(root: str | None = None) -> list[str]:
+    """Paths (relative to theories/) of the stdlib files the suite draws from, sorted."""
+    base = Path(root or coq_where()) / "theories"
+    out = []
+    for p in sorted(base.rglob("*.v")):
+        rel = p.relative_to(base).as_posix()
+        if not rel.startswith(_SKIP_DIRS):
+            out.append(rel)
+    return out
+
+
+def split_of(rel_path: str, *, valid: float = 0.1, test: float = 0.1) -> str:
+    h = int(hashlib.sha256(rel_path.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF
+    return "test" if h < test else "valid" if h < test + valid else "train"
+
+
+def write_stdlib_suite(out: str, *, root: str | None = None, max_per_file: int = 0) -> dict:
+    """Write the stdlib suite JSONL (one row per Qed-proved lemma); returns counts per split."""
+    from agent.atomic import atomic_write
+    from coq_env.files import parse_coq_file
+    from coq_env.sentences import SentenceError
+    base = Path(root or coq_where()) / "theories"
+    rows, counts = [], {"train": 0, "valid": 0, "test": 0}
+    for rel in stdlib_files(root):
+        try:
+            decls = parse_coq_file((base / rel).read_text(encoding="utf-8"))
+        except (SentenceError, UnicodeDecodeError):
+            continue
+        split = split_of(rel)
+        kept = [d for d in decls if d.terminator == "Qed" and not d.is_open][:max_per_file or None]
+        for d in kept:
+            rows.append({"id": f"{rel}:{d.name}", "name": d.name, "split": split, "source": rel,
+                         "offset": d.stmt_start,
+                         "formal_statement": d.statement})
+            counts[split] += 1
+    atomic_write(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    return counts
+
+
+def _cut_lean_proof(stmt: str) -> str:
+    return re.sub(r":=\s*(by\s+)?sorry\s*$", "", stmt.rstrip()).rstrip()
+
+
+def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = "",
+               limit: int = 0) -> list[SuiteItem]:
+    """Theorems of a suite file (optionally one split, at most ``limit``), in file order.
+
+    ``prelude`` is put before every header (e.g. tactic libraries such as Lia); the statement
+    and header are never changed.
+    """
+    from agent.backends import UsageError
+    if not os.path.isfile(path):
+        raise UsageError(f"no such suite file: {path}")
+    items: list[SuiteItem] = []
+    root = None
+    cache: dict[str, str] = {}
+    with open(path, encoding="utf-8") as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+                name, stmt = row["name"], row["formal_statement"]
+            except (json.JSONDecodeError, KeyError, TypeError):
+                raise UsageError(f"{path}:{n}: not a suite row (needs name, formal_statement)") from None
+            if split and row.get("split", "") != split:
+                continue
+            kind = backend or ("lean" if ":= by sorry" in stmt or "import " in row.get("header", "") else "coq")
+            if "header" in row:
+                header = row["header"]
+            elif "source" in row:
+                root = root or coq_where()
+                src = row["source"]
+                if src not in cache:
+                    cache[src] = (Path(root) / "theories" / src).read_text(encoding="utf-8")
+                header = cache[src][:int(row["offset"])]
+            else:
+                header = ""
+            statement = _cut_lean_proof(stmt) if kind == "lean" else stmt.strip()
+            items.append(SuiteItem(row.get("id", name),
+                                   Theorem(name=name, statement=statement, context=prelude + header,
+                                           backend=kind), row.get("split", ""), row.get("source", "")))
+            if limit and len(items) >= limit:
+                break
+    return items

@@ -1,0 +1,81 @@
+"""Trace human Coq proofs into (state, tactic, next state) steps by replaying them in the kernel.
+
+Each ``Qed``-proved lemma of a file is started with everything before it in the file as its
+context (so it sees only what precedes it), and its proof is replayed sentence by sentence
+through :class:`CoqEnv`. Bullets and braces are folded into the sentence they open, so every
+step changes the proof state the way a search step would. A lemma's steps are kept only if the
+replay reaches ``Proved``: what is written reproduces the proof. ``Proof with`` lemmas are
+skipped (their ``...`` depends on the opener).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from agent.env import Goals, Proved, StartError, Theorem
+from coq_env.files import parse_coq_file
+from coq_env.sentences import SentenceError, normalize, split_sentences
+
+
+def proof_steps(body: str) -> list[str]:
+    """The proof body as search steps: bullets and braces joined to the next sentence."""
+    steps: list[str] = []
+    pending = ""
+    for s in split_sentences(body):
+        if s.text.strip() and set(s.text.strip()) <= set("-+*{}"):
+            pending = (pending + " " + s.text.strip()).strip()
+            continue
+        steps.append((pending + " " + s.text).strip() if pending else s.text)
+        pending = ""
+    if pending:  # closing braces after the last tactic
+        if steps:
+            steps[-1] = steps[-1] + " " + pending
+        else:
+            steps.append(pending)
+    return steps
+
+
+def trace_text(env, text: str, *, source: str, prelude: str = "", timeout: float = 30.0,
+               stats: dict | None = None) -> Iterator[dict]:
+    """Yield one record per step of every lemma of ``text`` whose replay reproduces its proof."""
+    stats = stats if stats is not None else {}
+    try:
+        decls = parse_coq_file(text)
+    except SentenceError:
+        stats["unparsable_files"] = stats.get("unparsable_files", 0) + 1
+        return
+    for d in decls:
+        if d.terminator != "Qed" or d.is_open:
+            continue
+        if normalize(text[d.proof_start:d.body_start]).startswith("Proof with"):
+            stats["skipped"] = stats.get("skipped", 0) + 1
+            continue
+        steps = proof_steps(d.body)
+        theorem = Theorem(d.name, d.statement, prelude + text[:d.stmt_start])
+        try:
+            state = env.start(theorem)
+        except StartError:
+            stats["start_errors"] = stats.get("start_errors", 0) + 1
+            continue
+        records, ok = [], False
+        for i, tactic in enumerate(steps):
+            r = env.apply(state, tactic, timeout=timeout)
+            if isinstance(r, Goals):
+                records.append(_record(source, d.name, i, state.pretty(), tactic, r.state.pretty(), False))
+                state = r.state
+            elif isinstance(r, Proved):
+                records.append(_record(source, d.name, i, state.pretty(), tactic, "", True))
+                ok = i == len(steps) - 1
+                break
+            else:
+                break
+        key = "traced" if ok else "replay_failures"
+        stats[key] = stats.get(key, 0) + 1
+        if ok:
+            yield from records
+
+
+def _record(source: str, theorem: str, step: int, state: str, tactic: str, next_state: str,
+            proved: bool) -> dict:
+    return {"file": source, "theorem": theorem, "step": step, "state": state, "tactic": tactic,
+            "next_state": next_state, "proved": proved}
