@@ -203,19 +203,21 @@ def _field_docs(cls) -> dict[str, str]:
 
 
 def _add_fields(parser: argparse.ArgumentParser, cls, *, positional: tuple[str, ...] = (),
-                prefix: str = "", flags: dict[str, str] | None = None) -> None:
+                prefix: str = "", flags: dict[str, str] | None = None, defaults=None) -> None:
     docs, hints = _field_docs(cls), typing.get_type_hints(cls)
     for f in dataclasses.fields(cls):
         typ = hints[f.name]
-        if dataclasses.is_dataclass(typ):
-            _add_fields(parser, typ, prefix=f.name + ".")
+        if dataclasses.is_dataclass(typ):  # nested config: the parent's default instance wins
+            _add_fields(parser, typ, prefix=f.name + ".", defaults=f.default_factory())
             continue
         dest = prefix + f.name
         if f.name in positional:
-            parser.add_argument(dest, help=docs.get(f.name, ""))
+            nargs = "+" if typing.get_origin(typ) is list else None
+            parser.add_argument(dest, nargs=nargs, help=docs.get(f.name, ""))
             continue
         flag = {**_FLAGS, **(flags or {})}.get(f.name, "--" + f.name.replace("_", "-"))
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
+        default = (getattr(defaults, f.name) if defaults is not None else
+                   f.default if f.default is not dataclasses.MISSING else f.default_factory())
         kw = dict(dest=dest, default=default, help=docs.get(f.name, ""))
         if typ is bool:
             parser.add_argument(flag, action="store_true", **kw)
@@ -248,6 +250,19 @@ def _parser() -> argparse.ArgumentParser:
                 ProveConfig, positional=("file",))
     _add_fields(sub.add_parser("check", help="verify a file soundly (exit 0 only if every theorem is proved)"),
                 CheckConfig, positional=("file",))
+    from agent.bench import BenchConfig
+    from agent.iterate import IterateConfig
+    from agent.traces import TraceConfig
+    _add_fields(sub.add_parser("trace", help="replay human proofs into (state, tactic) records"),
+                TraceConfig, positional=("sources",))
+    _add_fields(sub.add_parser("collect", help="search a theorem suite and store whole search records"),
+                BenchConfig, positional=("suite",))
+    _add_fields(sub.add_parser("bench", help="benchmark a theorem suite (JSON, markdown table, plot)"),
+                BenchConfig, positional=("suite",))
+    _add_fields(sub.add_parser("iterate", help="expert iteration: collect, train, evaluate, repeat"),
+                IterateConfig)
+    st = sub.add_parser("stdlib-suite", help="write the Coq stdlib suite (train/valid/test split by file)")
+    st.add_argument("--out", required=True, help="Output JSONL.")
     train = sub.add_parser("train", help="train the policy (sft) or the value (value)")
     tsub = train.add_subparsers(dest="what", required=True)
     _add_fields(tsub.add_parser("sft", help="supervised fine-tuning on (state, tactic) rows"), SFTConfig)
@@ -263,6 +278,20 @@ def main(argv: list[str] | None = None) -> int:
             return run_prove(_build(ProveConfig, ns))
         if command == "check":
             return run_check(_build(CheckConfig, ns))
+        if command in ("collect", "bench"):
+            from agent.bench import BenchConfig, run_bench, run_collect
+            return (run_bench if command == "bench" else run_collect)(_build(BenchConfig, ns))
+        if command == "iterate":
+            from agent.iterate import IterateConfig, run_iterate
+            return run_iterate(_build(IterateConfig, ns))
+        if command == "stdlib-suite":
+            from agent.suites import write_stdlib_suite
+            counts = write_stdlib_suite(ns["out"])
+            print(f"wrote {ns['out']}: {json.dumps(counts)}")
+            return 0
+        if command == "trace":
+            from agent.traces import TraceConfig, run_trace
+            return run_trace(_build(TraceConfig, ns))
         from agent.sft import SFTConfig
         from agent.value_train import ValueTrainConfig
         what = ns.pop("what")

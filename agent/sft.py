@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import random
 from dataclasses import asdict, dataclass, field
 
+from agent.preference import dpo_loss
 from agent.trainloop import LoopConfig, read_jsonl, run_loop
 
 
@@ -32,6 +34,12 @@ class SFTConfig:
     """Layers of a tiny model."""
     max_state_chars: int = 512
     """Truncate states to this many characters (tiny models; 0 = keep a loaded model's setting)."""
+    pairs: str = ""
+    """Optional JSONL of preference pairs {"state", "chosen", "rejected"} (kernel-rejected negatives)."""
+    dpo_beta: float = 0.1
+    """DPO temperature beta."""
+    dpo_weight: float = 1.0
+    """Weight of the DPO loss added to the SFT loss."""
     device: str = "auto"
     """auto, cpu or cuda."""
     loop: LoopConfig = field(default_factory=LoopConfig)
@@ -75,13 +83,28 @@ def train_sft(cfg: SFTConfig) -> dict:
         json.dump({"command": "sft", **asdict(cfg)}, f, indent=2)
     model, tok, info = init_model(cfg.init, width=cfg.width, layers=cfg.layers, device=cfg.device,
                                   max_state_chars=cfg.max_state_chars, seed=cfg.loop.seed)
+    pairs = read_jsonl(cfg.pairs, ("state", "chosen", "rejected")) if cfg.pairs else []
+    reference = None
+    if pairs:  # DPO against a frozen copy of the starting model
+        import copy
+        reference = copy.deepcopy(model).eval()
+        for p in reference.parameters():
+            p.requires_grad_(False)
     model.train()
-    summary = run_loop(model.parameters(), rows,
-                       lambda batch: tactic_loss(model, tok, info, batch,
-                                                 max_tactic_tokens=info.max_tactic_tokens),
-                       cfg.loop, os.path.join(cfg.out, "train_log.jsonl"), "sft")
+    rng = random.Random(cfg.loop.seed)
+
+    def loss(batch: list[dict]):
+        total = tactic_loss(model, tok, info, batch, max_tactic_tokens=info.max_tactic_tokens)
+        if reference is not None:
+            sample = rng.sample(pairs, min(len(pairs), cfg.loop.batch_size))
+            total = total + cfg.dpo_weight * dpo_loss(model, reference, tok, info, sample, beta=cfg.dpo_beta,
+                                                      max_tactic_tokens=info.max_tactic_tokens)
+        return total
+
+    summary = run_loop(model.parameters(), rows, loss, cfg.loop,
+                       os.path.join(cfg.out, "train_log.jsonl"), "sft" + ("+dpo" if pairs else ""))
     model.eval()
     model.save_pretrained(cfg.out)
     tok.save_pretrained(cfg.out)
     write_info(cfg.out, info)
-    return {"rows": len(rows), **summary}
+    return {"rows": len(rows), "pairs": len(pairs), **summary}

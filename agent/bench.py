@@ -1,0 +1,187 @@
+"""``qstar bench`` and ``qstar collect``: a theorem suite through the search, with a pool of
+kernel processes sharing one batched model.
+
+bench writes, in its output folder: ``config.json`` (the whole config), ``results.jsonl`` (one
+line per theorem, append-only), ``summary.json`` and ``summary.md`` (a table), and
+``plot.png``. collect writes ``config.json`` and ``records.jsonl``, whose lines also hold the
+whole search tree, for training. Both resume where they stopped: a theorem already in the log
+is not run again, and a line torn by a kill is cut off.
+
+A statement that does not load (e.g. it needs a library that is not installed) is reported as
+"statement error", apart from "not proved".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from agent.backends import UsageError
+from agent.records import JsonlLog
+from agent.runner import SearchConfig, build_searcher, default_model_for, run_items
+from agent.suites import load_suite
+
+COQ_PRELUDE = "From Coq Require Import Lia Lra Psatz.\n"
+
+
+@dataclass
+class BenchConfig:
+    """Settings of ``qstar bench`` and ``qstar collect``."""
+
+    suite: str = ""
+    """Suite JSONL ({name, split, header, formal_statement}), e.g. ../shared/data/minif2f-rocq-valid.jsonl."""
+    out: str = ""
+    """Output folder."""
+    split: str = ""
+    """Only theorems of this split (empty: all)."""
+    limit: int = 0
+    """At most this many theorems (0: all), in suite order."""
+    workers: int = 0
+    """Kernel worker processes (0: one per core)."""
+    prelude: str = "auto"
+    """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, none for Lean)."""
+    resume: bool = False
+    """Continue an earlier run in the same folder (bench; collect always resumes)."""
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none"))
+    """How each theorem is searched (bench and collect default to automation only: --model none)."""
+
+
+def _prelude(cfg: BenchConfig, backend: str) -> str:
+    if cfg.prelude != "auto":
+        return cfg.prelude + ("\n" if cfg.prelude and not cfg.prelude.endswith("\n") else "")
+    return COQ_PRELUDE if backend == "coq" else ""
+
+
+def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
+    if not cfg.out:
+        raise UsageError("--out is required")
+    items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit)
+    if not items:
+        raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
+    backend = items[0].theorem.backend
+    prelude = _prelude(cfg, backend)
+    if prelude:
+        items = [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=prelude + it.theorem.context))
+                 for it in items]
+    from agent.backends import backend_named
+    if (why := backend_named(backend).missing()) is not None:
+        raise UsageError(why)
+    cfg.search.model = default_model_for(cfg.search.model, backend)
+    os.makedirs(cfg.out, exist_ok=True)
+    conf_path = os.path.join(cfg.out, "config.json")
+    log_path = os.path.join(cfg.out, log_name)
+    conf = dataclasses.asdict(cfg)
+    if os.path.exists(log_path):
+        if not (cfg.resume or always_resume):
+            raise UsageError(f"{log_path} exists: pass --resume to continue that run, or another --out")
+        old = json.loads(open(conf_path, encoding="utf-8").read()) if os.path.exists(conf_path) else {}
+        if {k: v for k, v in old.items() if k != "resume"} != {k: v for k, v in conf.items() if k != "resume"}:
+            raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
+    from agent.atomic import atomic_write
+    atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
+    print(f"qstar config: {json.dumps(conf)}", file=sys.stderr)
+    return items, JsonlLog(log_path)
+
+
+def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume: bool, desc: str) -> list[dict]:
+    from tqdm import tqdm
+    items, log = _start(cfg, log_name, always_resume=always_resume)
+    todo = [it for it in items if it.id not in log.done]
+    workers = cfg.workers or os.cpu_count() or 1
+    searcher = build_searcher(cfg.search, batching=True)
+    try:
+        with tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="thm",
+                  file=sys.stderr, disable=None) as bar:
+            for it, rec in run_items(todo, searcher=searcher, check_timeout=cfg.search.check_timeout,
+                                     workers=workers, keep_tree=keep_tree):
+                log.append({"id": it.id, "split": it.split, **rec.to_json()})
+                bar.update(1)
+                bar.set_postfix(proved=sum(r["status"] == "proved" for r in log.rows))
+    finally:
+        searcher.close()
+        log.close()
+    wanted = {it.id for it in items}
+    return [r for r in log.rows if r["id"] in wanted]
+
+
+def summarize(rows: list[dict]) -> dict:
+    n = len(rows)
+    proved = sum(r["status"] == "proved" for r in rows)
+    stmt = sum(r.get("stop_reason") == "statement_error" for r in rows)
+    internal = sum(r.get("stop_reason") == "internal_error" for r in rows)
+    failed = n - proved - stmt - internal
+    loadable = n - stmt
+    return {"theorems": n, "proved": proved, "not_proved": failed, "statement_error": stmt,
+            "internal_error": internal, "rate": proved / n if n else 0.0,
+            "rate_loadable": proved / loadable if loadable else 0.0,
+            "search_seconds": round(sum(r.get("seconds", 0.0) for r in rows), 1),
+            "expansions": sum(r.get("expansions", 0) for r in rows)}
+
+
+def write_summary(cfg: BenchConfig, rows: list[dict]) -> dict:
+    from agent.atomic import atomic_write
+    s = summarize(rows)
+    atomic_write(os.path.join(cfg.out, "summary.json"), json.dumps({"config": dataclasses.asdict(cfg),
+                                                                   "summary": s}, indent=2) + "\n")
+    lines = ["| suite | split | model | search | budget | theorems | proved | rate | statement errors |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+             f"| {os.path.basename(cfg.suite)} | {cfg.split or 'all'} | {cfg.search.model or 'automation'} | "
+             f"{cfg.search.order} | {cfg.search.budget} exp / {cfg.search.timeout:.0f}s | {s['theorems']} | "
+             f"{s['proved']} | {100 * s['rate']:.1f}% | {s['statement_error']} |", "",
+             "| theorem | status | expansions | seconds | proof or reason |", "| --- | --- | --- | --- | --- |"]
+    for r in rows:
+        detail = " ".join(r["proof"]) if r.get("proof") else r.get("message", "")
+        lines.append(f"| {r['id']} | {r['status']} | {r.get('expansions', 0)} | {r.get('seconds', 0):.1f} | "
+                     f"{detail[:100].replace('|', '/')} |")
+    atomic_write(os.path.join(cfg.out, "summary.md"), "\n".join(lines) + "\n")
+    plot_bench(rows, os.path.join(cfg.out, "plot.png"), title=os.path.basename(cfg.suite))
+    return s
+
+
+def plot_bench(rows: list[dict], path: str, *, title: str) -> bool:
+    """Proved theorems against cumulative search time, and outcome counts. False if no matplotlib."""
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    s = summarize(rows)
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 4))
+    t, cum, xs, ys = 0.0, 0, [0.0], [0]
+    for r in sorted(rows, key=lambda r: r.get("seconds", 0.0)):
+        t += r.get("seconds", 0.0)
+        cum += r["status"] == "proved"
+        xs.append(t)
+        ys.append(cum)
+    a.plot(xs, ys)
+    a.set_xlabel("cumulative search seconds (fastest first)")
+    a.set_ylabel("theorems proved")
+    a.set_title(f"{title}: {s['proved']}/{s['theorems']} proved")
+    b.bar(["proved", "not proved", "statement error"], [s["proved"], s["not_proved"], s["statement_error"]],
+          color=["tab:green", "tab:gray", "tab:red"])
+    b.set_title("outcomes")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return True
+
+
+def run_bench(cfg: BenchConfig) -> int:
+    t0 = time.monotonic()
+    rows = run_pool(cfg, log_name="results.jsonl", keep_tree=False, always_resume=False, desc="bench")
+    s = write_summary(cfg, rows)
+    print(f"proved {s['proved']}/{s['theorems']} ({100 * s['rate']:.1f}%), statement errors "
+          f"{s['statement_error']}, in {time.monotonic() - t0:.0f}s; wrote {cfg.out}/summary.md")
+    return 0
+
+
+def run_collect(cfg: BenchConfig) -> int:
+    rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=True, desc="collect")
+    s = summarize(rows)
+    print(f"collected {s['theorems']} search records ({s['proved']} proved); wrote {cfg.out}/records.jsonl")
+    return 0

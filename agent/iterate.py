@@ -1,0 +1,222 @@
+"""Expert iteration: search, keep what the kernel accepts, train on it, search again.
+
+Folder layout of a run (everything resumable; a finished stage is never run twice):
+
+    OUT/config.json              the whole IterateConfig
+    OUT/baseline/                automation-only search on the held-out split (bench output)
+    OUT/round_K/collect/         search records on the train split (model K-1; automation for K=0)
+    OUT/round_K/data/            sft.jsonl, value.jsonl, pairs.jsonl, weighted.jsonl (all data so far)
+    OUT/round_K/model/           model K: policy + value head (safetensors + qstar.json)
+    OUT/round_K/eval/            model K on the held-out split, same budget as the baseline
+    OUT/rounds.jsonl, rounds.md, rounds.png   one row per round: proved, attempted, rate, time, data sizes
+
+Round K trains model K on everything so far: the human traces (if given) plus every search
+record of rounds 0..K, starting from model K-1 (round 0 starts from ``init``). The policy is
+trained by SFT plus the preference loss on kernel-rejected tactics; the value head is then
+trained on the policy's trunk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from agent.backends import UsageError
+from agent.bench import BenchConfig, run_pool, summarize, write_summary
+from agent.runner import SearchConfig
+from agent.trainloop import LoopConfig
+
+
+@dataclass
+class IterateConfig:
+    """Settings of ``qstar iterate``."""
+
+    out: str = ""
+    """Run folder (created; an existing one is resumed)."""
+    rounds: int = 2
+    """Rounds after round 0."""
+    train_suite: str = ""
+    """Suite JSONL whose theorems the search collects data on."""
+    train_split: str = "train"
+    """Split of train_suite to collect on."""
+    train_limit: int = 0
+    """At most this many training theorems (0: all)."""
+    eval_suite: str = ""
+    """Suite JSONL of held-out theorems."""
+    eval_split: str = ""
+    """Split of eval_suite (empty: all)."""
+    eval_limit: int = 0
+    """At most this many held-out theorems (0: all)."""
+    traces: str = ""
+    """Human traces (qstar trace output) added to every round's SFT and value data."""
+    init: str = "tiny-causal"
+    """Model of round 0's training start: tiny-causal / tiny-seq2seq, a preset or a folder."""
+    width: int = 128
+    """Hidden width of a tiny model."""
+    layers: int = 2
+    """Layers of a tiny model."""
+    sft_steps: int = 400
+    """Optimiser steps of policy training per round."""
+    value_steps: int = 200
+    """Optimiser steps of value training per round."""
+    lr: float = 1e-3
+    """Learning rate of both."""
+    batch_size: int = 16
+    """Rows per optimiser step."""
+    preference: str = "dpo"
+    """dpo (pairs of proof tactic vs kernel-rejected tactic), weighted (Q-SFT-style), or none."""
+    gamma: float = 0.9
+    """Value target of a state d steps from the end of a proof: gamma^d."""
+    workers: int = 0
+    """Kernel worker processes (0: one per core)."""
+    prelude: str = "auto"
+    """Text put before every header (auto: Lia/Lra/Psatz for Coq)."""
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none", order="astar",
+                                                                     lam=0.5, budget=32))
+    """Search settings of every collect and eval (the model is set per round)."""
+
+
+def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int, model: str,
+               order: str) -> BenchConfig:
+    search = dataclasses.replace(cfg.search, model=model or "none", order=order)
+    return BenchConfig(suite=suite, out=out, split=split, limit=limit, workers=cfg.workers,
+                       prelude=cfg.prelude, resume=True, search=search)
+
+
+def _jsonl(path: str, rows: list[dict]) -> None:
+    from agent.atomic import atomic_write
+    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
+def _read_jsonl(path: str) -> list[dict]:
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:
+    from agent.data import dedup, from_records, from_traces
+    sft, value, pairs, weighted = [], [], [], []
+    if cfg.traces:
+        s, v = from_traces(_read_jsonl(cfg.traces), gamma=cfg.gamma)
+        sft += s
+        value += v
+    for f in record_files:
+        s, v, p, w = from_records(_read_jsonl(f), gamma=cfg.gamma)
+        sft += s
+        value += v
+        pairs += p
+        weighted += w
+    data = os.path.join(round_dir, "data")
+    os.makedirs(data, exist_ok=True)
+    policy_rows = dedup(sft + weighted) if cfg.preference == "weighted" else dedup(sft)
+    sizes = {"sft": len(policy_rows), "value": len(dedup(value)), "pairs": len(dedup(pairs))}
+    _jsonl(os.path.join(data, "sft.jsonl"), policy_rows)
+    _jsonl(os.path.join(data, "value.jsonl"), dedup(value))
+    _jsonl(os.path.join(data, "pairs.jsonl"), dedup(pairs))
+    return sizes
+
+
+def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
+    from agent.sft import SFTConfig, train_sft
+    from agent.value_train import ValueTrainConfig, train_value
+    model = os.path.join(round_dir, "model")
+    data = os.path.join(round_dir, "data")
+    if os.path.isfile(os.path.join(model, "value_head.json")):
+        return model  # trained already (resume)
+    loop = LoopConfig(max_steps=cfg.sft_steps, lr=cfg.lr, batch_size=cfg.batch_size)
+    pairs = os.path.join(data, "pairs.jsonl")
+    use_pairs = cfg.preference == "dpo" and os.path.getsize(pairs) > 0
+    if os.path.getsize(os.path.join(data, "sft.jsonl")) == 0:
+        raise UsageError("no training data: give --traces or a train suite the search can prove some of")
+    train_sft(SFTConfig(data=os.path.join(data, "sft.jsonl"), out=model, init=start, width=cfg.width,
+                        layers=cfg.layers, pairs=pairs if use_pairs else "", loop=loop,
+                        device=cfg.search.device))
+    if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
+        train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
+                                     device=cfg.search.device,
+                                     loop=dataclasses.replace(loop, max_steps=cfg.value_steps)))
+    return model
+
+
+def run_iterate(cfg: IterateConfig) -> int:
+    from agent.atomic import atomic_write
+    if not cfg.out or not cfg.train_suite or not cfg.eval_suite:
+        raise UsageError("--out, --train-suite and --eval-suite are required")
+    os.makedirs(cfg.out, exist_ok=True)
+    conf_path = os.path.join(cfg.out, "config.json")
+    conf = dataclasses.asdict(cfg)
+    if os.path.exists(conf_path):
+        old = json.loads(open(conf_path, encoding="utf-8").read())
+        if {k: v for k, v in old.items() if k != "rounds"} != {k: v for k, v in conf.items() if k != "rounds"}:
+            raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
+    atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
+    print(f"qstar iterate config: {json.dumps(conf)}", file=sys.stderr)
+
+    rows = []
+    t0 = time.monotonic()
+    base = _bench_cfg(cfg, os.path.join(cfg.out, "baseline"), cfg.eval_suite, cfg.eval_split,
+                      cfg.eval_limit, "", "bfs")
+    s = write_summary(base, run_pool(base, log_name="results.jsonl", keep_tree=False,
+                                     always_resume=True, desc="baseline"))
+    rows.append({"round": "automation", **_row(s, time.monotonic() - t0)})
+    record_files: list[str] = []
+    model = ""
+    for k in range(cfg.rounds + 1):
+        rdir = os.path.join(cfg.out, f"round_{k}")
+        t1 = time.monotonic()
+        order = cfg.search.order if model else "bfs"  # automation has no value head
+        col = _bench_cfg(cfg, os.path.join(rdir, "collect"), cfg.train_suite, cfg.train_split,
+                         cfg.train_limit, model, order)
+        collected = summarize(run_pool(col, log_name="records.jsonl", keep_tree=True,
+                                       always_resume=True, desc=f"round {k} collect"))
+        record_files.append(os.path.join(rdir, "collect", "records.jsonl"))
+        sizes = build_data(cfg, rdir, record_files)
+        model = train_round(cfg, rdir, model or cfg.init)
+        ev = _bench_cfg(cfg, os.path.join(rdir, "eval"), cfg.eval_suite, cfg.eval_split,
+                        cfg.eval_limit, model, cfg.search.order)
+        s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False,
+                                       always_resume=True, desc=f"round {k} eval"))
+        rows.append({"round": k, **_row(s, time.monotonic() - t1), "collect_proved": collected["proved"],
+                     "collect_attempted": collected["theorems"], **{f"data_{a}": b for a, b in sizes.items()}})
+        _write_rounds(cfg.out, rows)
+    print(open(os.path.join(cfg.out, "rounds.md"), encoding="utf-8").read())
+    return 0
+
+
+def _row(s: dict, seconds: float) -> dict:
+    return {"proved": s["proved"], "attempted": s["theorems"], "rate": round(s["rate"], 4),
+            "statement_errors": s["statement_error"], "seconds": round(seconds, 1)}
+
+
+def _write_rounds(out: str, rows: list[dict]) -> None:
+    from agent.atomic import atomic_write
+    _jsonl(os.path.join(out, "rounds.jsonl"), rows)
+    lines = ["| round | proved | attempted | rate | statement errors | train proved | SFT rows | value rows | pairs | seconds |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in rows:
+        lines.append(f"| {r['round']} | {r['proved']} | {r['attempted']} | {100 * r['rate']:.1f}% | "
+                     f"{r['statement_errors']} | {r.get('collect_proved', '')} | {r.get('data_sft', '')} | "
+                     f"{r.get('data_value', '')} | {r.get('data_pairs', '')} | {r['seconds']} |")
+    atomic_write(os.path.join(out, "rounds.md"), "\n".join(lines) + "\n")
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return
+    fig, ax = plt.subplots(figsize=(6, 4))
+    model_rows = [r for r in rows if r["round"] != "automation"]
+    ax.plot([r["round"] for r in model_rows], [100 * r["rate"] for r in model_rows], "o-", label="model round k")
+    base = next((r for r in rows if r["round"] == "automation"), None)
+    if base:
+        ax.axhline(100 * base["rate"], linestyle="--", color="gray", label="automation only")
+    ax.set_xlabel("round")
+    ax.set_ylabel("held-out proved (%)")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(os.path.join(out, "rounds.png"), dpi=100)
+    plt.close(fig)

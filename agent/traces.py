@@ -1,0 +1,119 @@
+"""``qstar trace``: human proofs to (state, tactic, next state) records, resumable per file.
+
+Sources are ``.v`` files, ``.lean`` files (through the REPL of a Lake project), folders of them,
+or the word ``stdlib`` (the Coq standard library's sources, optionally one split of the suite's
+file split). Each file's records are appended in one write, followed by a line in
+``OUT.done.jsonl``; on restart, finished files are skipped and records of an unfinished file
+are dropped before it is traced again, so nothing is lost and nothing is duplicated.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from agent.backends import UsageError
+
+
+@dataclass
+class TraceConfig:
+    """Settings of ``qstar trace``."""
+
+    sources: list[str] = field(default_factory=list)
+    """.v / .lean files, folders, or `stdlib` (the installed Coq standard library)."""
+    out: str = ""
+    """Output JSONL: one record per step {file, theorem, step, state, tactic, next_state, proved}."""
+    split: str = ""
+    """With stdlib: only files of this split of the stdlib suite (train / valid / test)."""
+    limit_files: int = 0
+    """At most this many files (0: all)."""
+    timeout: float = 30.0
+    """Wall-clock seconds per replayed tactic."""
+    lean_project: str = ""
+    """Lake project whose REPL traces .lean files (default: lean_project/)."""
+
+
+def _expand(cfg: TraceConfig) -> list[tuple[str, str]]:
+    """(display name, absolute path) of every file to trace, in a stable order."""
+    out = []
+    for src in cfg.sources:
+        if src == "stdlib":
+            from agent.suites import coq_where, split_of, stdlib_files
+            base = Path(coq_where()) / "theories"
+            out += [(rel, str(base / rel)) for rel in stdlib_files()
+                    if not cfg.split or split_of(rel) == cfg.split]
+        elif os.path.isdir(src):
+            files = sorted(p for p in Path(src).rglob("*") if p.suffix in (".v", ".lean"))
+            out += [(str(p), str(p.resolve())) for p in files]
+        elif os.path.isfile(src) and src.endswith((".v", ".lean")):
+            out.append((src, str(Path(src).resolve())))
+        else:
+            raise UsageError(f"not a .v/.lean file, a folder or `stdlib`: {src}")
+    return out[:cfg.limit_files or None]
+
+
+def run_trace(cfg: TraceConfig) -> int:
+    from tqdm import tqdm
+
+    from agent.records import JsonlLog
+    if not cfg.out:
+        raise UsageError("--out is required")
+    files = _expand(cfg)
+    if not files:
+        raise UsageError("no source file to trace")
+    done = JsonlLog(cfg.out + ".done.jsonl", key="file")
+    if os.path.exists(cfg.out):  # drop records of a file whose tracing was interrupted
+        with open(cfg.out, encoding="utf-8") as f:
+            keep = [line for line in f if line.endswith("\n") and json.loads(line)["file"] in done.done]
+        with open(cfg.out, "w", encoding="utf-8") as f:
+            f.writelines(keep)
+    coq_env = None
+    total = sum(r["steps"] for r in done.rows)
+    try:
+        with open(cfg.out, "a", encoding="utf-8") as out, tqdm(files, desc="trace", unit="file",
+                                                               file=sys.stderr, disable=None) as bar:
+            for name, path in bar:
+                if name in done.done:
+                    continue
+                stats: dict = {}
+                if path.endswith(".v"):
+                    from coq_env import CoqEnv
+                    from coq_env.trace import trace_text
+                    coq_env = coq_env or CoqEnv()
+                    rows = list(trace_text(coq_env, Path(path).read_text(encoding="utf-8"), source=name,
+                                           timeout=cfg.timeout, stats=stats))
+                else:
+                    rows = _trace_lean(cfg, path, name)
+                out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+                out.flush()
+                os.fsync(out.fileno())
+                done.append({"file": name, "steps": len(rows), **stats})
+                total += len(rows)
+                bar.set_postfix(steps=total)
+    finally:
+        if coq_env is not None:
+            coq_env.close()
+        done.close()
+    lemmas = sum(r.get("traced", 0) for r in done.rows)
+    failures = sum(r.get("replay_failures", 0) + r.get("start_errors", 0) for r in done.rows)
+    print(f"traced {total} steps of {lemmas} lemmas from {len(done.rows)} files "
+          f"({failures} lemmas did not replay); wrote {cfg.out}")
+    return 0
+
+
+def _trace_lean(cfg: TraceConfig, path: str, name: str) -> list[dict]:
+    import shutil
+
+    from lean_env.env import LeanEnvConfig
+    from lean_env.repl import ReplConfig
+    from lean_env.trace import trace_lean_file
+    lc = LeanEnvConfig(project_dir=cfg.lean_project) if cfg.lean_project else LeanEnvConfig()
+    if shutil.which(lc.repl_command[0]) is None:
+        raise UsageError(f"tracing {name} needs a Lean toolchain ({lc.repl_command[0]!r} not on PATH)")
+    rel = os.path.relpath(path, lc.project_dir)
+    rows = list(trace_lean_file(rel, config=ReplConfig(command=lc.repl_command, cwd=lc.project_dir),
+                                cwd=lc.project_dir))
+    return [{**r, "file": name} for r in rows]

@@ -1,0 +1,184 @@
+"""Tracing, collecting, benchmarking and one tiny round of expert iteration on real Coq."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from agent.env import Goals, Proved, Theorem
+from agent.suites import load_suite, split_of, stdlib_files, write_stdlib_suite
+from conftest import requires_coq
+
+pytestmark = requires_coq
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def qstar(*args, **kw):
+    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
+                          cwd=ROOT, timeout=900, **kw)
+
+
+def arith_suite(path, names=None):
+    """The bundled example's lemmas as a suite (a real Coq theorem set)."""
+    from coq_env.files import open_theorems
+    text = (ROOT / "examples" / "arith.v").read_text()
+    rows = [{"name": t.name, "split": "train" if i % 3 else "test", "header": t.context,
+             "formal_statement": t.statement} for i, t in enumerate(open_theorems(text))]
+    rows = [r for r in rows if names is None or r["name"] in names]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def test_traced_stdlib_steps_replay_to_each_lemmas_proof(tmp_path):
+    from coq_env import CoqEnv
+    from coq_env.trace import trace_text
+    where = subprocess.run(["coqc", "-where"], capture_output=True, text=True).stdout.strip()
+    rel = "Bool/Bool.v"
+    text = (Path(where) / "theories" / rel).read_text()
+    stats = {}
+    with CoqEnv() as env:
+        rows = list(trace_text(env, text, source=rel, stats=stats))
+        assert stats["traced"] > 50 and rows
+        by_thm = {}
+        for r in rows:
+            by_thm.setdefault(r["theorem"], []).append(r)
+        from coq_env.files import parse_coq_file
+        decls = {d.name: d for d in parse_coq_file(text)}
+        for name in list(by_thm)[:25]:
+            steps = sorted(by_thm[name], key=lambda r: r["step"])
+            d = decls[name]
+            state = env.start(Theorem(name, d.statement, text[:d.stmt_start]))
+            for i, r in enumerate(steps):
+                assert state.pretty() == r["state"]
+                out = env.apply(state, r["tactic"], timeout=30)
+                if i < len(steps) - 1:
+                    assert isinstance(out, Goals) and out.state.pretty() == r["next_state"]
+                    state = out.state
+                else:
+                    assert isinstance(out, Proved) and r["proved"]
+
+
+def test_trace_cli_resumes_without_duplicates(tmp_path):
+    out = tmp_path / "t.jsonl"
+    src = ROOT / "examples"
+    r = qstar("trace", str(src / "arith.v"), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert out.read_text() == ""  # every lemma there is Admitted: nothing to trace
+    proved = tmp_path / "Proved.v"
+    proved.write_text("Require Import Lia.\nLemma a : forall n, n + 0 = n.\nProof. intros. lia. Qed.\n"
+                      "Lemma b : True /\\ True.\nProof. split.\n- exact I.\n- exact I.\nQed.\n")
+    r = qstar("trace", str(proved), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(x["theorem"], x["tactic"]) for x in rows] == [
+        ("a", "intros."), ("a", "lia."), ("b", "split."), ("b", "- exact I."), ("b", "- exact I.")]
+    r = qstar("trace", str(proved), "--out", str(out))  # finished file: skipped
+    assert len(out.read_text().splitlines()) == 5
+
+
+def test_stdlib_split_is_by_file_and_deterministic(tmp_path):
+    files = stdlib_files()
+    assert len(files) > 200 and not any(f.startswith("Init/") for f in files)
+    splits = {split_of(f) for f in files}
+    assert splits == {"train", "valid", "test"}
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    counts = write_stdlib_suite(str(a), max_per_file=2)
+    write_stdlib_suite(str(b), max_per_file=2)
+    assert a.read_bytes() == b.read_bytes() and counts["train"] > counts["test"] > 0
+    rows = [json.loads(x) for x in a.read_text().splitlines()]
+    assert all(r["split"] == split_of(r["source"]) for r in rows)
+    items = load_suite(str(a), split="test", limit=3)
+    assert len(items) == 3 and all(it.theorem.statement in it.theorem.context + it.theorem.statement
+                                   for it in items)
+    assert items[0].id.startswith(items[0].source + ":")
+
+
+def _tree_signature(rec):
+    t = rec["tree"]
+    return (rec["status"], rec["proof"], [n["goals"] for n in t["nodes"]],
+            [(e["src"], e["tactic"], e["outcome"], e["dst"]) for e in t["edges"]])
+
+
+def test_collect_survives_kill_9_and_resumes_to_the_same_records(tmp_path):
+    suite = tmp_path / "suite.jsonl"
+    arith_suite(suite)
+    args = ["collect", str(suite), "--workers", "1", "--budget", "12", "--model", "none"]
+    full = tmp_path / "full"
+    r = qstar(*args, "--out", str(full))
+    assert r.returncode == 0, r.stderr
+    ref = [json.loads(x) for x in (full / "records.jsonl").read_text().splitlines()]
+    assert len(ref) == 13 and all("tree" in x for x in ref)
+
+    part = tmp_path / "part"
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", *args, "--out", str(part)], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    log = part / "records.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if log.exists() and len(log.read_text().splitlines()) >= 4:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    killed_at = len(log.read_text().splitlines())
+    assert 4 <= killed_at < 13
+    r = qstar(*args, "--out", str(part))
+    assert r.returncode == 0, r.stderr
+    got = [json.loads(x) for x in log.read_text().splitlines()]
+    assert sorted(x["id"] for x in got) == sorted(x["id"] for x in ref)  # none lost, none twice
+    by_id = {x["id"]: x for x in got}
+    for x in ref:
+        assert _tree_signature(by_id[x["id"]]) == _tree_signature(x)
+
+
+def test_bench_reports_statement_errors_apart_and_writes_table_and_plot(tmp_path):
+    suite = tmp_path / "suite.jsonl"
+    rows = arith_suite(suite, names={"add_comm_example", "and_swap"})
+    rows.append({"name": "needs_missing_lib", "split": "test", "header": "Require Import NoSuchLibrary.\n",
+                 "formal_statement": "Lemma needs_missing_lib : True."})
+    suite.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "bench"
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none", "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    s = json.loads((out / "summary.json").read_text())["summary"]
+    assert s["theorems"] == 3 and s["proved"] == 2 and s["statement_error"] == 1 and s["not_proved"] == 0
+    assert "| add_comm_example | proved |" in (out / "summary.md").read_text()
+    assert (out / "plot.png").stat().st_size > 1000
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none")
+    assert r.returncode == 2 and "--resume" in r.stderr
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none", "--resume",
+              "--workers", "2")
+    assert r.returncode == 0 and len((out / "results.jsonl").read_text().splitlines()) == 3
+
+
+def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
+    suite = tmp_path / "suite.jsonl"
+    arith_suite(suite)
+    out = tmp_path / "run"
+    r = qstar("iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
+              "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
+              "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
+              "--samples", "2", "--workers", "2", "--search", "astar")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
+    assert [x["round"] for x in rows] == ["automation", 0]
+    assert rows[1]["attempted"] == rows[0]["attempted"] == 5 and rows[1]["data_sft"] > 0
+    assert (out / "round_0" / "model" / "value_head.safetensors").exists()
+    assert (out / "rounds.png").exists() and "| automation |" in (out / "rounds.md").read_text()
+    cfg = json.loads((out / "round_0" / "eval" / "config.json").read_text())
+    assert cfg["search"]["model"].endswith("round_0/model") and cfg["search"]["order"] == "astar"
+    # resuming a finished run redoes nothing and changes nothing
+    before = (out / "rounds.jsonl").read_text()
+    r = qstar("iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
+              "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
+              "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
+              "--samples", "2", "--workers", "2", "--search", "astar")
+    assert r.returncode == 0, r.stderr
+    after = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
+    assert [(x["round"], x["proved"]) for x in after] == [(x["round"], x["proved"]) for x in json.loads(
+        "[" + ",".join(before.splitlines()) + "]")]
