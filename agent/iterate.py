@@ -59,6 +59,8 @@ class IterateConfig:
     """Hidden width of a tiny model."""
     layers: int = 2
     """Layers of a tiny model."""
+    max_state_chars: int = 256
+    """States are cut to this many characters for the model (conclusion and nearest hypotheses kept)."""
     sft_steps: int = 400
     """Optimiser steps of policy training per round."""
     value_steps: int = 200
@@ -133,11 +135,11 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     if os.path.getsize(os.path.join(data, "sft.jsonl")) == 0:
         raise UsageError("no training data: give --traces or a train suite the search can prove some of")
     train_sft(SFTConfig(data=os.path.join(data, "sft.jsonl"), out=model, init=start, width=cfg.width,
-                        layers=cfg.layers, pairs=pairs if use_pairs else "", loop=loop,
-                        device=cfg.search.device))
+                        layers=cfg.layers, max_state_chars=cfg.max_state_chars,
+                        pairs=pairs if use_pairs else "", loop=loop, device=cfg.search.device))
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
-                                     device=cfg.search.device,
+                                     device=cfg.search.device, max_state_chars=cfg.max_state_chars,
                                      loop=dataclasses.replace(loop, max_steps=cfg.value_steps)))
     return model
 

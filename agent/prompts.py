@@ -71,7 +71,24 @@ PRESETS: dict[str, Preset] = {
 
 
 def truncate_state(state: str, max_chars: int) -> str:
-    """The focused goal first, cut to ``max_chars`` (0 = no limit); later goals only if room."""
+    """At most ``max_chars`` characters (0 = no limit) that keep what matters most: the focused
+    goal's conclusion, then its hypotheses nearest to it, then the other goals."""
     if max_chars <= 0 or len(state) <= max_chars:
         return state
-    return state[:max_chars]
+    goals = state.split("\n\n")
+    lines = goals[0].split("\n")
+    turnstile = next((i for i, ln in enumerate(lines) if ln.startswith("⊢")), len(lines) - 1)
+    concl = "\n".join(lines[turnstile:])[:max_chars]
+    kept: list[str] = []
+    room = max_chars - len(concl)
+    for hyp in reversed(lines[:turnstile]):  # the latest hypotheses are the most relevant
+        if len(hyp) + 1 > room:
+            break
+        kept.insert(0, hyp)
+        room -= len(hyp) + 1
+    out = "\n".join([*kept, concl])
+    for g in goals[1:]:
+        if len(g) + 2 > max_chars - len(out):
+            break
+        out += "\n\n" + g
+    return out

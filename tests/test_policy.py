@@ -91,3 +91,12 @@ def test_mixed_policy_unites_candidates_with_a_prior():
     assert cands["lia."] == -0.5  # the better of the two scores
     assert "intros." in cands and cands["intros."] < math.log(0.1) + 1e-9
     assert len(cands) == len(set(cands))
+
+
+def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():
+    from agent.prompts import truncate_state
+    s = "a : nat\nb : nat\nH : a = b\n⊢ b = a\n\nx : nat\n⊢ x = x"
+    assert truncate_state(s, 0) == s and truncate_state(s, 100) == s
+    assert truncate_state(s, 20) == "H : a = b\n⊢ b = a"
+    assert truncate_state(s, 40) == "a : nat\nb : nat\nH : a = b\n⊢ b = a"
+    assert all(len(truncate_state(s, m)) <= m for m in (10, 20, 30, 45))
