@@ -24,9 +24,31 @@ def run_bounded(cmd: list[str], *, timeout: float, cwd: str | None = None,
         out, _ = proc.communicate(timeout=timeout)
         return Finished(proc.returncode, out.decode("utf-8", "replace"), False)
     except subprocess.TimeoutExpired:
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _signal_group(proc)
         out, _ = proc.communicate()
         return Finished(None, out.decode("utf-8", "replace"), True)
+
+
+def _signal_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def kill_group(proc: subprocess.Popen) -> None:
+    """SIGKILL a process started with start_new_session=True and its whole group, reap it,
+    and close our ends of its pipes."""
+    if proc.poll() is None:
+        _signal_group(proc)
+    try:
+        proc.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        pass
+    for stream in (proc.stdin, proc.stdout):
+        if stream is None:
+            continue
+        try:
+            stream.close()
+        except OSError:
+            pass

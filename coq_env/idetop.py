@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 
+from agent.proc import kill_group
 from coq_env import protocol
 
 
@@ -101,17 +102,4 @@ class IdeTop:
                 self._buf = self._buf[-4096:]
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        kill_group(self.proc)

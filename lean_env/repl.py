@@ -23,6 +23,8 @@ import threading
 import time
 from dataclasses import dataclass
 
+from agent.proc import kill_group
+
 
 class ReplError(Exception):
     """Base of the failures below."""
@@ -197,14 +199,4 @@ class Repl:
 
     def kill(self) -> None:
         self._stop.set()
-        if self.proc.poll() is None:
-            self._killpg()
-        try:
-            self.proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            pass
-        for stream in (self.proc.stdin, self.proc.stdout):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        kill_group(self.proc)

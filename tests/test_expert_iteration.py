@@ -160,10 +160,11 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     suite = tmp_path / "suite.jsonl"
     arith_suite(suite)
     out = tmp_path / "run"
-    r = qstar("iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
-              "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
-              "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
-              "--samples", "2", "--workers", "2", "--search", "astar")
+    args = ["iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
+            "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
+            "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
+            "--samples", "2", "--workers", "2", "--search", "astar"]
+    r = qstar(*args)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
     assert [x["round"] for x in rows] == ["automation", 0]
@@ -174,10 +175,7 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     assert cfg["search"]["model"].endswith("round_0/model") and cfg["search"]["order"] == "astar"
     # resuming a finished run redoes nothing and changes nothing
     before = (out / "rounds.jsonl").read_text()
-    r = qstar("iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
-              "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
-              "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
-              "--samples", "2", "--workers", "2", "--search", "astar")
+    r = qstar(*args)
     assert r.returncode == 0, r.stderr
     after = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
     assert [(x["round"], x["proved"]) for x in after] == [(x["round"], x["proved"]) for x in json.loads(
