@@ -44,11 +44,40 @@ def check_proof(theorem: Theorem, tactics: tuple[str, ...] | str, *, timeout: fl
     why = screen_body(body)
     if why:
         return Verdict(theorem.name, False, why)
+    # A lemma inside open sections or modules (a prefix of its file): coqc insists they be
+    # closed, which a module with a signature cannot be halfway; so such a file is loaded in a
+    # fresh batch toplevel instead, which checks every sentence the same way.
+    toplevel = bool(open_scopes(theorem.context))
     text = (theorem.context.rstrip() + "\n\n" + theorem.statement + "\n"
             + render_proof(tuple(body.splitlines())) + "\n")
-    return _compile_and_inspect(text, [theorem.name], user_axioms=_declared_axioms(theorem.context),
-                                admitted=_admitted_names(theorem.context), timeout=timeout,
-                                coqc_args=coqc_args)[0]
+    v = _compile_and_inspect(text, [theorem.name], user_axioms=_declared_axioms(theorem.context),
+                             admitted=_admitted_names(theorem.context), timeout=timeout,
+                             coqc_args=coqc_args, toplevel=toplevel)[0]
+    return Verdict(theorem.name, v.ok, v.reason)
+
+
+_SCOPE_OPEN = re.compile(r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global)\s+)?"
+                         r"(Section|Module(?:\s+Type)?)\s+(?:(?:Import|Export)\s+)?([A-Za-z_][\w']*)")
+_SCOPE_END = re.compile(r"^\s*End\s+([A-Za-z_][\w']*)\s*\.$")
+
+
+def open_scopes(context: str) -> list[tuple[str, str]]:
+    """Sections and modules still open at the end of ``context``, outermost first."""
+    try:
+        sentences = split_sentences(context)
+    except SentenceError:
+        return []
+    stack: list[tuple[str, str]] = []
+    for s in sentences:
+        text = " ".join(strip_comments(s.text).split())
+        m = _SCOPE_OPEN.match(text)
+        if m and ":=" not in text:  # "Module M := N." defines without opening
+            stack.append(("Section" if m.group(1) == "Section" else "Module", m.group(2)))
+            continue
+        m = _SCOPE_END.match(text)
+        if m and stack and stack[-1][1] == m.group(1):
+            stack.pop()
+    return stack
 
 
 def check_file(path: str, *, reference: str | None = None, timeout: float = 600.0,
@@ -93,13 +122,16 @@ def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
 
 
 def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
-                         admitted: set[str], timeout: float, coqc_args: tuple[str, ...]) -> list[Verdict]:
+                         admitted: set[str], timeout: float, coqc_args: tuple[str, ...],
+                         toplevel: bool = False) -> list[Verdict]:
     with tempfile.TemporaryDirectory(prefix="qstar-check-") as tmp:
         probes = "".join(f'\nRedirect "qstar_ax_{i}" Print Assumptions {n}.'
                          for i, n in enumerate(names))
         src = os.path.join(tmp, "QstarCheck.v")
         Path(src).write_text(text + "\n" + probes + "\n", encoding="utf-8")
-        done = run_bounded(["coqc", "-q", *coqc_args, src], timeout=timeout, cwd=tmp)
+        cmd = (["coqtop", "-q", "-batch", *coqc_args, "-l", src] if toplevel
+               else ["coqc", "-q", *coqc_args, src])
+        done = run_bounded(cmd, timeout=timeout, cwd=tmp)
         if done.timed_out:
             return [Verdict(n, False, f"coqc did not finish within {timeout:.0f}s") for n in names]
         if done.returncode != 0:
@@ -122,10 +154,12 @@ def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: 
         return Verdict(name, True)
     section, bad = None, []
     for line in report.splitlines():
-        if not line.strip() or line.startswith((" ", "\t")):
-            continue
+        if not line.strip() or line.startswith((" ", "\t", ":")):
+            continue  # continuation lines of a long type
         if line.endswith(":") and " : " not in line:
             section = line[:-1]
+            continue
+        if section == "Section Variables":  # hypotheses of an open section: premises, not axioms
             continue
         if section != "Axioms":
             return Verdict(name, False, f"Print Assumptions reports {section or line!r}")

@@ -92,3 +92,16 @@ def test_library_axioms_of_reals_are_accepted():
     th = Theorem("r", "Lemma r : forall x : R, x + 0 = x.", "Require Import Reals.\nOpen Scope R_scope.\n")
     v = check_proof(th, ("intros.", "ring."))
     assert v.ok, v.reason
+
+
+def test_lemma_inside_open_sections_and_modules_is_checked_in_place():
+    ctx = ("Module Type T.\nParameter x : nat.\nEnd T.\n"
+           "Module M <: T.\nDefinition x := 0.\nModule Inner := Nat.\n"
+           "Section S.\nVariable n : nat.\nHypothesis H : n = 0.\n")
+    th = Theorem("uses_h", "Lemma uses_h : n + 0 = 0.", ctx)
+    v = check_proof(th, ("rewrite H.", "reflexivity."))
+    assert v.ok, v.reason  # section hypotheses are premises, not axioms
+    assert not check_proof(th, ("rewrite H.",)).ok
+    cheat = Theorem("uses_h", "Lemma uses_h : n + 0 = 0.", ctx + "Axiom cheat : False.\n")
+    assert check_proof(cheat, ("destruct cheat.",)).ok  # the context's own axiom (no reference)
+    assert not check_proof(th, ("Axiom c2 : False.", "destruct c2.")).ok
