@@ -102,3 +102,19 @@ def test_statement_that_does_not_load_is_reported_as_error(tmp_path):
     assert rec["good"]["status"] == "proved"
     assert rec["bad"]["status"] == "error" and rec["bad"]["stop_reason"] == "statement_error"
     assert "no_such_constant" in rec["bad"]["message"]
+
+
+@requires_coq
+@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "qstar.json").exists(),
+                    reason="no bundled model in this checkout (agent/default_model)")
+def test_prove_uses_the_bundled_model_for_coq_by_default(tmp_path):
+    src = tmp_path / "two.v"
+    src.write_text("Require Import Lia.\nLemma t1 : forall n : nat, n + 0 = n.\nProof.\nAdmitted.\n"
+                   "Lemma t2 : forall a b : nat, a + b = b + a.\nProof.\nAdmitted.\n")
+    report = tmp_path / "r.json"
+    r = qstar("prove", str(src), "--report", str(report), "--device", "cpu")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(report.read_text())
+    assert rep["config"]["search"]["model"] == "default"
+    assert all(t["model_seconds"] > 0 for t in rep["theorems"])
+    assert [t["status"] for t in rep["theorems"]] == ["proved", "proved"]
