@@ -13,7 +13,9 @@ Folder layout of a run (everything resumable; a finished stage is never run twic
 Round K trains model K on everything so far: the human traces (if given) plus every search
 record of rounds 0..K, starting from model K-1 (round 0 starts from ``init``). The policy is
 trained by SFT plus the preference loss on kernel-rejected tactics; the value head is then
-trained on the policy's trunk.
+trained on the policy's trunk; and the model folder gets a k-NN retrieval database of every
+(state, tactic) of human and found proofs so far (``agent.knn``), which search unites with the
+model's and the automation's candidates.
 """
 
 from __future__ import annotations
@@ -125,9 +127,11 @@ def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> d
 def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     from agent.sft import SFTConfig, train_sft
     from agent.value_train import ValueTrainConfig, train_value
+    from agent.knn import KnnPolicy
+    from agent.runner import KNN_FILE
     model = os.path.join(round_dir, "model")
     data = os.path.join(round_dir, "data")
-    if os.path.isfile(os.path.join(model, "value_head.json")):
+    if os.path.isfile(os.path.join(model, "value_head.json")) and os.path.isfile(os.path.join(model, KNN_FILE)):
         return model  # trained already (resume)
     loop = LoopConfig(max_steps=cfg.sft_steps, lr=cfg.lr, batch_size=cfg.batch_size)
     pairs = os.path.join(data, "pairs.jsonl")
@@ -137,6 +141,8 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     train_sft(SFTConfig(data=os.path.join(data, "sft.jsonl"), out=model, init=start, width=cfg.width,
                         layers=cfg.layers, max_state_chars=cfg.max_state_chars,
                         pairs=pairs if use_pairs else "", loop=loop, device=cfg.search.device))
+    # The retrieval database: every (state, tactic) of human and found proofs so far.
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), _read_jsonl(os.path.join(data, "sft.jsonl")))
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,

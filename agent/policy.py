@@ -189,11 +189,17 @@ class TransformerPolicy:
 
 
 class MixedPolicy:
-    """Union of a model policy's candidates and the automation list's (with a prior weight)."""
+    """Union of candidates from a model policy, a retrieval policy and the automation list.
 
-    def __init__(self, model_policy, automation, *, automation_weight: float = 0.1):
-        self.model_policy, self.automation = model_policy, automation
-        self.log_weight = math.log(automation_weight)
+    Each source's log-probs are shifted by the log of its weight; a tactic proposed by several
+    sources keeps its best score. Any source but the automation list may be absent.
+    """
+
+    def __init__(self, model_policy, automation, *, automation_weight: float = 0.1,
+                 retrieval=None, retrieval_weight: float = 1.0):
+        self.parts = [(p, math.log(w)) for p, w in ((model_policy, 1.0), (retrieval, retrieval_weight),
+                                                    (automation, automation_weight)) if p is not None]
+        self.model_policy = model_policy
 
     def bind(self, theorem_name: str) -> "MixedPolicy":
         if hasattr(self.model_policy, "bind"):
@@ -202,10 +208,9 @@ class MixedPolicy:
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         best: dict[str, float] = {}
-        for t, lp in self.model_policy(state):
-            best[t] = max(lp, best.get(t, -math.inf))
-        for t, lp in self.automation(state):
-            best[t] = max(lp + self.log_weight, best.get(t, -math.inf))
+        for policy, log_w in self.parts:
+            for t, lp in policy(state):
+                best[t] = max(lp + log_w, best.get(t, -math.inf))
         return sorted(best.items(), key=lambda x: -x[1])
 
 

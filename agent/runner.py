@@ -57,6 +57,9 @@ class SearchConfig:
     """mix: add the automation tactics to the model's candidates; off: the model alone."""
     automation_weight: float = 0.1
     """Prior weight of automation candidates when mixed."""
+    retrieval: str = ""
+    """k-NN retrieval database ({state, tactic} JSONL[.gz]); empty: the --model folder's
+    knn.jsonl.gz if it has one; none: off."""
     device: str = "auto"
     """auto (CUDA if available), cpu or cuda."""
 
@@ -65,6 +68,7 @@ class SearchConfig:
                             tactic_timeout=self.tactic_timeout)
 
 
+KNN_FILE = "knn.jsonl.gz"
 BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_model")
 
 
@@ -139,6 +143,15 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
                                 info=model_policy.info)
     elif cfg.value_model == "policy":
         raise UsageError("--value-model policy: the --model folder has no value head")
+    knn = None
+    knn_path = cfg.retrieval
+    if not knn_path and model and os.path.isfile(os.path.join(model, KNN_FILE)):
+        knn_path = os.path.join(model, KNN_FILE)
+    if knn_path and knn_path != "none":
+        from agent.knn import KnnPolicy
+        if not os.path.isfile(knn_path):
+            raise UsageError(f"--retrieval {knn_path}: no such file")
+        knn = KnnPolicy.load(knn_path)
     heuristic = value.heuristic if value is not None else S.neg_log
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
@@ -151,11 +164,15 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     def make_policy(backend: str, theorem: str):
         from agent.policy import MixedPolicy
         automation = AutomationPolicy(backend)
-        if model_policy is None:
+        if model_policy is None and knn is None:
             return automation
-        mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
-        return MixedPolicy(mp, automation, automation_weight=cfg.automation_weight) \
-            if cfg.automation == "mix" else mp
+        mp = None
+        if model_policy is not None:
+            mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
+        if cfg.automation != "mix" and knn is None:
+            return mp
+        return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
+                           automation_weight=cfg.automation_weight, retrieval=knn)
 
     return Searcher(make_policy, _LockedValue(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None))

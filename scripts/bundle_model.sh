@@ -7,7 +7,7 @@ SRC=${1:?usage: scripts/bundle_model.sh MODEL_DIR}
 DST=agent/default_model
 mkdir -p "$DST"
 for f in config.json generation_config.json model.safetensors tokenizer_config.json \
-         added_tokens.json special_tokens_map.json qstar.json value_head.safetensors value_head.json; do
+         added_tokens.json special_tokens_map.json qstar.json value_head.safetensors value_head.json knn.jsonl.gz; do
   [ -f "$SRC/$f" ] && cp "$SRC/$f" "$DST/$f"
 done
 du -sh "$DST"

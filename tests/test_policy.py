@@ -100,3 +100,18 @@ def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():
     assert truncate_state(s, 20) == "H : a = b\n⊢ b = a"
     assert truncate_state(s, 40) == "a : nat\nb : nat\nH : a = b\n⊢ b = a"
     assert all(len(truncate_state(s, m)) <= m for m in (10, 20, 30, 45))
+
+
+def test_knn_retrieval_proposes_tactics_of_the_nearest_states(tmp_path):
+    from agent.knn import KnnPolicy
+    rows = [{"state": "l : list nat\n⊢ rev (rev l) = l", "tactic": "apply rev_involutive."},
+            {"state": "n, m : nat\n⊢ n + m = m + n", "tactic": "apply Nat.add_comm."},
+            {"state": "n : nat\n⊢ n * 1 = n", "tactic": "apply Nat.mul_1_r."}] * 2
+    knn = KnnPolicy(rows, max_df=1.0)
+    cands = knn(ProofState(("xs : list nat\n⊢ rev (rev xs) = xs",)))
+    assert cands[0][0] == "apply rev_involutive."
+    assert abs(sum(math.exp(lp) for _, lp in cands) - 1.0) < 1e-6
+    path = str(tmp_path / "db.jsonl.gz")
+    KnnPolicy.save_rows(path, rows)
+    again = KnnPolicy.load(path, max_df=1.0)
+    assert again(ProofState(("a, b : nat\n⊢ a + b = b + a",)))[0][0] == "apply Nat.add_comm."
