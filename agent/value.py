@@ -123,6 +123,7 @@ class ValueModel:
         # folder is also a policy checkpoint and prove reuses the policy's trunk in memory.
         self.trunk.save_pretrained(path)
         self.tokenizer.save_pretrained(path)
+        self.info.value_head = True
         write_info(path, self.info)
         state = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
         save_file(state, os.path.join(path, HEAD_FILE))
