@@ -107,5 +107,5 @@ def test_train_rejects_bad_data(tmp_path):
 
 
 def test_prove_refuses_value_search_without_a_value_model(tmp_path):
-    r = qstar("prove", "examples/arith.v", "--search", "astar", "--output", str(tmp_path / "o.v"))
+    r = qstar("prove", "examples/arith.v", "--model", "none", "--search", "astar", "--output", str(tmp_path / "o.v"))
     assert r.returncode == 2 and "needs a value model" in r.stderr
