@@ -57,6 +57,7 @@ class CoqEnv:
         self._loaded: list[tuple[str, int]] = []  # (sentence, state id) of context + statement
         self._theorem: Theorem | None = None
         self._path: list[tuple[str, int]] = []  # (tactic, state id after it) on top of _loaded
+        self._last_goals: protocol.CoqGoals | None = None  # goals after the last executed tactic
         self.spawns = 0  # processes started; more than one means crash/timeout recovery ran
         self.kernel_calls = 0
 

@@ -22,7 +22,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.automation import COQ_TACTICS, AutomationPolicy  # noqa: E402
-from agent.env import Goals  # noqa: E402
 from agent.search import SearchBudget, best_first_search  # noqa: E402
 from coq_env import CoqEnv, protocol  # noqa: E402
 from coq_env.files import open_theorems  # noqa: E402

@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from agent.env import EnvCrash, Goals, ProofState, Proved, StartError, TacticError, TacticTimeout, Theorem
+from agent.env import Goals, Proved, StartError, TacticError, TacticTimeout, Theorem
 from coq_env import CoqEnv
 from conftest import requires_coq
 

@@ -8,7 +8,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 
 from agent.env import Goals, Proved, Theorem
 from agent.suites import load_suite, split_of, stdlib_files, write_stdlib_suite

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.env import EnvCrash, Goals, ProofState, Proved, StartError, TacticError, TacticTimeout, Theorem
+from agent.env import Goals, Proved, StartError, TacticError, TacticTimeout, Theorem
 from lean_env.env import LeanEnv, LeanEnvConfig, interpret_tactic_reply, split_header
 from lean_env.repl import InvalidRequest, Repl, ReplConfig, ReplDied, validate_request
 
