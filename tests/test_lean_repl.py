@@ -179,3 +179,14 @@ def test_real_repl_proves_a_core_theorem():
         root = env.start(th, timeout=600)
         assert isinstance(env.apply(root, "decide", timeout=60), Proved)
         assert isinstance(env.apply(root, "exact foo_bar_baz", timeout=60), TacticError)
+
+
+def test_lean_trace_through_all_tactics(tmp_path):
+    from lean_env.trace import trace_lean_file
+    (tmp_path / "test").mkdir()
+    (tmp_path / "test" / "file.lean").write_text((TRANSCRIPTS / "file.lean").read_text())
+    cfg = ReplConfig(command=(sys.executable, REPLAY, "--transcript", "file"), cwd=str(tmp_path),
+                     rss_limit_mb=0)
+    rows = list(trace_lean_file("test/file.lean", config=cfg, cwd=str(tmp_path)))
+    assert rows == [{"file": "test/file.lean", "theorem": "h", "step": 0, "state": "⊢ f + g = 39",
+                     "tactic": "exact rfl", "next_state": "", "proved": None}]
