@@ -57,7 +57,7 @@ class CoqEnv:
         self._loaded: list[tuple[str, int]] = []  # (sentence, state id) of context + statement
         self._theorem: Theorem | None = None
         self._path: list[tuple[str, int]] = []  # (tactic, state id after it) on top of _loaded
-        self._last_goals: protocol.CoqGoals | None = None  # goals after the last executed tactic
+        self._root_sentences: list[str] = []  # context + statement + "Proof." of the theorem
         self.spawns = 0  # processes started; more than one means crash/timeout recovery ran
         self.kernel_calls = 0
 
@@ -72,8 +72,9 @@ class CoqEnv:
         if len(stmt) != 1:
             raise StartError(f"{theorem.name}: statement must be one sentence, got {len(stmt)}")
         self._theorem = theorem
+        self._root_sentences = [*sentences, stmt[0], "Proof."]
         try:
-            goals = self._load([*sentences, stmt[0], "Proof."], timeout or self.config.load_timeout)
+            goals = self._load(self._root_sentences, timeout or self.config.load_timeout)
         except (CoqDied, CoqInterrupted) as e:
             self._theorem = None
             raise StartError(f"{theorem.name}: prover did not load the statement: {e}") from None
@@ -148,16 +149,17 @@ class CoqEnv:
             return self._path[-1][1]
         return self._loaded[-1][1] if self._loaded else self._root_sid
 
-    def _edit_at(self, sid: int, timeout: float) -> None:
-        if sid == self._tip():
+    def _edit_at(self, sid: int, timeout: float, *, force: bool = False) -> None:
+        """Make ``sid`` the document's tip (a no-op when it is already, unless ``force``)."""
+        if sid == self._tip() and not force:
             return
         reply = self._call(protocol.edit_at_call(sid), timeout)
         if not reply.good:
             raise CoqDied(f"Edit_at {sid} failed: {reply.error}")
 
-    def _add(self, sentence: str, timeout: float) -> int | str:
-        """Add one sentence at the tip; its new state id, or the parse error text."""
-        reply = self._call(protocol.add_call(sentence, self._tip()), timeout)
+    def _add(self, sentence: str, at: int, timeout: float) -> int | str:
+        """Add one sentence after state ``at``; its new state id, or the parse error text."""
+        reply = self._call(protocol.add_call(sentence, at), timeout)
         if not reply.good:
             return reply.error
         return protocol.new_state_id(reply)
@@ -173,7 +175,7 @@ class CoqEnv:
         self._loaded, self._path = self._loaded[:keep], []
         try:
             for s in sentences[keep:]:
-                sid = self._add(s, timeout)
+                sid = self._add(s, self._tip(), timeout)
                 if isinstance(sid, str):
                     raise StartError(f"does not parse: {s[:60]!r}: {sid}")
                 self._loaded.append((s, sid))
@@ -189,7 +191,7 @@ class CoqEnv:
     def _sync(self, path: tuple[str, ...], deadline_timeout: float) -> None:
         """Bring the document to the state reached by ``path`` (replaying what is missing)."""
         if not self._loaded or self._top is None or not self._top.alive:
-            goals = self._load(self._theorem_sentences(self._theorem), self.config.load_timeout)
+            goals = self._load(self._root_sentences, self.config.load_timeout)
             if goals is None:
                 raise CoqDied("reload opened no goal")
         keep = 0
@@ -199,55 +201,42 @@ class CoqEnv:
         self._edit_at(target, deadline_timeout)
         self._path = self._path[:keep]
         for tactic in path[keep:]:
-            result = self._run_tactic(tactic, [s.text for s in split_sentences(tactic)],
-                                      self.config.load_timeout)
-            if not isinstance(result, int):
+            result = self._run_tactic([s.text for s in split_sentences(tactic)], self.config.load_timeout)
+            if isinstance(result, str):
                 raise CoqDied(f"replay of {tactic!r} failed: {result}")
-            self._path.append((tactic, result))
+            self._path.append((tactic, result[0]))
 
-    def _run_tactic(self, tactic: str, sentences: list[str], timeout: float) -> int | str:
-        """Add and execute a tactic's sentences at the tip: new tip id, or an error text.
+    def _run_tactic(self, sentences: list[str], timeout: float) -> tuple[int, protocol.CoqGoals | None] | str:
+        """Add and execute a tactic's sentences at the tip: (new tip id, goals), or an error text.
 
         On error the document is rolled back to where it was.
         """
-        before = self._tip()
-        sid = before
-        added = False
+        before = sid = self._tip()
         for s in sentences:
-            reply = self._call(protocol.add_call(s, sid), timeout)
-            if not reply.good:
-                if added:
-                    self._force_edit_at(before, timeout)
-                return reply.error
-            sid, added = protocol.new_state_id(reply), True
+            added = self._add(s, sid, timeout)
+            if isinstance(added, str):
+                if sid != before:
+                    self._edit_at(before, timeout, force=True)
+                return added
+            sid = added
         try:
             reply = self._call(protocol.goal_call(), timeout)
         except CoqInterrupted:
-            self._force_edit_at(before, timeout)
+            self._edit_at(before, timeout, force=True)
             raise _Timeout() from None
         if not reply.good:
-            self._force_edit_at(before, timeout)
+            self._edit_at(before, timeout, force=True)
             return reply.error
-        self._last_goals = protocol.parse_goals(reply)
-        return sid
-
-    def _force_edit_at(self, sid: int, timeout: float) -> None:
-        reply = self._call(protocol.edit_at_call(sid), timeout)
-        if not reply.good:
-            raise CoqDied(f"Edit_at {sid} failed: {reply.error}")
-
-    def _theorem_sentences(self, theorem: Theorem) -> list[str]:
-        return [*(s.text for s in split_sentences(theorem.context)),
-                split_sentences(theorem.statement)[0].text, "Proof."]
+        return sid, protocol.parse_goals(reply)
 
     def _apply(self, path: tuple[str, ...], tactic: str, sentences: list[str],
                timeout: float) -> StepResult:
         self._sync(path, timeout)
-        result = self._run_tactic(tactic, sentences, timeout)
+        result = self._run_tactic(sentences, timeout)
         if isinstance(result, str):
             return TacticError(result)
-        self._path.append((tactic, result))
-        goals = self._last_goals
+        sid, goals = result
+        self._path.append((tactic, sid))
         new_path = (*path, tactic)
         if goals is None:
             return TacticError("tactic left proof mode")
