@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 
 from agent.backends import UsageError
 from agent.bench import BenchConfig, run_pool, summarize, write_summary
+from agent.jsonl import read_jsonl, write_jsonl
 from agent.runner import SearchConfig
 from agent.trainloop import LoopConfig
 
@@ -91,25 +92,15 @@ def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int,
                        prelude=cfg.prelude, resume=True, search=search)
 
 
-def _jsonl(path: str, rows: list[dict]) -> None:
-    from agent.atomic import atomic_write
-    atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
-
-
-def _read_jsonl(path: str) -> list[dict]:
-    with open(path, encoding="utf-8") as f:
-        return [json.loads(line) for line in f if line.strip()]
-
-
 def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:
     from agent.data import dedup, from_records, from_traces
     sft, value, pairs, weighted = [], [], [], []
     if cfg.traces:
-        s, v = from_traces(_read_jsonl(cfg.traces), gamma=cfg.gamma)
+        s, v = from_traces(read_jsonl(cfg.traces, allow_empty=True), gamma=cfg.gamma)
         sft += s
         value += v
     for f in record_files:
-        s, v, p, w = from_records(_read_jsonl(f), gamma=cfg.gamma)
+        s, v, p, w = from_records(read_jsonl(f, allow_empty=True), gamma=cfg.gamma)
         sft += s
         value += v
         pairs += p
@@ -118,9 +109,9 @@ def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> d
     os.makedirs(data, exist_ok=True)
     policy_rows = dedup(sft + weighted) if cfg.preference == "weighted" else dedup(sft)
     sizes = {"sft": len(policy_rows), "value": len(dedup(value)), "pairs": len(dedup(pairs))}
-    _jsonl(os.path.join(data, "sft.jsonl"), policy_rows)
-    _jsonl(os.path.join(data, "value.jsonl"), dedup(value))
-    _jsonl(os.path.join(data, "pairs.jsonl"), dedup(pairs))
+    write_jsonl(os.path.join(data, "sft.jsonl"), policy_rows)
+    write_jsonl(os.path.join(data, "value.jsonl"), dedup(value))
+    write_jsonl(os.path.join(data, "pairs.jsonl"), dedup(pairs))
     return sizes
 
 
@@ -142,7 +133,7 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
                         layers=cfg.layers, max_state_chars=cfg.max_state_chars,
                         pairs=pairs if use_pairs else "", loop=loop, device=cfg.search.device))
     # The retrieval database: every (state, tactic) of human and found proofs so far.
-    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), _read_jsonl(os.path.join(data, "sft.jsonl")))
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), read_jsonl(os.path.join(data, "sft.jsonl"), allow_empty=True))
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,
@@ -202,7 +193,7 @@ def _row(s: dict, seconds: float) -> dict:
 
 def _write_rounds(out: str, rows: list[dict]) -> None:
     from agent.atomic import atomic_write
-    _jsonl(os.path.join(out, "rounds.jsonl"), rows)
+    write_jsonl(os.path.join(out, "rounds.jsonl"), rows)
     lines = ["| round | proved | attempted | rate | statement errors | train proved | SFT rows | value rows | pairs | seconds |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for r in rows:

@@ -15,7 +15,8 @@ import random
 from dataclasses import asdict, dataclass, field
 
 from agent.preference import dpo_loss
-from agent.trainloop import LoopConfig, read_jsonl, run_loop
+from agent.jsonl import read_jsonl
+from agent.trainloop import LoopConfig, run_loop
 
 
 @dataclass

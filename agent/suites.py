@@ -14,7 +14,6 @@ a file's split is a function of its path's SHA-256 alone.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import re
 import subprocess
@@ -61,7 +60,7 @@ def split_of(rel_path: str, *, valid: float = 0.1, test: float = 0.1) -> str:
 
 def write_stdlib_suite(out: str, *, root: str | None = None, max_per_file: int = 0) -> dict:
     """Write the stdlib suite JSONL (one row per Qed-proved lemma); returns counts per split."""
-    from agent.atomic import atomic_write
+    from agent.jsonl import write_jsonl
     from coq_env.files import parse_coq_file
     from coq_env.sentences import SentenceError
     base = Path(root or coq_where()) / "theories"
@@ -78,7 +77,7 @@ def write_stdlib_suite(out: str, *, root: str | None = None, max_per_file: int =
                          "offset": d.stmt_start,
                          "formal_statement": d.statement})
             counts[split] += 1
-    atomic_write(out, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+    write_jsonl(out, rows)
     return counts
 
 
@@ -94,37 +93,35 @@ def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = 
     and header are never changed.
     """
     from agent.backends import UsageError
+    from agent.jsonl import read_jsonl
     if not os.path.isfile(path):
         raise UsageError(f"no such suite file: {path}")
+    try:
+        rows = read_jsonl(path, ("name", "formal_statement"), allow_empty=True)
+    except ValueError as e:
+        raise UsageError(f"not a suite: {e}") from None
     items: list[SuiteItem] = []
     root = None
     cache: dict[str, str] = {}
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-                name, stmt = row["name"], row["formal_statement"]
-            except (json.JSONDecodeError, KeyError, TypeError):
-                raise UsageError(f"{path}:{n}: not a suite row (needs name, formal_statement)") from None
-            if split and row.get("split", "") != split:
-                continue
-            kind = backend or ("lean" if ":= by sorry" in stmt or "import " in row.get("header", "") else "coq")
-            if "header" in row:
-                header = row["header"]
-            elif "source" in row:
-                root = root or coq_where()
-                src = row["source"]
-                if src not in cache:
-                    cache[src] = (Path(root) / "theories" / src).read_text(encoding="utf-8")
-                header = cache[src][:int(row["offset"])]
-            else:
-                header = ""
-            statement = _cut_lean_proof(stmt) if kind == "lean" else stmt.strip()
-            items.append(SuiteItem(row.get("id", name),
-                                   Theorem(name=name, statement=statement, context=prelude + header,
-                                           backend=kind), row.get("split", ""), row.get("source", "")))
-            if limit and len(items) >= limit:
-                break
+    for row in rows:
+        name, stmt = row["name"], row["formal_statement"]
+        if split and row.get("split", "") != split:
+            continue
+        kind = backend or ("lean" if ":= by sorry" in stmt or "import " in row.get("header", "") else "coq")
+        if "header" in row:
+            header = row["header"]
+        elif "source" in row:
+            root = root or coq_where()
+            src = row["source"]
+            if src not in cache:
+                cache[src] = (Path(root) / "theories" / src).read_text(encoding="utf-8")
+            header = cache[src][:int(row["offset"])]
+        else:
+            header = ""
+        statement = _cut_lean_proof(stmt) if kind == "lean" else stmt.strip()
+        items.append(SuiteItem(row.get("id", name),
+                               Theorem(name=name, statement=statement, context=prelude + header,
+                                       backend=kind), row.get("split", ""), row.get("source", "")))
+        if limit and len(items) >= limit:
+            break
     return items

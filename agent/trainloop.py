@@ -62,23 +62,3 @@ def run_loop(params, rows: list, loss_fn: Callable[[list], "object"], cfg: LoopC
                 bar.set_postfix(loss=f"{value:.4f}")
     return {"steps": step, "first_loss": first, "last_loss": last,
             "seconds": round(time.monotonic() - t0, 2)}
-
-
-def read_jsonl(path: str, required: tuple[str, ...]) -> list[dict]:
-    """Rows of a JSONL file, each holding ``required`` fields; ValueError names the bad line."""
-    rows = []
-    with open(path, encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as e:
-                raise ValueError(f"{path}:{n}: not JSON ({e.msg})") from None
-            missing = [k for k in required if k not in row]
-            if missing:
-                raise ValueError(f"{path}:{n}: missing field(s) {', '.join(missing)}")
-            rows.append(row)
-    if not rows:
-        raise ValueError(f"{path}: no rows")
-    return rows

@@ -14,7 +14,8 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-from agent.trainloop import LoopConfig, read_jsonl, run_loop
+from agent.jsonl import read_jsonl
+from agent.trainloop import LoopConfig, run_loop
 
 
 @dataclass
