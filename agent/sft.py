@@ -14,8 +14,8 @@ import os
 import random
 from dataclasses import asdict, dataclass, field
 
-from agent.preference import dpo_loss
 from agent.jsonl import read_jsonl
+from agent.preference import dpo_loss
 from agent.trainloop import LoopConfig, run_loop
 
 
