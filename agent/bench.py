@@ -40,6 +40,8 @@ class BenchConfig:
     """Only theorems of this split (empty: all)."""
     limit: int = 0
     """At most this many theorems (0: all), in suite order."""
+    spread: bool = False
+    """With --limit: theorems evenly spaced over the split, not its first ones."""
     workers: int = 0
     """Kernel worker processes (0: one per core)."""
     prelude: str = "auto"
@@ -59,7 +61,7 @@ def _prelude(cfg: BenchConfig, backend: str) -> str:
 def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     if not cfg.out:
         raise UsageError("--out is required")
-    items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit)
+    items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
     backend = items[0].theorem.backend

@@ -178,6 +178,9 @@ def run_train(what: str, cfg) -> int:
         if what == "sft":
             from agent.sft import train_sft
             summary = train_sft(cfg)
+        elif what == "templates":
+            from agent.template_policy import run_train_templates
+            summary = run_train_templates(cfg)
         else:
             from agent.value_train import train_value
             summary = train_value(cfg)
@@ -261,12 +264,18 @@ def _parser() -> argparse.ArgumentParser:
                 BenchConfig, positional=("suite",))
     _add_fields(sub.add_parser("iterate", help="expert iteration: collect, train, evaluate, repeat"),
                 IterateConfig)
+    from agent.synthetic import SynthConfig
+    _add_fields(sub.add_parser("synth", help="write the synthetic competition-algebra curriculum (Coq)"),
+                SynthConfig)
     st = sub.add_parser("stdlib-suite", help="write the Coq stdlib suite (train/valid/test split by file)")
     st.add_argument("--out", required=True, help="Output JSONL.")
     train = sub.add_parser("train", help="train the policy (sft) or the value (value)")
     tsub = train.add_subparsers(dest="what", required=True)
     _add_fields(tsub.add_parser("sft", help="supervised fine-tuning on (state, tactic) rows"), SFTConfig)
     _add_fields(tsub.add_parser("value", help="value training on (state, target) rows"), ValueTrainConfig)
+    from agent.template_policy import TemplateTrainConfig
+    _add_fields(tsub.add_parser("templates", help="template policy (tactic template + hypothesis arguments)"),
+                TemplateTrainConfig)
     return p
 
 
@@ -284,6 +293,10 @@ def main(argv: list[str] | None = None) -> int:
         if command == "iterate":
             from agent.iterate import IterateConfig, run_iterate
             return run_iterate(_build(IterateConfig, ns))
+        if command == "synth":
+            from agent.synthetic import SynthConfig, write_curriculum
+            print(json.dumps(write_curriculum(_build(SynthConfig, ns))))
+            return 0
         if command == "stdlib-suite":
             from agent.suites import write_stdlib_suite
             counts = write_stdlib_suite(ns["out"])
@@ -294,8 +307,10 @@ def main(argv: list[str] | None = None) -> int:
             return run_trace(_build(TraceConfig, ns))
         from agent.sft import SFTConfig
         from agent.value_train import ValueTrainConfig
+        from agent.template_policy import TemplateTrainConfig
         what = ns.pop("what")
-        return run_train(what, _build(SFTConfig if what == "sft" else ValueTrainConfig, ns))
+        cls = {"sft": SFTConfig, "value": ValueTrainConfig, "templates": TemplateTrainConfig}[what]
+        return run_train(what, _build(cls, ns))
     except (UsageError, FileNotFoundError) as e:  # bad input, or a prover that is not installed
         print(f"qstar: error: {e}", file=sys.stderr)
         return 2

@@ -14,8 +14,9 @@ Round K trains model K on everything so far: the human traces (if given) plus ev
 record of rounds 0..K, starting from model K-1 (round 0 starts from ``init``). The policy is
 trained by SFT plus the preference loss on kernel-rejected tactics; the value head is then
 trained on the policy's trunk; and the model folder gets a k-NN retrieval database of every
-(state, tactic) of human and found proofs so far (``agent.knn``), which search unites with the
-model's and the automation's candidates.
+(state, tactic) of human and found proofs so far (``agent.knn``) and a template policy trained on
+the same rows (``agent.template_policy``), which search unites with the model's and the
+automation's candidates.
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ class IterateConfig:
     """Split of eval_suite (empty: all)."""
     eval_limit: int = 0
     """At most this many held-out theorems (0: all)."""
+    spread: bool = False
+    """With the limits: theorems evenly spaced over each split, not its first ones."""
     traces: str = ""
     """Human traces (qstar trace output) added to every round's SFT and value data."""
     init: str = "tiny-causal"
@@ -72,6 +75,8 @@ class IterateConfig:
     """Learning rate of both."""
     batch_size: int = 16
     """Rows per optimiser step."""
+    template_epochs: int = 8
+    """Passes of the template policy's training per round (0: no template policy)."""
     preference: str = "dpo"
     """dpo (pairs of proof tactic vs kernel-rejected tactic), weighted (Q-SFT-style), or none."""
     gamma: float = 0.9
@@ -88,7 +93,7 @@ class IterateConfig:
 def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int, model: str,
                order: str) -> BenchConfig:
     search = dataclasses.replace(cfg.search, model=model or "none", order=order)
-    return BenchConfig(suite=suite, out=out, split=split, limit=limit, workers=cfg.workers,
+    return BenchConfig(suite=suite, out=out, split=split, limit=limit, spread=cfg.spread, workers=cfg.workers,
                        prelude=cfg.prelude, resume=True, search=search)
 
 
@@ -122,7 +127,9 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     from agent.runner import KNN_FILE
     model = os.path.join(round_dir, "model")
     data = os.path.join(round_dir, "data")
-    if os.path.isfile(os.path.join(model, "value_head.json")) and os.path.isfile(os.path.join(model, KNN_FILE)):
+    from agent.template_policy import META_FILE, TemplateConfig, train_templates
+    if os.path.isfile(os.path.join(model, "value_head.json")) and os.path.isfile(os.path.join(model, KNN_FILE)) \
+            and (cfg.template_epochs == 0 or os.path.isfile(os.path.join(model, META_FILE))):
         return model  # trained already (resume)
     loop = LoopConfig(max_steps=cfg.sft_steps, lr=cfg.lr, batch_size=cfg.batch_size)
     pairs = os.path.join(data, "pairs.jsonl")
@@ -133,7 +140,12 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
                         layers=cfg.layers, max_state_chars=cfg.max_state_chars,
                         pairs=pairs if use_pairs else "", loop=loop, device=cfg.search.device))
     # The retrieval database: every (state, tactic) of human and found proofs so far.
-    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), read_jsonl(os.path.join(data, "sft.jsonl"), allow_empty=True))
+    rows = read_jsonl(os.path.join(data, "sft.jsonl"), allow_empty=True)
+    if cfg.template_epochs:  # the template policy, trained anew on the same rows each round
+        tpl, _ = train_templates(rows, TemplateConfig(epochs=cfg.template_epochs),
+                                 log_path=os.path.join(model, "template_train_log.jsonl"))
+        tpl.save(model)
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,

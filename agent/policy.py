@@ -189,15 +189,17 @@ class TransformerPolicy:
 
 
 class MixedPolicy:
-    """Union of candidates from a model policy, a retrieval policy and the automation list.
+    """Union of candidates from a model policy, a retrieval policy, a template policy and the
+    automation list.
 
     Each source's log-probs are shifted by the log of its weight; a tactic proposed by several
-    sources keeps its best score. Any source but the automation list may be absent.
+    sources keeps its best score. Any source may be absent.
     """
 
     def __init__(self, model_policy, automation, *, automation_weight: float = 0.1,
-                 retrieval=None, retrieval_weight: float = 1.0):
+                 retrieval=None, retrieval_weight: float = 1.0, templates=None, template_weight: float = 1.0):
         self.parts = [(p, math.log(w)) for p, w in ((model_policy, 1.0), (retrieval, retrieval_weight),
+                                                    (templates, template_weight),
                                                     (automation, automation_weight)) if p is not None]
         self.model_policy = model_policy
 

@@ -60,6 +60,9 @@ class SearchConfig:
     retrieval: str = ""
     """k-NN retrieval database ({state, tactic} JSONL[.gz]); empty: the --model folder's
     knn.jsonl.gz if it has one; none: off."""
+    templates: str = ""
+    """Template policy folder (agent.template_policy); empty: the --model folder's if it has
+    one; none: off."""
     device: str = "auto"
     """auto (CUDA if available), cpu or cuda."""
 
@@ -91,18 +94,19 @@ def resolve_model(name: str) -> str:
     return name
 
 
-class _LockedValue:
-    """A value model shared by threads: one call at a time (each call is batched already)."""
+class _Locked:
+    """A model shared by worker threads (a value model, a small CPU policy): one call at a time
+    (each call is batched already); other attributes are the model's."""
 
-    def __init__(self, value):
-        self.value, self._lock = value, threading.Lock()
+    def __init__(self, model):
+        self.model, self._lock = model, threading.Lock()
 
-    def __call__(self, states):
+    def __call__(self, arg):
         with self._lock:
-            return self.value(states)
+            return self.model(arg)
 
-    def heuristic(self, v: float) -> float:
-        return self.value.heuristic(v)
+    def __getattr__(self, name):
+        return getattr(self.model, name)
 
 
 @dataclass
@@ -152,6 +156,14 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         if not os.path.isfile(knn_path):
             raise UsageError(f"--retrieval {knn_path}: no such file")
         knn = KnnPolicy.load(knn_path)
+    tpl = None
+    tpl_dir = cfg.templates or model
+    if tpl_dir and tpl_dir != "none":
+        from agent.template_policy import TemplateModel, has_template_model
+        if has_template_model(tpl_dir):
+            tpl = _Locked(TemplateModel.load(tpl_dir))
+        elif cfg.templates:
+            raise UsageError(f"--templates {cfg.templates}: no template model there")
     heuristic = value.heuristic if value is not None else S.neg_log
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
@@ -164,17 +176,17 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     def make_policy(backend: str, theorem: str):
         from agent.policy import MixedPolicy
         automation = AutomationPolicy(backend)
-        if model_policy is None and knn is None:
+        if model_policy is None and knn is None and tpl is None:
             return automation
         mp = None
         if model_policy is not None:
             mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
-        if cfg.automation != "mix" and knn is None:
+        if cfg.automation != "mix" and knn is None and tpl is None:
             return mp
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
-                           automation_weight=cfg.automation_weight, retrieval=knn)
+                           automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl)
 
-    return Searcher(make_policy, _LockedValue(value) if value is not None else None, priority,
+    return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None))
 
 

@@ -86,8 +86,11 @@ def _cut_lean_proof(stmt: str) -> str:
 
 
 def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = "",
-               limit: int = 0) -> list[SuiteItem]:
+               limit: int = 0, spread: bool = False) -> list[SuiteItem]:
     """Theorems of a suite file (optionally one split, at most ``limit``), in file order.
+
+    With ``spread``, the ``limit`` theorems are evenly spaced over the split rather than its
+    first ones (a stdlib split in file order starts with a hundred lemmas of one file).
 
     ``prelude`` is put before every header (e.g. tactic libraries such as Lia); the statement
     and header are never changed.
@@ -122,6 +125,8 @@ def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = 
         items.append(SuiteItem(row.get("id", name),
                                Theorem(name=name, statement=statement, context=prelude + header,
                                        backend=kind), row.get("split", ""), row.get("source", "")))
-        if limit and len(items) >= limit:
+        if limit and not spread and len(items) >= limit:
             break
+    if limit and spread and len(items) > limit:
+        items = [items[i * len(items) // limit] for i in range(limit)]
     return items

@@ -1,21 +1,40 @@
 #!/usr/bin/env bash
-# The expert-iteration experiment whose table and plot are in the README: stdlib traces,
-# rounds 0-2 (tiny LM + value head + k-NN retrieval database) on the Coq stdlib train split, evaluated on the stdlib test split (inside
-# iterate) and on miniF2F-rocq valid (bench per round), all with one fixed budget.
-# Usage: bash evals/expert_iteration.sh [RUN_DIR]   (several hours on 2 CPU cores)
+# The expert-iteration experiment whose table and plot are in the README.
+# Data: the Coq stdlib train split's human proofs (traced) plus a synthetic curriculum of
+# competition-style algebra with reference proofs (`qstar synth`, traced the same way).
+# Rounds 0-2 (tiny LM + value head + k-NN retrieval database + template policy) collect on 100
+# stdlib train lemmas and 100 open curriculum statements, and are evaluated on the stdlib test
+# split (inside iterate; 120 lemmas spread evenly over the split) and on miniF2F-rocq valid
+# (bench per round), all with one fixed budget. About 1.5 hours on 2 CPU cores.
+# Usage: bash evals/expert_iteration.sh [RUN_DIR]; then python evals/ei_table.py RUN_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${1:-runs/ei}
 Q=.venv/bin/qstar
+PY=.venv/bin/python
 MINIF2F=${MINIF2F:-../shared/data/minif2f-rocq-valid.jsonl}
 BUDGET=(--budget 16 --timeout 20 --tactic-timeout 5)
 mkdir -p "$RUN"
 [ -f "$RUN/coq-stdlib.jsonl" ] || $Q stdlib-suite --out "$RUN/coq-stdlib.jsonl"
 $Q trace stdlib --split train --out "$RUN/traces-train.jsonl"
+[ -f "$RUN/curriculum/curriculum.v" ] || $Q synth --out "$RUN/curriculum" --proved 1800 --open 100 --seed 0
+$Q trace "$RUN/curriculum/curriculum.v" --out "$RUN/traces-curriculum.jsonl"
+cat "$RUN/traces-train.jsonl" "$RUN/traces-curriculum.jsonl" > "$RUN/traces-all.jsonl"
+# The collect suite: 100 stdlib train lemmas spread evenly over the split + the 100 open
+# curriculum statements.
+$PY - "$RUN" <<'EOF'
+import json, sys
+run = sys.argv[1]
+train = [r for r in map(json.loads, open(f"{run}/coq-stdlib.jsonl")) if r["split"] == "train"]
+rows = [train[i * len(train) // 100] for i in range(100)]
+rows += list(map(json.loads, open(f"{run}/curriculum/curriculum-suite.jsonl")))
+with open(f"{run}/train-suite.jsonl", "w") as f:
+    f.writelines(json.dumps(r) + "\n" for r in rows)
+EOF
 $Q iterate --out "$RUN/iterate" --rounds 2 \
-  --train-suite "$RUN/coq-stdlib.jsonl" --train-split train --train-limit 150 \
-  --eval-suite "$RUN/coq-stdlib.jsonl" --eval-split test --eval-limit 120 \
-  --traces "$RUN/traces-train.jsonl" --width 64 --layers 2 --max-state-chars 256 \
+  --train-suite "$RUN/train-suite.jsonl" --train-split train \
+  --eval-suite "$RUN/coq-stdlib.jsonl" --eval-split test --eval-limit 120 --spread \
+  --traces "$RUN/traces-all.jsonl" --template-epochs 8 --width 64 --layers 2 --max-state-chars 256 \
   --sft-steps 600 --value-steps 200 --lr 2e-3 --batch-size 16 --preference dpo \
   --search astar --lambda 0.5 --samples 4 --workers 2 "${BUDGET[@]}"
 $Q bench "$MINIF2F" --out "$RUN/minif2f/automation" --model none --search bfs --workers 2 --resume "${BUDGET[@]}"

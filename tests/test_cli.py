@@ -4,19 +4,14 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from conftest import requires_coq
+from conftest import qstar, requires_coq
 
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def qstar(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True,
-                          text=True, cwd=cwd or ROOT, timeout=600)
 
 
 @requires_coq

@@ -11,15 +11,11 @@ from pathlib import Path
 
 from agent.env import Goals, Proved, Theorem
 from agent.suites import load_suite, split_of, stdlib_files, write_stdlib_suite
-from conftest import requires_coq
+from conftest import qstar, requires_coq
 
 pytestmark = requires_coq
 ROOT = Path(__file__).resolve().parents[1]
 
-
-def qstar(*args, **kw):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900, **kw)
 
 
 def arith_suite(path, names=None):
@@ -179,3 +175,15 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     after = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
     assert [(x["round"], x["proved"]) for x in after] == [(x["round"], x["proved"]) for x in json.loads(
         "[" + ",".join(before.splitlines()) + "]")]
+
+
+def test_limit_spread_takes_evenly_spaced_theorems(tmp_path):
+    from agent.suites import load_suite
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(json.dumps({"name": f"t{i}", "split": "test" if i % 2 else "train",
+                                          "header": "", "formal_statement": f"Lemma t{i} : True."}) + "\n"
+                             for i in range(20)))
+    first = [it.theorem.name for it in load_suite(str(suite), split="test", limit=3)]
+    spread = [it.theorem.name for it in load_suite(str(suite), split="test", limit=3, spread=True)]
+    assert first == ["t1", "t3", "t5"] and spread == ["t1", "t7", "t13"]
+    assert len(load_suite(str(suite), split="test", limit=50, spread=True)) == 10

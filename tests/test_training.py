@@ -1,8 +1,6 @@
 """SFT and value training on tiny models; then the trained pair drives `qstar prove` on real Coq."""
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from agent.sft import tactic_loss
 from agent.trainloop import LoopConfig, run_loop
 from agent.value import ValueModel
 from agent.value_train import value_loss
-from conftest import requires_coq
+from conftest import qstar, requires_coq
 
 ROOT = Path(__file__).resolve().parents[1]
 ROWS = [{"state": f"n : nat\n⊢ n + {i} = {i} + n", "tactic": "lia."} for i in range(12)] + \
@@ -54,10 +52,6 @@ def test_value_training_lowers_bce_and_round_trips(tmp_path):
     assert all(abs(a - b) < 1e-5 for a, b in zip(vm(states), again(states)))
     assert all(0.0 < v < 1.0 for v in vm(states))
 
-
-def qstar(*args):
-    return subprocess.run([sys.executable, "-m", "agent.cli", *args], capture_output=True, text=True,
-                          cwd=ROOT, timeout=900)
 
 
 @requires_coq

@@ -1,0 +1,224 @@
+"""A synthetic curriculum of competition-style algebra in Coq, with reference proofs.
+
+The standard library's human proofs teach library style (``apply Nat.le_trans``), not the moves
+a competition statement needs: read a function's defining hypothesis into the others, chase a
+recurrence, substitute, then close with ``lra`` / ``nra`` / ``lia``. This module writes random
+instances of a few such families (exact rational arithmetic, so every statement is true) in two
+files:
+
+- ``curriculum.v``: instances *with* a reference proof, for ``qstar trace`` (the kernel replays
+  each proof; only proofs that reach ``Proved`` become training steps);
+- ``curriculum-suite.jsonl``: other instances, statements only (split ``train``), for the search
+  of ``qstar iterate`` to collect on.
+
+The families were written by hand after the kinds of statement that high-school competition
+sets contain (function values, linear systems, recurrences, substitution chains); no benchmark
+statement is copied, and the numbers are drawn from a seeded generator. The reference proofs
+vary their style (named or anonymous ``intros``, hypotheses as binders or arrows) so that the
+template policy learns the move, not the names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from dataclasses import dataclass
+from fractions import Fraction
+
+HEADER = "Require Import Reals.\nOpen Scope R_scope.\n"
+
+
+@dataclass
+class SynthConfig:
+    """Settings of ``qstar synth``."""
+
+    out: str = ""
+    """Output folder: curriculum.v (with proofs) and curriculum-suite.jsonl (statements)."""
+    proved: int = 400
+    """Instances with a reference proof (for trace)."""
+    open: int = 200
+    """Instances without proof (the train suite of iterate)."""
+    seed: int = 0
+    """Generator seed."""
+
+
+def num(q: Fraction | int) -> str:
+    """A Coq R literal for a rational."""
+    q = Fraction(q)
+    s = str(abs(q.numerator)) if q.denominator == 1 else f"{abs(q.numerator)} / {q.denominator}"
+    if q < 0:
+        return f"(- {s})" if q.denominator == 1 else f"(- ({s}))"
+    return s if q.denominator == 1 else f"({s})"
+
+
+def poly(terms: list[tuple[int | Fraction, str]]) -> str:
+    """Coefficient-monomial pairs as a competition statement writes them: ``3 * x ^ 2 - x + 4``."""
+    out = ""
+    for c, mono in terms:
+        c = Fraction(c)
+        if c == 0:
+            continue
+        mag = num(abs(c))
+        body = mono if (abs(c) == 1 and mono) else (f"{mag} * {mono}" if mono else mag)
+        out += (" - " if c < 0 else " + ") + body if out else ("- " if c < 0 else "") + body
+    return out or "0"
+
+
+def _ints(rng: random.Random, k: int, lo: int = -9, hi: int = 9, nonzero: bool = False) -> list[int]:
+    out: list[int] = []
+    while len(out) < k:
+        v = rng.randint(lo, hi)
+        if (nonzero and v == 0) or v in out:
+            continue
+        out.append(v)
+    return out
+
+
+def _intro(rng: random.Random, names: list[str]) -> tuple[str, list[str]]:
+    """``intros a b h0.`` with the given names, or bare ``intros.`` (Coq then names the
+    hypotheses H, H0, H1, ... and keeps the binders' names)."""
+    if rng.random() < 0.5:
+        return f"intros {' '.join(names)}.", names
+    auto, k = [], 0
+    for n in names:
+        if n.startswith("h"):
+            auto.append("H" if k == 0 else f"H{k - 1}")
+            k += 1
+        else:
+            auto.append(n)
+    return "intros.", auto
+
+
+def linear_two_points(rng, name):
+    a, b = _ints(rng, 1, nonzero=True)[0], rng.randint(-9, 9)
+    c1, c2, c3 = _ints(rng, 3, -6, 6)
+    d = [a * c + b for c in (c1, c2, c3)]
+    stmt = (f"Theorem {name} : forall (a b : R) (f : R -> R), (forall x, f x = a * x + b) -> "
+            f"f {num(c1)} = {num(d[0])} -> f {num(c2)} = {num(d[1])} -> f {num(c3)} = {num(d[2])}.")
+    intro, (_, _, _, h0, h1, h2) = _intro(rng, ["a", "b", "f", "h0", "h1", "h2"])
+    return stmt, [intro, f"rewrite {h0} in {h1}.", f"rewrite {h0} in {h2}.", f"rewrite {h0}.", "lra."]
+
+
+def quadratic_parameter(rng, name):
+    p, q = _ints(rng, 2, nonzero=True)
+    k, u = rng.randint(-20, 20), rng.randint(-4, 4)
+    v = p * u * u + q * u + k
+    stmt = (f"Theorem {name} : forall (k : R) (f : R -> R), (forall x, f x = {poly([(p, 'x ^ 2'), (q, 'x')])} + k) -> "
+            f"f {num(u)} = {num(v)} -> k = {num(k)}.")
+    intro, (_, _, h0, h1) = _intro(rng, ["k", "f", "h0", "h1"])
+    return stmt, [intro, f"rewrite {h0} in {h1}.", "lra."]
+
+
+def composition(rng, name):
+    a, c = _ints(rng, 2, -5, 5, nonzero=True)
+    b, d, u = rng.randint(-9, 9), rng.randint(-9, 9), rng.randint(-4, 4)
+    g_of_u = c * u * u + d
+    v = a * g_of_u + b
+    binders = rng.random() < 0.5
+    if binders:
+        stmt = (f"Theorem {name} (f g : R -> R) (h0 : forall x, f x = {poly([(a, 'x'), (b, '')])}) "
+                f"(h1 : forall x, g x = {poly([(c, 'x ^ 2'), (d, '')])}) : f (g {num(u)}) = {num(v)}.")
+        return stmt, ["rewrite h0.", "rewrite h1.", "lra."]
+    stmt = (f"Theorem {name} : forall (f g : R -> R), (forall x, f x = {poly([(a, 'x'), (b, '')])}) -> "
+            f"(forall x, g x = {poly([(c, 'x ^ 2'), (d, '')])}) -> f (g {num(u)}) = {num(v)}.")
+    intro, (_, _, h0, h1) = _intro(rng, ["f", "g", "h0", "h1"])
+    return stmt, [intro, f"rewrite {h0}.", f"rewrite {h1}.", "lra."]
+
+
+def solve_for_x(rng, name):
+    a = _ints(rng, 1, nonzero=True)[0]
+    b, c = rng.randint(-12, 12), rng.randint(-12, 12)
+    x = Fraction(c - b, a)
+    stmt = (f"Theorem {name} : forall (x : R) (f : R -> R), (forall t, f t = {poly([(a, 't'), (b, '')])}) -> "
+            f"f x = {num(c)} -> x = {num(x)}.")
+    intro, (_, _, h0, h1) = _intro(rng, ["x", "f", "h0", "h1"])
+    return stmt, [intro, f"rewrite {h0} in {h1}.", "lra."]
+
+
+def recurrence(rng, name):
+    c = rng.randint(1, 3)
+    s0, s1 = rng.randint(-5, 5), rng.randint(-5, 5)
+    s = [s0, s1]
+    for _ in range(3):
+        s.append(s[-1] + c * s[-2])
+    stmt = (f"Theorem {name} : forall (s : nat -> R), (forall n, s (S (S n)) = {poly([(1, 's (S n)'), (c, 's n')])}) -> "
+            f"s 0%nat = {num(s0)} -> s 1%nat = {num(s1)} -> s 4%nat = {num(s[4])}.")
+    intro, (_, h0, h1, h2) = _intro(rng, ["s", "h0", "h1", "h2"])
+    return stmt, [intro, f"rewrite !{h0}.", f"rewrite {h1}, {h2}.", "lra."]
+
+
+def substitution(rng, name):
+    a, b, c, d = (rng.randint(-9, 9) for _ in range(4))
+    y = b * a + c
+    z = y - d * a
+    stmt = (f"Theorem {name} : forall x y z : R, x = {num(a)} -> y = {poly([(b, 'x'), (c, '')])} -> "
+            f"z = {poly([(1, 'y'), (-d, 'x')])} -> z = {num(z)}.")
+    intro, _ = _intro(rng, ["x", "y", "z", "h0", "h1", "h2"])
+    return stmt, [intro, "subst.", "lra."]
+
+
+def linear_system(rng, name):
+    x, y = rng.randint(-9, 9), rng.randint(-9, 9)
+    while True:
+        a1, b1, a2, b2 = (rng.randint(-5, 5) for _ in range(4))
+        if a1 * b2 - a2 * b1 != 0:
+            break
+    e1, e2 = a1 * x + b1 * y, a2 * x + b2 * y
+    stmt = (f"Theorem {name} : forall x y : R, {poly([(a1, 'x'), (b1, 'y')])} = {num(e1)} -> "
+            f"{poly([(a2, 'x'), (b2, 'y')])} = {num(e2)} -> x = {num(x)} /\\ y = {num(y)}.")
+    intro, _ = _intro(rng, ["x", "y", "h0", "h1"])
+    return stmt, [intro, "split.", "- lra.", "- lra."]
+
+
+def nat_function(rng, name):
+    a, b, c = rng.randint(1, 9), rng.randint(0, 20), rng.randint(0, 12)
+    stmt = (f"Theorem {name} : forall (f : nat -> nat), (forall n, f n = ({a} * n + {b})%nat) -> "
+            f"f {c}%nat = {a * c + b}%nat.")
+    intro, (_, h0) = _intro(rng, ["f", "h0"])
+    return stmt, [intro, f"rewrite {h0}.", "reflexivity."]
+
+
+def two_values_quadratic(rng, name):
+    a = _ints(rng, 1, -4, 4, nonzero=True)[0]
+    b = rng.randint(-9, 9)
+    c1, c2 = _ints(rng, 2, 0, 4)
+    while c1 * c1 == c2 * c2:
+        c1, c2 = _ints(rng, 2, 0, 4)
+    d1, d2 = a * c1 * c1 + b, a * c2 * c2 + b
+    stmt = (f"Theorem {name} : forall (a b : R) (f : R -> R), (forall x, f x = a * x ^ 2 + b) -> "
+            f"f {num(c1)} = {num(d1)} -> f {num(c2)} = {num(d2)} -> a = {num(a)} /\\ b = {num(b)}.")
+    intro, (_, _, _, h0, h1, h2) = _intro(rng, ["a", "b", "f", "h0", "h1", "h2"])
+    return stmt, [intro, f"rewrite {h0} in {h1}.", f"rewrite {h0} in {h2}.", "split; lra."]
+
+
+FAMILIES = (linear_two_points, quadratic_parameter, composition, solve_for_x, recurrence,
+            substitution, linear_system, nat_function, two_values_quadratic)
+
+
+def instances(n: int, rng: random.Random, prefix: str):
+    """n (family, name, statement, proof) rows, families in turn."""
+    for i in range(n):
+        fam = FAMILIES[i % len(FAMILIES)]
+        name = f"{prefix}_{fam.__name__}_{i}"
+        stmt, proof = fam(rng, name)
+        yield fam.__name__, name, stmt, proof
+
+
+def write_curriculum(cfg: SynthConfig) -> dict:
+    from agent.atomic import atomic_write
+    from agent.backends import UsageError
+    from agent.jsonl import write_jsonl
+    if not cfg.out:
+        raise UsageError("--out is required")
+    os.makedirs(cfg.out, exist_ok=True)
+    rng = random.Random(cfg.seed)
+    lines = [HEADER.replace("Reals.", "Reals Lra Lia.")]
+    for _, _, stmt, proof in instances(cfg.proved, rng, "syn"):
+        lines += [stmt, "Proof.", *("  " + t for t in proof), "Qed.", ""]
+    atomic_write(os.path.join(cfg.out, "curriculum.v"), "\n".join(lines))
+    rows = [{"name": name, "split": "train", "family": fam, "header": HEADER, "formal_statement": stmt}
+            for fam, name, stmt, _ in instances(cfg.open, rng, "open")]
+    write_jsonl(os.path.join(cfg.out, "curriculum-suite.jsonl"), rows)
+    atomic_write(os.path.join(cfg.out, "synth_config.json"), json.dumps(cfg.__dict__, indent=2) + "\n")
+    return {"proved": cfg.proved, "open": cfg.open, "families": len(FAMILIES)}
