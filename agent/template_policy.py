@@ -97,6 +97,16 @@ def arg_ids(template: str, slot: int, local: Local, concl_tokens: set[str], buck
     return [_h(f, buckets) for f in out]
 
 
+def _bag(bags: list[list[int]]):
+    """EmbeddingBag inputs (flat ids, offsets) of a batch of id lists."""
+    import torch
+    ids, offsets = [], []
+    for b in bags:
+        offsets.append(len(ids))
+        ids += b
+    return torch.tensor(ids), torch.tensor(offsets)
+
+
 class TemplateModel:
     def __init__(self, cfg: TemplateConfig, templates: list[str]):
         import torch
@@ -114,20 +124,10 @@ class TemplateModel:
 
     # -- scoring ---------------------------------------------------------------------------
     def template_logits(self, states: list[str]):  # (B, K)
-        import torch
-        ids, offsets = [], []
-        for s in states:
-            offsets.append(len(ids))
-            ids += state_ids(s, self.cfg.buckets)
-        return self.out(self.emb(torch.tensor(ids), torch.tensor(offsets)))
+        return self.out(self.emb(*_bag([state_ids(s, self.cfg.buckets) for s in states])))
 
     def arg_logits(self, bags: list[list[int]]):  # (N,)
-        import torch
-        ids, offsets = [], []
-        for b in bags:
-            offsets.append(len(ids))
-            ids += b
-        return self.arg(torch.tensor(ids), torch.tensor(offsets)).squeeze(-1)
+        return self.arg(*_bag(bags)).squeeze(-1)
 
     # -- search-time policy ----------------------------------------------------------------
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
@@ -198,13 +198,15 @@ def has_template_model(folder: str) -> bool:
     return bool(folder) and os.path.isfile(os.path.join(folder, META_FILE))
 
 
-def examples(rows: list[dict]) -> list[tuple[str, str, list[str]]]:
-    """(state, template, slot arguments) of each {state, tactic} row."""
+def examples(rows: list[dict]) -> list[tuple[str, str, list[str], list[Local], set[str]]]:
+    """(state, template, slot arguments, locals, conclusion tokens) of each {state, tactic} row;
+    locals and conclusion are parsed once here, not in every epoch."""
     out = []
     for r in rows:
-        names = {loc.name for loc in locals_of(r["state"])[-_MAX_LOCALS:]}
-        tpl, args = abstract(r["tactic"].strip(), names)
-        out.append((r["state"], tpl, args))
+        locs = locals_of(r["state"])[-_MAX_LOCALS:]
+        tpl, args = abstract(r["tactic"].strip(), {loc.name for loc in locs})
+        concl = set(IDENT.findall(focused_goal(r["state"])[1])) if args else set()
+        out.append((r["state"], tpl, args, locs if args else [], concl))
     return out
 
 
@@ -215,7 +217,7 @@ def train_templates(rows: list[dict], cfg: TemplateConfig, *, log_path: str | No
     import torch
     from tqdm import tqdm
     exs = examples(rows)
-    counts = Counter(t for _, t, _ in exs)
+    counts = Counter(e[1] for e in exs)
     vocab = [t for t, c in counts.most_common(cfg.max_templates) if c >= cfg.min_count]
     if not vocab:
         raise ValueError("no template occurs min_count times in the training rows")
@@ -234,8 +236,8 @@ def train_templates(rows: list[dict], cfg: TemplateConfig, *, log_path: str | No
             rng.shuffle(exs)
             for i in range(0, len(exs), cfg.batch_size):
                 batch = exs[i:i + cfg.batch_size]
-                logits = model.template_logits([s for s, _, _ in batch])  # (B, K)
-                loss = torch.nn.functional.cross_entropy(logits, torch.tensor([index[t] for _, t, _ in batch]))
+                logits = model.template_logits([e[0] for e in batch])  # (B, K)
+                loss = torch.nn.functional.cross_entropy(logits, torch.tensor([index[e[1]] for e in batch]))
                 arg_loss = _arg_loss(model, batch)
                 total = loss + arg_loss if arg_loss is not None else loss
                 opt.zero_grad(set_to_none=True)
@@ -260,12 +262,10 @@ def _arg_loss(model: TemplateModel, batch):
     """Cross-entropy of the true argument among the state's locals, averaged over slots."""
     import torch
     bags, groups, targets = [], [], []
-    for state, tpl, args in batch:
+    for _, tpl, args, locs, concl in batch:
         if not args:
             continue
-        locs = locals_of(state)[-_MAX_LOCALS:]
         names = [loc.name for loc in locs]
-        concl = set(IDENT.findall(focused_goal(state)[1]))
         for j, a in enumerate(args):
             groups.append((len(bags), len(locs)))
             targets.append(names.index(a))
