@@ -12,6 +12,12 @@ What it covers, for each theorem:
 4. ``Print Assumptions`` must be closed, or list only axioms declared by the Coq libraries
    installed with the prover (stdlib ``Axiom`` sentences, e.g. the classical-reals axioms) or by
    the user's original file; an ``Admitted`` lemma of the file is never accepted as an axiom.
+   Inside an open functor or module type, ``Print Assumptions`` also lists the module's abstract
+   fields (``X.t`` of a parameter ``X : OrderedType``, the ``Parameter``s a module type includes).
+   They are premises of the statement, exactly like section variables: an assumption is accepted
+   as one when ``Locate`` puts it under a functor parameter or ``Declare Module`` of the open
+   scopes, or under the checked file itself (a declaration of the user's file). The body cannot
+   add such a declaration: the screen refuses every vernacular command in it.
 
 What it does not cover: bugs in Coq itself, and the trust one places in the installed libraries'
 axioms (the same trust every Coq user places in them).
@@ -24,6 +30,7 @@ import os
 import re
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from agent.env import Theorem, Verdict
@@ -61,23 +68,52 @@ _SCOPE_OPEN = re.compile(r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global)\s+)?"
 _SCOPE_END = re.compile(r"^\s*End\s+([A-Za-z_][\w']*)\s*\.$")
 
 
-def open_scopes(context: str) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Scope:
+    """A section or module still open at the end of a context."""
+
+    kind: str  # Section | Module
+    name: str
+    parameters: frozenset[str] = frozenset()
+    """Functor parameters and ``Declare Module`` names bound inside it (modules only)."""
+
+
+def open_scopes(context: str) -> list[Scope]:
     """Sections and modules still open at the end of ``context``, outermost first."""
     try:
         sentences = split_sentences(context)
     except SentenceError:
         return []
-    stack: list[tuple[str, str]] = []
+    stack: list[Scope] = []
     for s in sentences:
         text = " ".join(strip_comments(s.text).split())
         m = _SCOPE_OPEN.match(text)
-        if m and ":=" not in text:  # "Module M := N." defines without opening
-            stack.append(("Section" if m.group(1) == "Section" else "Module", m.group(2)))
+        if m and not _defines(text):  # "Module M := N." defines without opening
+            kind = "Section" if m.group(1) == "Section" else "Module"
+            params: set[str] = set()
+            if kind == "Module":  # binders before the signature: "Module F (X : T) (Y Z : U) <: S."
+                head = re.split(r"<:|\)\s*:(?!=)|:=", text[m.end():], maxsplit=1)[0] + ")"
+                for b in _PARAM_BINDER.findall(head):
+                    params.update(b.split())
+            stack.append(Scope(kind, m.group(2), frozenset(params)))
+            continue
+        m = _DECLARE_MODULE.match(text)
+        if m and stack:
+            stack[-1] = Scope(stack[-1].kind, stack[-1].name, stack[-1].parameters | {m.group(1)})
             continue
         m = _SCOPE_END.match(text)
-        if m and stack and stack[-1][1] == m.group(1):
+        if m and stack and stack[-1].name == m.group(1):
             stack.pop()
     return stack
+
+
+_PARAM_BINDER = re.compile(r"\(\s*(?:Import\s+|Export\s+)?([A-Za-z_][\w' ]*?)\s*:(?!=)")
+_DECLARE_MODULE = re.compile(r"^\s*Declare\s+Module\s+(?:(?:Import|Export)\s+)?([A-Za-z_][\w']*)")
+
+
+def _defines(sentence: str) -> bool:
+    """``Module M := N.`` defines a module without opening one; ``with Module E := X`` does not."""
+    return sentence.count(":=") > len(re.findall(r"\bwith\s+(?:Module|Definition)\b", sentence))
 
 
 def check_file(path: str, *, reference: str | None = None, timeout: float = 600.0,
@@ -141,18 +177,60 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
         for i, n in enumerate(names):
             report = os.path.join(tmp, f"qstar_ax_{i}.out")
             if not os.path.exists(report):
-                out.append(Verdict(n, False, "no Print Assumptions output"))
+                out.append(_Judged(n, False, "no Print Assumptions output"))
                 continue
             out.append(_judge_assumptions(n, Path(report).read_text(encoding="utf-8"),
                                           user_axioms, admitted))
-        return out
+        unknown = sorted({a for v in out for a in v.unknown})
+        scopes = [sc for sc in open_scopes(text) if sc.kind == "Module"]
+        if unknown and scopes:  # inside open modules: which of them are premises?
+            where = _locate(src, text, unknown, cmd, tmp, timeout)
+            roots = {"Top" if toplevel else "QstarCheck"}.union(*(sc.parameters for sc in scopes))
+            premises = {a for a, path in where.items() if path.split(".", 1)[0] in roots}
+            out = [_accept_premises(v, premises) for v in out]
+        return [Verdict(v.name, v.ok, v.reason) for v in out]
 
 
-def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: set[str]) -> Verdict:
+def _locate(src: str, text: str, names: list[str], cmd: list[str], tmp: str,
+            timeout: float) -> dict[str, str]:
+    """Fully qualified path of each name, as ``Locate`` resolves it at the end of ``text``."""
+    probes = "".join(f'\nRedirect "qstar_loc_{i}" Locate {n}.' for i, n in enumerate(names))
+    Path(src).write_text(text + "\n" + probes + "\n", encoding="utf-8")
+    done = run_bounded(cmd, timeout=timeout, cwd=tmp)
+    found: dict[str, str] = {}
+    if done.timed_out or done.returncode != 0:
+        return found
+    for i, n in enumerate(names):
+        report = os.path.join(tmp, f"qstar_loc_{i}.out")
+        lines = Path(report).read_text(encoding="utf-8").split("\n") if os.path.exists(report) else []
+        m = re.match(r"Constant\s+(\S+)", lines[0].strip()) if lines else None
+        if m:
+            found[n] = m.group(1)
+    return found
+
+
+def _accept_premises(v: Verdict, premises: set[str]) -> Verdict:
+    left = [a for a in v.unknown if a not in premises]
+    if v.ok or not v.unknown or v.admitted:
+        return v
+    if left:
+        return _Judged(v.name, False, "depends on unproved assumptions: " + ", ".join(left), tuple(left))
+    return _Judged(v.name, True)
+
+
+@dataclass(frozen=True)
+class _Judged(Verdict):
+    unknown: tuple[str, ...] = ()
+    """Reported axioms neither declared by a library or the file nor Admitted (may be premises)."""
+    admitted: bool = False
+    """Some reported axiom is an Admitted lemma (never accepted)."""
+
+
+def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: set[str]) -> _Judged:
     report = report.strip()
     if report == "Closed under the global context":
-        return Verdict(name, True)
-    section, bad = None, []
+        return _Judged(name, True)
+    section, bad, unknown = None, [], []
     for line in report.splitlines():
         if not line.strip() or line.startswith((" ", "\t", ":")):
             continue  # continuation lines of a long type
@@ -162,16 +240,18 @@ def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: 
         if section == "Section Variables":  # hypotheses of an open section: premises, not axioms
             continue
         if section != "Axioms":
-            return Verdict(name, False, f"Print Assumptions reports {section or line!r}")
+            return _Judged(name, False, f"Print Assumptions reports {section or line!r}")
         axiom = line.split(" : ", 1)[0].strip()
         short = axiom.rsplit(".", 1)[-1]
         if short in admitted:
             bad.append(f"{axiom} (Admitted)")
         elif short not in user_axioms and short not in library_axioms():
             bad.append(axiom)
+            unknown.append(axiom)
     if bad:
-        return Verdict(name, False, "depends on unproved assumptions: " + ", ".join(bad))
-    return Verdict(name, True)
+        return _Judged(name, False, "depends on unproved assumptions: " + ", ".join(bad), tuple(unknown),
+                       admitted=len(bad) > len(unknown))
+    return _Judged(name, True)
 
 
 def _first_error(output: str) -> str:

@@ -105,3 +105,34 @@ def test_lemma_inside_open_sections_and_modules_is_checked_in_place():
     cheat = Theorem("uses_h", "Lemma uses_h : n + 0 = 0.", ctx + "Axiom cheat : False.\n")
     assert check_proof(cheat, ("destruct cheat.",)).ok  # the context's own axiom (no reference)
     assert not check_proof(th, ("Axiom c2 : False.", "destruct c2.")).ok
+
+
+FUNCTOR_CTX = """Require Import Coq.Structures.Orders.
+Module Type MT.
+  Parameter t : Type.
+  Parameter z : t.
+  Axiom all_z : forall x : t, x = z.
+End MT.
+Module Type MT2.
+  Include MT.
+"""
+
+
+def test_abstract_fields_of_open_functors_and_module_types_are_premises():
+    # A module type's own (included) fields: Locate puts them under the checked file.
+    th = Theorem("l2", "Lemma l2 : forall x y : t, x = y.", FUNCTOR_CTX)
+    v = check_proof(th, ("intros.", "rewrite (all_z x), (all_z y).", "reflexivity."))
+    assert v.ok, v.reason
+    # A functor's parameters (one imported, one qualified, a "with Module ... :=" signature).
+    ctx = FUNCTOR_CTX + "End MT2.\nModule Type S. Declare Module E : MT. End S.\n" \
+        "Module F (Import X : MT) (Y : MT) <: S with Module E := X.\nModule E := X.\n"
+    for stmt, body in [("forall x y : t, x = y", "intros. rewrite (all_z x), (all_z y). reflexivity."),
+                       ("forall x y : Y.t, x = y", "intros. rewrite (Y.all_z x), (Y.all_z y). reflexivity.")]:
+        v = check_proof(Theorem("l", f"Lemma l : {stmt}.", ctx), body)
+        assert v.ok, v.reason
+    # An Admitted lemma of the file stays unacceptable inside a functor, and a wrong proof fails.
+    admitted = Theorem("l", "Lemma l : forall x y : Y.t, x = y.",
+                       ctx + "Lemma cheat : forall a b : Y.t, a = b.\nProof.\nAdmitted.\n")
+    v = check_proof(admitted, ("exact cheat.",))
+    assert not v.ok and "Admitted" in v.reason
+    assert not check_proof(Theorem("l", "Lemma l : forall x y : Y.t, x = y.", ctx), ("intros.",)).ok
