@@ -75,6 +75,10 @@ class IterateConfig:
     """Learning rate of both."""
     batch_size: int = 16
     """Rows per optimiser step."""
+    proof_weight: int = 1
+    """Copies of every found-proof step in the policy's training rows (traced steps count once).
+    Found proofs are a few hundred steps beside tens of thousands of traced ones; without weight
+    a round hardly sees what the last search taught it."""
     template_epochs: int = 8
     """Passes of the template policy's training per round (0: no template policy)."""
     preference: str = "dpo"
@@ -99,21 +103,24 @@ def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int,
 
 def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:
     from agent.data import dedup, from_records, from_traces
-    sft, value, pairs, weighted = [], [], [], []
+    traced, found, value, pairs, weighted = [], [], [], [], []
     if cfg.traces:
         s, v = from_traces(read_jsonl(cfg.traces, allow_empty=True), gamma=cfg.gamma)
-        sft += s
+        traced += s
         value += v
     for f in record_files:
         s, v, p, w = from_records(read_jsonl(f, allow_empty=True), gamma=cfg.gamma)
-        sft += s
+        found += s
         value += v
         pairs += p
         weighted += w
     data = os.path.join(round_dir, "data")
     os.makedirs(data, exist_ok=True)
-    policy_rows = dedup(sft + weighted) if cfg.preference == "weighted" else dedup(sft)
-    sizes = {"sft": len(policy_rows), "value": len(dedup(value)), "pairs": len(dedup(pairs))}
+    found = dedup(found)
+    policy_rows = dedup(traced + found + (weighted if cfg.preference == "weighted" else []))
+    sizes = {"sft": len(policy_rows), "found_steps": len(found), "value": len(dedup(value)),
+             "pairs": len(dedup(pairs))}
+    policy_rows += found * (max(cfg.proof_weight, 1) - 1)  # the rows are unique; copies weight them
     write_jsonl(os.path.join(data, "sft.jsonl"), policy_rows)
     write_jsonl(os.path.join(data, "value.jsonl"), dedup(value))
     write_jsonl(os.path.join(data, "pairs.jsonl"), dedup(pairs))
@@ -123,6 +130,7 @@ def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> d
 def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     from agent.sft import SFTConfig, train_sft
     from agent.value_train import ValueTrainConfig, train_value
+    from agent.data import dedup
     from agent.knn import KnnPolicy
     from agent.runner import KNN_FILE
     model = os.path.join(round_dir, "model")
@@ -145,7 +153,7 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
         tpl, _ = train_templates(rows, TemplateConfig(epochs=cfg.template_epochs),
                                  log_path=os.path.join(model, "template_train_log.jsonl"))
         tpl.save(model)
-    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), dedup(rows))  # weight copies are no neighbours
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,
@@ -161,7 +169,8 @@ def run_iterate(cfg: IterateConfig) -> int:
     conf_path = os.path.join(cfg.out, "config.json")
     conf = dataclasses.asdict(cfg)
     if os.path.exists(conf_path):
-        old = json.loads(open(conf_path, encoding="utf-8").read())
+        old = {**dataclasses.asdict(IterateConfig()),  # a setting added since: its default
+               **json.loads(open(conf_path, encoding="utf-8").read())}
         if {k: v for k, v in old.items() if k != "rounds"} != {k: v for k, v in conf.items() if k != "rounds"}:
             raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
     atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")

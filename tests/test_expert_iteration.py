@@ -1,5 +1,6 @@
 """Tracing, collecting, benchmarking and one tiny round of expert iteration on real Coq."""
 
+import gzip
 import json
 import os
 import signal
@@ -158,12 +159,19 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     args = ["iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
             "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
             "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
-            "--samples", "2", "--workers", "2", "--search", "astar"]
+            "--samples", "2", "--workers", "2", "--search", "astar", "--proof-weight", "3"]
     r = qstar(*args)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
     assert [x["round"] for x in rows] == ["automation", 0]
     assert rows[1]["attempted"] == rows[0]["attempted"] == 5 and rows[1]["data_sft"] > 0
+    # found-proof steps are weighted by copies in the policy rows, never in the k-NN database
+    found = rows[1]["data_found_steps"]
+    assert found > 0 and rows[1]["collect_proved"] > 0
+    sft_lines = (out / "round_0" / "data" / "sft.jsonl").read_text().splitlines()
+    assert len(sft_lines) == rows[1]["data_sft"] + 2 * found
+    with gzip.open(out / "round_0" / "model" / "knn.jsonl.gz", "rt") as f:
+        assert len(f.read().splitlines()) == rows[1]["data_sft"]
     assert (out / "round_0" / "model" / "value_head.safetensors").exists()
     assert (out / "rounds.png").exists() and "| automation |" in (out / "rounds.md").read_text()
     cfg = json.loads((out / "round_0" / "eval" / "config.json").read_text())
