@@ -16,8 +16,9 @@ What it covers, for each theorem:
    fields (``X.t`` of a parameter ``X : OrderedType``, the ``Parameter``s a module type includes).
    They are premises of the statement, exactly like section variables: an assumption is accepted
    as one when ``Locate`` puts it under a functor parameter or ``Declare Module`` of the open
-   scopes, or under the checked file itself (a declaration of the user's file). The body cannot
-   add such a declaration: the screen refuses every vernacular command in it.
+   scopes, or under an open ``Module Type`` of the checked file. The body cannot add such a
+   declaration (the screen refuses every vernacular command in it), and an ``Admitted`` lemma
+   stays refused wherever it sits.
 
 What it does not cover: bugs in Coq itself, and the trust one places in the installed libraries'
 axioms (the same trust every Coq user places in them).
@@ -72,7 +73,7 @@ _SCOPE_END = re.compile(r"^\s*End\s+([A-Za-z_][\w']*)\s*\.$")
 class Scope:
     """A section or module still open at the end of a context."""
 
-    kind: str  # Section | Module
+    kind: str  # Section | Module | Module Type
     name: str
     parameters: frozenset[str] = frozenset()
     """Functor parameters and ``Declare Module`` names bound inside it (modules only)."""
@@ -89,9 +90,9 @@ def open_scopes(context: str) -> list[Scope]:
         text = " ".join(strip_comments(s.text).split())
         m = _SCOPE_OPEN.match(text)
         if m and not _defines(text):  # "Module M := N." defines without opening
-            kind = "Section" if m.group(1) == "Section" else "Module"
+            kind = " ".join(m.group(1).split())  # Section | Module | Module Type
             params: set[str] = set()
-            if kind == "Module":  # binders before the signature: "Module F (X : T) (Y Z : U) <: S."
+            if kind != "Section":  # binders before the signature: "Module F (X : T) (Y Z : U) <: S."
                 head = re.split(r"<:|\)\s*:(?!=)|:=", text[m.end():], maxsplit=1)[0] + ")"
                 for b in _PARAM_BINDER.findall(head):
                     params.update(b.split())
@@ -182,11 +183,11 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
             out.append(_judge_assumptions(n, Path(report).read_text(encoding="utf-8"),
                                           user_axioms, admitted))
         unknown = sorted({a for v in out for a in v.unknown})
-        scopes = [sc for sc in open_scopes(text) if sc.kind == "Module"]
+        scopes = [sc for sc in open_scopes(text) if sc.kind != "Section"]
         if unknown and scopes:  # inside open modules: which of them are premises?
             where = _locate(src, text, unknown, cmd, tmp, timeout)
-            roots = {"Top" if toplevel else "QstarCheck"}.union(*(sc.parameters for sc in scopes))
-            premises = {a for a, path in where.items() if path.split(".", 1)[0] in roots}
+            premises = {a for a, path in where.items()
+                        if _is_premise(path, scopes, "Top" if toplevel else "QstarCheck")}
             out = [_accept_premises(v, premises) for v in out]
         return [Verdict(v.name, v.ok, v.reason) for v in out]
 
@@ -207,6 +208,18 @@ def _locate(src: str, text: str, names: list[str], cmd: list[str], tmp: str,
         if m:
             found[n] = m.group(1)
     return found
+
+
+def _is_premise(path: str, scopes: list[Scope], root: str) -> bool:
+    """A field of a functor parameter or declared module of the open scopes (``X.t``), or a field
+    of a module type being defined (``Top.MT.t``; its fields are abstract by definition)."""
+    parts = path.split(".")
+    if parts[0] in set().union(*(sc.parameters for sc in scopes)):
+        return True
+    inner = parts[1:-1]  # Top.A.B.x -> [A, B]: must be a prefix of the open scopes' names
+    return (parts[0] == root and 0 < len(inner) <= len(scopes)
+            and inner == [sc.name for sc in scopes[:len(inner)]]
+            and any(sc.kind == "Module Type" for sc in scopes[:len(inner)]))
 
 
 def _accept_premises(v: Verdict, premises: set[str]) -> Verdict:

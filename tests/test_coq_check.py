@@ -136,3 +136,7 @@ def test_abstract_fields_of_open_functors_and_module_types_are_premises():
     v = check_proof(admitted, ("exact cheat.",))
     assert not v.ok and "Admitted" in v.reason
     assert not check_proof(Theorem("l", "Lemma l : forall x y : Y.t, x = y.", ctx), ("intros.",)).ok
+    in_type = Theorem("l3", "Lemma l3 : forall x y : t, x = y.",
+                      FUNCTOR_CTX + "Lemma cheat : forall a b : t, a = b.\nProof.\nAdmitted.\n")
+    v = check_proof(in_type, ("exact cheat.",))
+    assert not v.ok and "Admitted" in v.reason
