@@ -58,17 +58,23 @@ def _prelude(cfg: BenchConfig, backend: str) -> str:
     return COQ_PRELUDE if backend == "coq" else ""
 
 
-def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
-    if not cfg.out:
-        raise UsageError("--out is required")
+def bench_items(cfg: BenchConfig) -> list:
+    """The suite items a bench or collect with ``cfg`` works on, prelude included."""
     items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
-    backend = items[0].theorem.backend
-    prelude = _prelude(cfg, backend)
+    prelude = _prelude(cfg, items[0].theorem.backend)
     if prelude:
         items = [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=prelude + it.theorem.context))
                  for it in items]
+    return items
+
+
+def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
+    if not cfg.out:
+        raise UsageError("--out is required")
+    items = bench_items(cfg)
+    backend = items[0].theorem.backend
     from agent.backends import backend_named
     if (why := backend_named(backend).missing()) is not None:
         raise UsageError(why)

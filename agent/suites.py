@@ -89,6 +89,8 @@ def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = 
                limit: int = 0, spread: bool = False) -> list[SuiteItem]:
     """Theorems of a suite file (optionally one split, at most ``limit``), in file order.
 
+    Ids are unique: the k-th repeat of an id (one name in two modules of a file) gets ``#k``.
+
     With ``spread``, the ``limit`` theorems are evenly spaced over the split rather than its
     first ones (a stdlib split in file order starts with a hundred lemmas of one file).
 
@@ -106,6 +108,7 @@ def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = 
     items: list[SuiteItem] = []
     root = None
     cache: dict[str, str] = {}
+    seen: dict[str, int] = {}
     for row in rows:
         name, stmt = row["name"], row["formal_statement"]
         if split and row.get("split", "") != split:
@@ -122,7 +125,11 @@ def load_suite(path: str, *, split: str = "", backend: str = "", prelude: str = 
         else:
             header = ""
         statement = _cut_lean_proof(stmt) if kind == "lean" else stmt.strip()
-        items.append(SuiteItem(row.get("id", name),
+        ident = row.get("id", name)
+        seen[ident] = seen.get(ident, 0) + 1
+        if seen[ident] > 1:  # a name used twice in one file (two modules): "F.v:add_1#2"
+            ident = f"{ident}#{seen[ident]}"
+        items.append(SuiteItem(ident,
                                Theorem(name=name, statement=statement, context=prelude + header,
                                        backend=kind), row.get("split", ""), row.get("source", "")))
         if limit and not spread and len(items) >= limit:

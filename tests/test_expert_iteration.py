@@ -94,6 +94,16 @@ def test_stdlib_split_is_by_file_and_deterministic(tmp_path):
     assert items[0].id.startswith(items[0].source + ":")
 
 
+def test_suite_ids_are_unique_when_a_file_reuses_a_name(tmp_path):
+    # FMapAVL.v proves a lemma "MapsTo_1" in two modules; results and resume are keyed by id.
+    suite = tmp_path / "s.jsonl"
+    row = {"id": "FSets/FMapAVL.v:MapsTo_1", "name": "MapsTo_1", "split": "test", "header": "",
+           "formal_statement": "Lemma MapsTo_1 : True."}
+    suite.write_text((json.dumps(row) + "\n") * 3 + json.dumps({**row, "id": "other"}) + "\n")
+    ids = [it.id for it in load_suite(str(suite))]
+    assert ids == ["FSets/FMapAVL.v:MapsTo_1", "FSets/FMapAVL.v:MapsTo_1#2", "FSets/FMapAVL.v:MapsTo_1#3", "other"]
+
+
 def _tree_signature(rec):
     t = rec["tree"]
     return (rec["status"], rec["proof"], [n["goals"] for n in t["nodes"]],
@@ -150,6 +160,17 @@ def test_bench_reports_statement_errors_apart_and_writes_table_and_plot(tmp_path
     r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none", "--resume",
               "--workers", "2")
     assert r.returncode == 0 and len((out / "results.jsonl").read_text().splitlines()) == 3
+    # evals/recheck.py re-runs the final check on both proofs; a forged proof fails it.
+    recheck = [sys.executable, str(ROOT / "evals" / "recheck.py"), str(out)]
+    r = subprocess.run(recheck, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0 and "rechecked 2, agree 2, disagree 0" in r.stdout, r.stdout + r.stderr
+    lines = [json.loads(x) for x in (out / "results.jsonl").read_text().splitlines()]
+    for x in lines:
+        if x["status"] == "proved":
+            x["proof"] = ["intros.", "admit."]
+    (out / "results.jsonl").write_text("".join(json.dumps(x) + "\n" for x in lines))
+    r = subprocess.run(recheck, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 1 and "disagree 2" in r.stdout, r.stdout + r.stderr
 
 
 def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
