@@ -29,7 +29,7 @@ def recheck(folder: str) -> dict:
     by_id = {it.id: [it] for it in items}
     for it in items:  # a run from before ids were unique: "F.v:x" stood for "F.v:x#2" too
         if "#" in it.id:
-            by_id[it.id.rsplit("#", 1)[0]].append(it)
+            by_id.setdefault(it.id.rsplit("#", 1)[0], []).append(it)
     proved = [r for r in read_jsonl(os.path.join(folder, "results.jsonl")) if r["status"] == "proved"]
     if not proved:
         return {"folder": folder, "rechecked": 0, "agree": 0, "disagree": [], "ambiguous": 0}

@@ -12,4 +12,5 @@ for f in config.json generation_config.json model.safetensors tokenizer_config.j
          template_model.safetensors template_model.json; do
   [ -f "$SRC/$f" ] && cp "$SRC/$f" "$DST/$f"
 done
+chmod 644 "$DST"/*
 du -sh "$DST"
