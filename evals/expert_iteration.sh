@@ -5,7 +5,7 @@
 # Rounds 0-2 (tiny LM + value head + k-NN retrieval database + template policy) collect on 100
 # stdlib train lemmas and 100 open curriculum statements, and are evaluated on the stdlib test
 # split (inside iterate; 120 lemmas spread evenly over the split) and on miniF2F-rocq valid
-# (bench per round), all with one fixed budget. About 1.5 hours on 2 CPU cores.
+# (bench per round), all with one fixed budget. About 2 hours on 2 CPU cores.
 # Usage: bash evals/expert_iteration.sh [RUN_DIR]; then python evals/ei_table.py RUN_DIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
