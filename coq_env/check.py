@@ -174,22 +174,21 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
         if done.returncode != 0:
             first = _first_error(done.output)
             return [Verdict(n, False, f"coqc rejected the file: {first}") for n in names]
-        out = []
+        reports = {}
         for i, n in enumerate(names):
-            report = os.path.join(tmp, f"qstar_ax_{i}.out")
-            if not os.path.exists(report):
-                out.append(_Judged(n, False, "no Print Assumptions output"))
-                continue
-            out.append(_judge_assumptions(n, Path(report).read_text(encoding="utf-8"),
-                                          user_axioms, admitted))
-        unknown = sorted({a for v in out for a in v.unknown})
+            path = os.path.join(tmp, f"qstar_ax_{i}.out")
+            reports[n] = Path(path).read_text(encoding="utf-8") if os.path.exists(path) else None
+        out = [_judge_assumptions(n, r, user_axioms, admitted) for n, r in reports.items()]
         scopes = [sc for sc in open_scopes(text) if sc.kind != "Section"]
-        if unknown and scopes:  # inside open modules: which of them are premises?
-            where = _locate(src, text, unknown, cmd, tmp, timeout)
+        if scopes and not all(v.ok for v in out):  # inside open modules: which are premises?
+            known = admitted | user_axioms | library_axioms()
+            unknown = sorted({a for r in reports.values() if r for a in _axioms(r)[0]
+                              if a.rsplit(".", 1)[-1] not in known})
+            where = _locate(src, text, unknown, cmd, tmp, timeout) if unknown else {}
             premises = {a for a, path in where.items()
                         if _is_premise(path, scopes, "Top" if toplevel else "QstarCheck")}
-            out = [_accept_premises(v, premises) for v in out]
-        return [Verdict(v.name, v.ok, v.reason) for v in out]
+            out = [_judge_assumptions(n, r, user_axioms, admitted, premises) for n, r in reports.items()]
+        return out
 
 
 def _locate(src: str, text: str, names: list[str], cmd: list[str], tmp: str,
@@ -222,29 +221,13 @@ def _is_premise(path: str, scopes: list[Scope], root: str) -> bool:
             and any(sc.kind == "Module Type" for sc in scopes[:len(inner)]))
 
 
-def _accept_premises(v: Verdict, premises: set[str]) -> Verdict:
-    left = [a for a in v.unknown if a not in premises]
-    if v.ok or not v.unknown or v.admitted:
-        return v
-    if left:
-        return _Judged(v.name, False, "depends on unproved assumptions: " + ", ".join(left), tuple(left))
-    return _Judged(v.name, True)
-
-
-@dataclass(frozen=True)
-class _Judged(Verdict):
-    unknown: tuple[str, ...] = ()
-    """Reported axioms neither declared by a library or the file nor Admitted (may be premises)."""
-    admitted: bool = False
-    """Some reported axiom is an Admitted lemma (never accepted)."""
-
-
-def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: set[str]) -> _Judged:
-    report = report.strip()
-    if report == "Closed under the global context":
-        return _Judged(name, True)
-    section, bad, unknown = None, [], []
-    for line in report.splitlines():
+def _axioms(report: str) -> tuple[list[str], str]:
+    """The names a ``Print Assumptions`` report lists as axioms, and the first other kind of
+    assumption it reports ("" if none; section variables are premises, not listed)."""
+    section, axioms = None, []
+    for line in report.strip().splitlines():
+        if line.strip() == "Closed under the global context":
+            break
         if not line.strip() or line.startswith((" ", "\t", ":")):
             continue  # continuation lines of a long type
         if line.endswith(":") and " : " not in line:
@@ -253,18 +236,28 @@ def _judge_assumptions(name: str, report: str, user_axioms: set[str], admitted: 
         if section == "Section Variables":  # hypotheses of an open section: premises, not axioms
             continue
         if section != "Axioms":
-            return _Judged(name, False, f"Print Assumptions reports {section or line!r}")
-        axiom = line.split(" : ", 1)[0].strip()
+            return axioms, section or line
+        axioms.append(line.split(" : ", 1)[0].strip())
+    return axioms, ""
+
+
+def _judge_assumptions(name: str, report: str | None, user_axioms: set[str], admitted: set[str],
+                       premises: set[str] = frozenset()) -> Verdict:
+    if report is None:
+        return Verdict(name, False, "no Print Assumptions output")
+    axioms, other = _axioms(report)
+    if other:
+        return Verdict(name, False, f"Print Assumptions reports {other!r}")
+    bad = []
+    for axiom in axioms:
         short = axiom.rsplit(".", 1)[-1]
-        if short in admitted:
+        if short in admitted:  # never a premise, wherever it sits
             bad.append(f"{axiom} (Admitted)")
-        elif short not in user_axioms and short not in library_axioms():
+        elif short not in user_axioms and short not in library_axioms() and axiom not in premises:
             bad.append(axiom)
-            unknown.append(axiom)
     if bad:
-        return _Judged(name, False, "depends on unproved assumptions: " + ", ".join(bad), tuple(unknown),
-                       admitted=len(bad) > len(unknown))
-    return _Judged(name, True)
+        return Verdict(name, False, "depends on unproved assumptions: " + ", ".join(bad))
+    return Verdict(name, True)
 
 
 def _first_error(output: str) -> str:

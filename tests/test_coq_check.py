@@ -140,3 +140,16 @@ def test_abstract_fields_of_open_functors_and_module_types_are_premises():
                       FUNCTOR_CTX + "Lemma cheat : forall a b : t, a = b.\nProof.\nAdmitted.\n")
     v = check_proof(in_type, ("exact cheat.",))
     assert not v.ok and "Admitted" in v.reason
+
+
+def test_locate_past_its_deadline_accepts_no_premise(tmp_path):
+    # The second coqtop run (Locate) is bounded like the first; when it is killed, no assumption
+    # becomes a premise, so the proof is refused rather than waved through.
+    from coq_env.check import _is_premise, _locate, open_scopes
+    text = FUNCTOR_CTX + "Lemma l2 : forall x y : t, x = y.\nProof. intros. rewrite (all_z x), (all_z y). reflexivity. Qed.\n"
+    src = str(tmp_path / "QstarCheck.v")
+    cmd = ["coqtop", "-q", "-batch", "-l", src]
+    assert _locate(src, text, ["z", "t"], cmd, str(tmp_path), timeout=0.01) == {}
+    where = _locate(src, text, ["z", "t"], cmd, str(tmp_path), timeout=60)
+    assert where == {"z": "Top.MT2.z", "t": "Top.MT2.t"}
+    assert all(_is_premise(p, open_scopes(text), "Top") for p in where.values())
