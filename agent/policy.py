@@ -163,13 +163,13 @@ class TransformerPolicy:
         try:
             out = self.model(input_ids=input_ids[:, :-1], attention_mask=mask[:, :-1],
                              position_ids=positions[:, :-1], use_cache=True)
-            cache = out.past_key_values
+            cache = getattr(out, "cache", None) or out.past_key_values
             cache.batch_repeat_interleave(k)
         except (AttributeError, TypeError):  # a model or cache without this support
             return self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
         return self.model.generate(input_ids=input_ids.repeat_interleave(k, 0),
                                    attention_mask=mask.repeat_interleave(k, 0),
-                                   past_key_values=cache, **{**gen, "num_return_sequences": 1})
+                                   **{_cache_kwarg(self.model): cache}, **{**gen, "num_return_sequences": 1})
 
     def score(self, prompts: list[str], tactics: list[str]) -> list[float]:
         """Teacher-forced log-prob of each tactic (with its end token) after its prompt."""
@@ -186,6 +186,13 @@ class TransformerPolicy:
                 total, _ = sequence_logprobs(self.model, batch)
                 out.extend(float(v) for v in total.cpu())
         return out
+
+
+def _cache_kwarg(model) -> str:
+    """The name generate takes a key/value cache by: ``cache`` since transformers 5.2x (which
+    warns on every call given the old name), ``past_key_values`` before."""
+    import inspect
+    return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
 
 
 class MixedPolicy:
