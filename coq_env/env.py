@@ -28,6 +28,12 @@ from coq_env.screen import screen_body
 from coq_env.sentences import SentenceError, split_sentences
 
 
+# coqidetop's default error resilience skips a failing command and admits a failing proof, so a
+# context that coqc rejects would load "fine": the search would run in another context than
+# the final check's. Strict, a failing context sentence is a statement error.
+STRICT_ARGS = ("-async-proofs-command-error-resilience", "off")
+
+
 @dataclass
 class CoqEnvConfig:
     """Settings of the Coq backend."""
@@ -127,7 +133,7 @@ class CoqEnv:
         if self._top is not None:
             self._top.kill()
         self.spawns += 1
-        top = IdeTop(args=self.config.args, cwd=self._cwd, grace=self.config.interrupt_grace)
+        top = IdeTop(args=(*STRICT_ARGS, *self.config.args), cwd=self._cwd, grace=self.config.interrupt_grace)
         reply = top.call(protocol.init_call(), timeout=self.config.load_timeout)
         if not reply.good:
             top.kill()

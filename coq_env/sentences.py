@@ -3,13 +3,20 @@
 coqidetop takes exactly one sentence per ``Add``. A sentence ends at a ``.`` followed by
 white space or the end of input, outside comments (which nest) and strings (``""`` escapes a
 quote). A run of exactly two dots (``[x ; .. ; y]``) is not an end. Bullets (``-``, ``+``,
-``*`` and their repetitions) and the braces ``{`` / ``}`` are sentences of their own when they
-open one. Input that leaves a comment, a string or a sentence unterminated is rejected.
+``*`` and their repetitions), the braces ``{`` / ``}`` and the focusing selectors ``2:{`` /
+``[goal]: {`` are sentences of their own when they open one. Input that leaves a comment, a
+string or a sentence unterminated is rejected.
+
+Getting these ends exactly right matters beyond parsing: given ``2:{ rewrite H.`` as one
+sentence, coqidetop runs the ``2:{`` and silently drops the rest.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+_FOCUS_RE = re.compile(r"(?:\d+|\[\s*[A-Za-z_][\w']*\s*\])\s*:\s*\{")
 
 
 class SentenceError(ValueError):
@@ -41,6 +48,11 @@ def split_sentences(src: str) -> list[Sentence]:
             if c in "{}":
                 out.append(Sentence(c, i, i + 1))
                 i += 1
+                continue
+            m = _FOCUS_RE.match(src, i)
+            if m:  # a goal selector opening a brace: "2:{", "[x]: {"
+                out.append(Sentence(m.group(), i, m.end()))
+                i = m.end()
                 continue
             if c in "-+*":
                 j = i

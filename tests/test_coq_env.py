@@ -92,6 +92,19 @@ def test_bad_statement_is_a_start_error(env):
     assert isinstance(env.apply(env.start(CONJ), "intros. split. lia. exact I.", timeout=10), Proved)
 
 
+@pytest.mark.parametrize("context", [
+    "Definition broken := no_such_constant.\n",  # coqidetop's error resilience would skip it
+    "Lemma l : 1 = 2.\nProof. reflexivity. Qed.\n",  # ... and admit this proof
+    "Module M.\nDefinition d := 0.\n2:{ exact I. }\n",  # ... and ignore this
+])
+def test_a_context_that_fails_is_a_start_error(env, context):
+    # The search must see the context the final check (coqc) sees: a failing context sentence
+    # is a statement error, not silently skipped.
+    with pytest.raises(StartError):
+        env.start(Theorem("t", "Lemma t : True.", CTX + context))
+    assert isinstance(env.apply(env.start(CONJ), "intros. split. lia. exact I.", timeout=10), Proved)
+
+
 def test_switching_theorems_reuses_the_shared_context(env):
     env.start(CONJ)
     calls = env.kernel_calls

@@ -16,6 +16,12 @@ def test_bullets_and_braces_are_their_own_sentences():
     assert texts(src) == ["split.", "-", "lia.", "-", "{", "simpl.", "auto.", "}", "++", "easy."]
 
 
+def test_focusing_selectors_are_their_own_sentences():
+    # coqidetop would run "2:{" of "2:{ simpl." and drop the rest (seen in PeanoNat.v).
+    src = "2:{ simpl. }\n[b]: { exact I. }\n2: exact I.\n1 : {\n easy. }"
+    assert texts(src) == ["2:{", "simpl.", "}", "[b]: {", "exact I.", "}", "2: exact I.", "1 : {", "easy.", "}"]
+
+
 def test_nested_comments_and_strings_hide_dots():
     src = '(* a. (* b. *) c. *) idtac "x. ""y"". z". exact I.'
     assert texts(src) == ['idtac "x. ""y"". z".', "exact I."]
