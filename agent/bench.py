@@ -59,13 +59,20 @@ def _prelude(cfg: BenchConfig, backend: str) -> str:
 
 
 def bench_items(cfg: BenchConfig) -> list:
-    """The suite items a bench or collect with ``cfg`` works on, prelude included."""
+    """The suite items a bench or collect with ``cfg`` works on, prelude included.
+
+    Each item keeps its theorem without the prelude too (``bare``): a stdlib file that the
+    prelude's libraries load themselves (NZDiv.v, required by Lia) cannot be replayed beside
+    its compiled twin, whose names clash with the replay's; such a theorem is searched and
+    checked in its file's own context instead (the record says ``prelude_dropped``).
+    """
     items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
     prelude = _prelude(cfg, items[0].theorem.backend)
     if prelude:
-        items = [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=prelude + it.theorem.context))
+        items = [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=prelude + it.theorem.context),
+                                     bare=it.theorem)
                  for it in items]
     return items
 

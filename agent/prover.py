@@ -27,6 +27,7 @@ class TheoremRecord:
     kernel_seconds: float = 0.0
     model_seconds: float = 0.0  # policy + value time
     nodes: int = 0
+    prelude_dropped: bool = False  # the statement loaded only without the bench prelude
     tree: dict | None = field(default=None, repr=False)  # the whole search (collect only)
 
     def to_json(self) -> dict:
@@ -39,20 +40,34 @@ class TheoremRecord:
 def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
                   budget: SearchBudget, priority: Priority = by_logprob,
                   value: Value | None = None, load_timeout: float = 120.0,
-                  keep_tree: bool = False) -> TheoremRecord:
+                  keep_tree: bool = False, fallback: Theorem | None = None) -> TheoremRecord:
+    """Search for a proof of ``theorem`` and check it soundly.
+
+    ``fallback`` is the same statement in another context (a suite's theorem without the bench
+    prelude), tried when ``theorem`` does not load; the search and the final check then both
+    use it.
+    """
     t0 = time.monotonic()
+    dropped = False
     try:
         root = env.start(theorem, timeout=load_timeout)
     except StartError as e:
-        return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
-                             "statement_error", _one_line(str(e)))
+        if fallback is None or fallback == theorem:
+            return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
+                                 "statement_error", _one_line(str(e)))
+        try:
+            root = env.start(fallback, timeout=load_timeout)
+        except StartError:
+            return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
+                                 "statement_error", _one_line(str(e)))
+        theorem, dropped = fallback, True
     if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
         policy = policy.bind(theorem.name)
     res = best_first_search(env, root, policy=policy, priority=priority, value=value, budget=budget)
     record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
                            kernel_seconds=round(res.kernel_seconds, 3),
                            model_seconds=round(res.policy_seconds + res.value_seconds, 3),
-                           nodes=res.nodes)
+                           nodes=res.nodes, prelude_dropped=dropped)
     if res.proof is not None:
         ok, reason = check(theorem, res.proof)
         if ok:

@@ -218,7 +218,8 @@ def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, work
                     check = lambda t, tac, b=b: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
                     rec = prove_theorem(envs[th.backend], th, policy=searcher.make_policy(th.backend, th.name),
                                         check=check, budget=searcher.budget, priority=searcher.priority,
-                                        value=searcher.value, keep_tree=keep_tree)
+                                        value=searcher.value, keep_tree=keep_tree,
+                                        fallback=getattr(it, "bare", None))
                 except Exception as e:  # one theorem's failure must not stop the pool
                     rec = TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error",
                                         f"{type(e).__name__}: {e}"[:500])

@@ -35,6 +35,7 @@ class SuiteItem:
     theorem: Theorem
     split: str
     source: str = ""  # file it came from, when known
+    bare: Theorem | None = None  # the theorem without a bench prelude (tried when that fails to load)
 
 
 def coq_where() -> str:

@@ -40,7 +40,7 @@ def recheck(folder: str) -> dict:
         ambiguous += len(candidates) > 1
         reasons = []
         for it in candidates:  # the lemma the row names (any of them, if its id was ambiguous)
-            v = backend.check_proof(it.theorem, tuple(r["proof"]))
+            v = backend.check_proof(it.bare if r.get("prelude_dropped") else it.theorem, tuple(r["proof"]))
             if v.ok:
                 break
             reasons.append(v.reason)

@@ -173,6 +173,29 @@ def test_bench_reports_statement_errors_apart_and_writes_table_and_plot(tmp_path
     assert r.returncode == 1 and "disagree 2" in r.stdout, r.stdout + r.stderr
 
 
+def test_a_statement_the_prelude_breaks_is_searched_and_checked_without_it(tmp_path):
+    # As NZDiv.v beside Lia's compiled copy of it: the prelude's names clash with the header's.
+    suite = tmp_path / "suite.jsonl"
+    rows = [{"name": "clashes", "split": "test", "header": "Definition clash := 2.\n",
+             "formal_statement": "Lemma clashes : clash = 2."},
+            {"name": "fits", "split": "test", "header": "",
+             "formal_statement": "Lemma fits : clash = 1."},
+            {"name": "broken", "split": "test", "header": "Definition b := no_such_thing.\n",
+             "formal_statement": "Lemma broken : True."}]
+    suite.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "bench"
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none",
+              "--prelude", "Definition clash := 1.")
+    assert r.returncode == 0, r.stderr
+    got = {x["name"]: x for x in map(json.loads, (out / "results.jsonl").read_text().splitlines())}
+    assert got["clashes"]["status"] == "proved" and got["clashes"]["prelude_dropped"]
+    assert got["fits"]["status"] == "proved" and not got["fits"]["prelude_dropped"]
+    assert got["broken"]["stop_reason"] == "statement_error"
+    recheck = [sys.executable, str(ROOT / "evals" / "recheck.py"), str(out)]
+    r = subprocess.run(recheck, capture_output=True, text=True, timeout=300, cwd=ROOT)
+    assert r.returncode == 0 and "rechecked 2, agree 2, disagree 0" in r.stdout, r.stdout + r.stderr
+
+
 def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     suite = tmp_path / "suite.jsonl"
     arith_suite(suite)
