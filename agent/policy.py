@@ -163,7 +163,8 @@ class TransformerPolicy:
         try:
             out = self.model(input_ids=input_ids[:, :-1], attention_mask=mask[:, :-1],
                              position_ids=positions[:, :-1], use_cache=True)
-            cache = getattr(out, "cache", None) or out.past_key_values
+            cache = getattr(out, "cache", None)
+            cache = out.past_key_values if cache is None else cache
             cache.batch_repeat_interleave(k)
         except (AttributeError, TypeError):  # a model or cache without this support
             return self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)

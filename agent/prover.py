@@ -48,19 +48,10 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     use it.
     """
     t0 = time.monotonic()
-    dropped = False
-    try:
-        root = env.start(theorem, timeout=load_timeout)
-    except StartError as e:
-        if fallback is None or fallback == theorem:
-            return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
-                                 "statement_error", _one_line(str(e)))
-        try:
-            root = env.start(fallback, timeout=load_timeout)
-        except StartError:
-            return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0,
-                                 "statement_error", _one_line(str(e)))
-        theorem, dropped = fallback, True
+    root, loaded, why = _load(env, theorem, fallback, load_timeout)
+    if root is None:
+        return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0, "statement_error", why)
+    dropped, theorem = loaded is not theorem, loaded
     if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
         policy = policy.bind(theorem.name)
     res = best_first_search(env, root, policy=policy, priority=priority, value=value, budget=budget)
@@ -82,6 +73,20 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
         record.tree = tree_to_json(res.root, proof=res.proof if record.status == "proved" else None)
     record.seconds = round(time.monotonic() - t0, 3)
     return record
+
+
+def _load(env: ProofEnv, theorem: Theorem, fallback: Theorem | None, timeout: float):
+    """(root state, the theorem that loaded, "") or, when neither loads, (None, theorem, why)."""
+    try:
+        return env.start(theorem, timeout=timeout), theorem, ""
+    except StartError as e:
+        why = _one_line(str(e))
+    if fallback is not None and fallback != theorem:
+        try:
+            return env.start(fallback, timeout=timeout), fallback, ""
+        except StartError:
+            pass
+    return None, theorem, why
 
 
 def _one_line(text: str) -> str:
