@@ -54,6 +54,8 @@ def test_bullets_and_unicode(env):
     # The first bullet is closed; the second goal is still owed (unfocused).
     assert isinstance(mid, Goals) and mid.state.goals == ("α, β : nat\nH : α = β\n⊢ α = α",)
     assert isinstance(env.apply(mid.state, "- reflexivity.", timeout=10), Proved)
+    # A focusing selector with a brace runs whole ("2:{ reflexivity." is two sentences).
+    assert isinstance(env.apply(root, "intros α β H. split. 2:{ reflexivity. } symmetry. exact H.", timeout=10), Proved)
 
 
 def test_looping_tactic_times_out_and_backend_stays_usable(env):
