@@ -11,6 +11,7 @@ automation list's, with a prior weight on the latter.
 
 from __future__ import annotations
 
+import functools
 import math
 import queue
 import threading
@@ -170,7 +171,7 @@ class TransformerPolicy:
             return self.model.generate(input_ids=input_ids, attention_mask=mask, **gen)
         return self.model.generate(input_ids=input_ids.repeat_interleave(k, 0),
                                    attention_mask=mask.repeat_interleave(k, 0),
-                                   **{_cache_kwarg(self.model): cache}, **{**gen, "num_return_sequences": 1})
+                                   **{_cache_kwarg(type(self.model)): cache}, **{**gen, "num_return_sequences": 1})
 
     def score(self, prompts: list[str], tactics: list[str]) -> list[float]:
         """Teacher-forced log-prob of each tactic (with its end token) after its prompt."""
@@ -189,11 +190,12 @@ class TransformerPolicy:
         return out
 
 
-def _cache_kwarg(model) -> str:
+@functools.lru_cache(maxsize=None)
+def _cache_kwarg(model_class: type) -> str:
     """The name generate takes a key/value cache by: ``cache`` since transformers 5.2x (which
-    warns on every call given the old name), ``past_key_values`` before."""
+    warns on every call given the old name), ``past_key_values`` before. Read once per class."""
     import inspect
-    return "cache" if "cache" in inspect.signature(type(model).forward).parameters else "past_key_values"
+    return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
 
 
 class MixedPolicy:

@@ -8,7 +8,6 @@ different theorems show.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -16,8 +15,8 @@ VARIANTS = ("automation", "no-net", "full", "full-repeat", "full-beam", "tpl-see
 
 
 def _rows(folder: str) -> dict[str, dict]:
-    with open(os.path.join(folder, "results.jsonl"), encoding="utf-8") as f:
-        return {r["id"]: r for r in map(json.loads, f)}
+    from agent.jsonl import read_jsonl
+    return {r["id"]: r for r in read_jsonl(os.path.join(folder, "results.jsonl"))}
 
 
 def table(run: str) -> str:
