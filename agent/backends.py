@@ -1,4 +1,10 @@
-"""Which backend serves a file: chosen by extension (``.v`` Coq, ``.lean`` Lean 4)."""
+"""The composition root: the one module of ``agent`` that imports the backends.
+
+A :class:`Backend` bundles what the rest of qstar needs from one prover: reading and writing
+its files, a ``ProofEnv``, the sound final check, tracing human proofs, its library suite and
+the tactic libraries a benchmark loads before each statement. Which backend serves a file is
+chosen by extension (``.v`` Coq, ``.lean`` Lean 4); a suite names its backend per row.
+"""
 
 from __future__ import annotations
 
@@ -24,6 +30,11 @@ class Backend:
     check_file: Callable[[str, str | None], list[Verdict]]  # (path, reference) -> verdicts
     parse_error: type[Exception]  # what its file parser raises on text it cannot read
     missing: Callable[[], str | None]  # why the prover cannot run here, or None
+    # (env, path, display name, seconds per tactic) -> (trace rows, stats) of a file's proofs
+    trace_file: Callable[[ProofEnv, str, str, float], tuple[list[dict], dict]]
+    prelude: str = ""  # tactic libraries a benchmark loads before every header
+    library_files: Callable[[str], list[tuple[str, str]]] | None = None  # split -> (name, path)
+    library_source: Callable[[str], str] | None = None  # a library file's text by its name
 
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
@@ -45,6 +56,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.env import CoqEnv, CoqEnvConfig
         from coq_env.idetop import find_idetop
         from coq_env.sentences import SentenceError
+        from coq_env.stdlib import PRELUDE, library_files, source_text
+        from coq_env.trace import trace_file
         return Backend(
             "coq", cf.open_theorems, cf.with_proofs,
             lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
@@ -52,11 +65,13 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             lambda p, ref: check_file(p, reference=ref, timeout=check_timeout, coqc_args=coq_args),
             SentenceError,
             lambda: None if find_idetop() and shutil.which("coqc") else
-            "Coq not found: install it (apt-get install coq) or run scripts/setup.sh")
+            "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
+            trace_file, PRELUDE, library_files, source_text)
     if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
         from lean_env.env import LeanEnv, LeanEnvConfig
+        from lean_env.trace import trace_file
         cfg = LeanEnvConfig(project_dir=lean_project) if lean_project else LeanEnvConfig()
         return Backend(
             "lean", lf.open_theorems, lf.with_proofs, lambda: LeanEnv(cfg),
@@ -65,5 +80,6 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             lf.LeanFileError,
             lambda: None if shutil.which(cfg.repl_command[0]) else
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
-            "build lean_project/ (see lean_project/README.md)")
+            "build lean_project/ (see lean_project/README.md)",
+            lambda env, path, name, timeout: trace_file(path, name, config=cfg))
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from agent.backends import UsageError, backend_for
-from agent.runner import SEARCH_CHOICES, SearchConfig
+from agent.search.searcher import SEARCH_CHOICES, SearchConfig
 
 _CHOICES = {"order": SEARCH_CHOICES, "automation": ("mix", "off"), "decoding": ("sample", "beam"),
             "astar_g": ("logprob", "depth"), "mode": ("prob", "steps"), "preference": ("dpo", "weighted", "none")}
@@ -81,9 +81,9 @@ def _default_output(path: str) -> str:
 def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
-    from agent.atomic import atomic_write
-    from agent.prover import prove_theorem
-    from agent.runner import build_searcher, default_model_for
+    from agent.io import atomic_write
+    from agent.search.prover import prove_theorem
+    from agent.search.searcher import build_searcher, default_model_for
 
     text = _read_source(cfg.file)
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
@@ -176,13 +176,13 @@ def run_train(what: str, cfg) -> int:
     print(f"qstar train {what} config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
     try:
         if what == "sft":
-            from agent.sft import train_sft
+            from agent.learning.sft import train_sft
             summary = train_sft(cfg)
         elif what == "templates":
-            from agent.template_policy import run_train_templates
+            from agent.policies.template_policy import run_train_templates
             summary = run_train_templates(cfg)
         else:
-            from agent.value_train import train_value
+            from agent.learning.value_train import train_value
             summary = train_value(cfg)
     except ValueError as e:  # bad rows, named with file and line
         raise UsageError(str(e)) from None
@@ -245,17 +245,17 @@ def _build(cls, ns: dict):
 
 
 def _parser() -> argparse.ArgumentParser:
-    from agent.sft import SFTConfig
-    from agent.value_train import ValueTrainConfig
+    from agent.learning.sft import SFTConfig
+    from agent.learning.value_train import ValueTrainConfig
     p = argparse.ArgumentParser(prog="qstar", description="Tactic-level theorem proving with a real kernel.")
     sub = p.add_subparsers(dest="command", required=True)
     _add_fields(sub.add_parser("prove", help="prove the open theorems of a .v or .lean file"),
                 ProveConfig, positional=("file",))
     _add_fields(sub.add_parser("check", help="verify a file soundly (exit 0 only if every theorem is proved)"),
                 CheckConfig, positional=("file",))
-    from agent.bench import BenchConfig
-    from agent.iterate import IterateConfig
-    from agent.traces import TraceConfig
+    from agent.bench.bench import BenchConfig
+    from agent.learning.iterate import IterateConfig
+    from agent.learning.traces import TraceConfig
     _add_fields(sub.add_parser("trace", help="replay human proofs into (state, tactic) records"),
                 TraceConfig, positional=("sources",))
     _add_fields(sub.add_parser("collect", help="search a theorem suite and store whole search records"),
@@ -264,7 +264,7 @@ def _parser() -> argparse.ArgumentParser:
                 BenchConfig, positional=("suite",))
     _add_fields(sub.add_parser("iterate", help="expert iteration: collect, train, evaluate, repeat"),
                 IterateConfig)
-    from agent.synthetic import SynthConfig
+    from coq_env.synthetic import SynthConfig
     _add_fields(sub.add_parser("synth", help="write the synthetic competition-algebra curriculum (Coq)"),
                 SynthConfig)
     st = sub.add_parser("stdlib-suite", help="write the Coq stdlib suite (train/valid/test split by file)")
@@ -273,7 +273,7 @@ def _parser() -> argparse.ArgumentParser:
     tsub = train.add_subparsers(dest="what", required=True)
     _add_fields(tsub.add_parser("sft", help="supervised fine-tuning on (state, tactic) rows"), SFTConfig)
     _add_fields(tsub.add_parser("value", help="value training on (state, target) rows"), ValueTrainConfig)
-    from agent.template_policy import TemplateTrainConfig
+    from agent.policies.template_policy import TemplateTrainConfig
     _add_fields(tsub.add_parser("templates", help="template policy (tactic template + hypothesis arguments)"),
                 TemplateTrainConfig)
     return p
@@ -288,26 +288,26 @@ def main(argv: list[str] | None = None) -> int:
         if command == "check":
             return run_check(_build(CheckConfig, ns))
         if command in ("collect", "bench"):
-            from agent.bench import BenchConfig, run_bench, run_collect
+            from agent.bench.bench import BenchConfig, run_bench, run_collect
             return (run_bench if command == "bench" else run_collect)(_build(BenchConfig, ns))
         if command == "iterate":
-            from agent.iterate import IterateConfig, run_iterate
+            from agent.learning.iterate import IterateConfig, run_iterate
             return run_iterate(_build(IterateConfig, ns))
         if command == "synth":
-            from agent.synthetic import SynthConfig, write_curriculum
+            from coq_env.synthetic import SynthConfig, write_curriculum
             print(json.dumps(write_curriculum(_build(SynthConfig, ns))))
             return 0
         if command == "stdlib-suite":
-            from agent.suites import write_stdlib_suite
+            from coq_env.stdlib import write_stdlib_suite
             counts = write_stdlib_suite(ns["out"])
             print(f"wrote {ns['out']}: {json.dumps(counts)}")
             return 0
         if command == "trace":
-            from agent.traces import TraceConfig, run_trace
+            from agent.learning.traces import TraceConfig, run_trace
             return run_trace(_build(TraceConfig, ns))
-        from agent.sft import SFTConfig
-        from agent.value_train import ValueTrainConfig
-        from agent.template_policy import TemplateTrainConfig
+        from agent.learning.sft import SFTConfig
+        from agent.learning.value_train import ValueTrainConfig
+        from agent.policies.template_policy import TemplateTrainConfig
         what = ns.pop("what")
         cls = {"sft": SFTConfig, "value": ValueTrainConfig, "templates": TemplateTrainConfig}[what]
         return run_train(what, _build(cls, ns))

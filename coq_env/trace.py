@@ -10,6 +10,7 @@ skipped (their ``...`` depends on the opener).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Iterator
 
 from agent.env import Goals, Proved, StartError, Theorem
@@ -79,3 +80,11 @@ def _record(source: str, theorem: str, step: int, state: str, tactic: str, next_
             proved: bool) -> dict:
     return {"file": source, "theorem": theorem, "step": step, "state": state, "tactic": tactic,
             "next_state": next_state, "proved": proved}
+
+
+def trace_file(env, path: str, name: str, timeout: float) -> tuple[list[dict], dict]:
+    """Every traced step of the .v file at ``path`` (recorded under ``name``), and counts."""
+    stats: dict = {}
+    rows = list(trace_text(env, Path(path).read_text(encoding="utf-8"), source=name, timeout=timeout,
+                           stats=stats))
+    return rows, stats

@@ -15,7 +15,7 @@ VARIANTS = ("automation", "no-net", "full", "full-repeat", "full-beam", "tpl-see
 
 
 def _rows(folder: str) -> dict[str, dict]:
-    from agent.jsonl import read_jsonl
+    from agent.io import read_jsonl
     return {r["id"]: r for r in read_jsonl(os.path.join(folder, "results.jsonl"))}
 
 

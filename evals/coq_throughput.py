@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.automation import COQ_TACTICS, AutomationPolicy  # noqa: E402
-from agent.search import SearchBudget, best_first_search  # noqa: E402
+from agent.policies.automation import COQ_TACTICS, AutomationPolicy  # noqa: E402
+from agent.search.best_first import SearchBudget, best_first_search  # noqa: E402
 from coq_env import CoqEnv, protocol  # noqa: E402
 from coq_env.files import open_theorems  # noqa: E402
 from coq_env.idetop import IdeTop  # noqa: E402

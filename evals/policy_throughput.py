@@ -20,8 +20,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.env import ProofState  # noqa: E402
-from agent.models import TinyConfig, build_tiny  # noqa: E402
-from agent.policy import MixedPolicy, PolicyConfig, TransformerPolicy  # noqa: E402
+from agent.policies.models import TinyConfig, build_tiny  # noqa: E402
+from agent.policies.mixed import MixedPolicy  # noqa: E402
+from agent.policies.transformer import PolicyConfig, TransformerPolicy  # noqa: E402
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "arith.v"
 
@@ -59,8 +60,8 @@ def timed(fn):
 
 
 def search_overhead(pol: TransformerPolicy, value, budget: int) -> dict:
-    from agent.automation import AutomationPolicy
-    from agent.search import SearchBudget, astar, best_first_search
+    from agent.policies.automation import AutomationPolicy
+    from agent.search.best_first import SearchBudget, astar, best_first_search
     from coq_env import CoqEnv
     from coq_env.files import open_theorems
     theorems = open_theorems(EXAMPLE.read_text(encoding="utf-8"))
@@ -110,7 +111,7 @@ def main() -> None:
                     "distinct_candidates_per_s": sum(map(len, batched)) / t_batched},
     }
     res["speedup"] = res["batched"]["sampled_per_s"] / res["unbatched"]["sampled_per_s"]
-    from agent.value import ValueModel
+    from agent.policies.value import ValueModel
     res["search"] = search_overhead(pol, ValueModel(model, tok, info), cfg.search_budget)
     os.makedirs(os.path.dirname(cfg.out) or ".", exist_ok=True)
     Path(cfg.out).write_text(json.dumps(res, indent=2) + "\n")

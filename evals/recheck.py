@@ -20,9 +20,9 @@ def recheck(folder: str) -> dict:
     from tqdm import tqdm
 
     from agent.backends import backend_named
-    from agent.bench import BenchConfig, bench_items
-    from agent.jsonl import read_jsonl
-    from agent.runner import SearchConfig
+    from agent.bench.bench import BenchConfig, bench_items
+    from agent.io import read_jsonl
+    from agent.search.searcher import SearchConfig
     conf = json.load(open(os.path.join(folder, "config.json"), encoding="utf-8"))
     cfg = BenchConfig(**{**conf, "search": SearchConfig(**conf["search"])})
     items = bench_items(cfg)

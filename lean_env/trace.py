@@ -7,6 +7,7 @@ to. The REPL does not report the state after a tactic, so ``next_state`` is left
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -37,3 +38,11 @@ def trace_lean_file(path: str, *, config: ReplConfig, timeout: float = 600.0,
         counters[owner] = step + 1
         yield {"file": path, "theorem": owner, "step": step, "state": t.get("goals", ""),
                "tactic": t.get("tactic", ""), "next_state": "", "proved": None}
+
+
+def trace_file(path: str, name: str, *, config) -> tuple[list[dict], dict]:
+    """Every step of the .lean file at ``path`` through the REPL of ``config``'s project."""
+    rel = os.path.relpath(path, config.project_dir)
+    rows = list(trace_lean_file(rel, config=ReplConfig(command=config.repl_command, cwd=config.project_dir),
+                                cwd=config.project_dir))
+    return [{**r, "file": name} for r in rows], {"traced": len({r["theorem"] for r in rows})}

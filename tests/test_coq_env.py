@@ -130,8 +130,8 @@ class KillEveryN:
 
 
 def test_search_survives_kills_with_an_unchanged_result():
-    from agent.automation import AutomationPolicy
-    from agent.search import SearchBudget, best_first_search
+    from agent.policies.automation import AutomationPolicy
+    from agent.search.best_first import SearchBudget, best_first_search
 
     th = Theorem("len_app", "Lemma len_app : forall (A : Type) (l1 l2 : list A), "
                  "length (l1 ++ l2) = length l1 + length l2.", "Require Import List Lia.\n")

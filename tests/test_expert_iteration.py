@@ -11,7 +11,8 @@ from pathlib import Path
 
 
 from agent.env import Goals, Proved, Theorem
-from agent.suites import load_suite, split_of, stdlib_files, write_stdlib_suite
+from agent.bench.suites import load_suite
+from coq_env.stdlib import split_of, stdlib_files, write_stdlib_suite
 from conftest import qstar, requires_coq
 
 pytestmark = requires_coq
@@ -230,7 +231,7 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
 
 
 def test_limit_spread_takes_evenly_spaced_theorems(tmp_path):
-    from agent.suites import load_suite
+    from agent.bench.suites import load_suite
     suite = tmp_path / "s.jsonl"
     suite.write_text("".join(json.dumps({"name": f"t{i}", "split": "test" if i % 2 else "train",
                                           "header": "", "formal_statement": f"Lemma t{i} : True."}) + "\n"

@@ -6,11 +6,12 @@ import warnings
 
 import pytest
 
-from agent.automation import AutomationPolicy
+from agent.policies.automation import AutomationPolicy
 from agent.env import ProofState
-from agent.models import TinyConfig, build_tiny
-from agent.policy import BatchingPolicy, MixedPolicy, PolicyConfig, TransformerPolicy
-from agent.prompts import PRESETS, PromptContext, render
+from agent.policies.models import TinyConfig, build_tiny
+from agent.policies.mixed import MixedPolicy
+from agent.policies.transformer import BatchingPolicy, PolicyConfig, TransformerPolicy
+from agent.policies.prompts import PRESETS, PromptContext, render
 
 STATES = [ProofState((f"n : nat\n⊢ n + {j} = {j} + n",)) for j in range(5)]
 
@@ -41,8 +42,8 @@ def test_candidates_have_finite_logprobs_and_are_distinct(kind):
 
 
 def test_sampled_logprobs_equal_teacher_forced_scores(tmp_path):
-    from agent.sft import tactic_loss
-    from agent.trainloop import LoopConfig, run_loop
+    from agent.learning.sft import tactic_loss
+    from agent.learning.trainloop import LoopConfig, run_loop
     model, tok, info = build_tiny(TinyConfig(width=64))
     rows = [{"state": s.pretty(), "tactic": t} for s in STATES for t in ("lia.", "intros n.", "ring.")]
     model.train()
@@ -97,7 +98,7 @@ def test_mixed_policy_unites_candidates_with_a_prior():
 
 
 def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():
-    from agent.prompts import truncate_state
+    from agent.policies.prompts import truncate_state
     s = "a : nat\nb : nat\nH : a = b\n⊢ b = a\n\nx : nat\n⊢ x = x"
     assert truncate_state(s, 0) == s and truncate_state(s, 100) == s
     assert truncate_state(s, 20) == "H : a = b\n⊢ b = a"
@@ -106,7 +107,7 @@ def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():
 
 
 def test_knn_retrieval_proposes_tactics_of_the_nearest_states(tmp_path):
-    from agent.knn import KnnPolicy
+    from agent.policies.retrieval import KnnPolicy
     rows = [{"state": "l : list nat\n⊢ rev (rev l) = l", "tactic": "apply rev_involutive."},
             {"state": "n, m : nat\n⊢ n + m = m + n", "tactic": "apply Nat.add_comm."},
             {"state": "n : nat\n⊢ n * 1 = n", "tactic": "apply Nat.mul_1_r."}] * 2

@@ -3,7 +3,7 @@
 import math
 
 from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
-from agent.search import FAILED, PROVED, SearchBudget, best_first_search, by_depth
+from agent.search.best_first import FAILED, PROVED, SearchBudget, best_first_search, by_depth
 
 
 class ScriptedEnv:
@@ -116,7 +116,7 @@ def perfect_value(states):
 
 
 def test_astar_with_lambda_zero_is_exactly_best_first_by_logprob():
-    from agent.search import astar, by_logprob
+    from agent.search.best_first import astar, by_logprob
     runs = []
     for prio, val in ((by_logprob, None), (astar(0.0), perfect_value)):
         env = ScriptedEnv(TRAP_MOVES)
@@ -127,7 +127,7 @@ def test_astar_with_lambda_zero_is_exactly_best_first_by_logprob():
 
 
 def test_astar_with_a_perfect_value_expands_no_more_than_best_first():
-    from agent.search import astar, by_logprob
+    from agent.search.best_first import astar, by_logprob
     bfs = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
                             priority=by_logprob, check_invariants=True)
     ast = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
@@ -138,7 +138,7 @@ def test_astar_with_a_perfect_value_expands_no_more_than_best_first():
 
 
 def test_value_priorities_and_records():
-    from agent.search import by_value, normalized_logprob
+    from agent.search.best_first import by_value, normalized_logprob
     res = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
                             priority=by_value(), value=perfect_value, check_invariants=True)
     assert res.proof == ("good", "g", "g") and res.expansions == 3 and res.value_seconds >= 0
@@ -151,7 +151,7 @@ def test_value_priorities_and_records():
 
 
 def test_hopeless_states_are_only_pruned_when_asked():
-    from agent.search import by_value
+    from agent.search.best_first import by_value
     moves = {"A": {"a": "B"}, "B": {"b": "QED"}}
     pol = policy_from({"A": [("a", -1.0)], "B": [("b", -1.0)]})
     hopeless = lambda states: [0.001 for _ in states]  # noqa: E731
@@ -165,6 +165,6 @@ def test_hopeless_states_are_only_pruned_when_asked():
 def test_priority_that_needs_a_value_refuses_to_run_without_one():
     import pytest
 
-    from agent.search import astar
+    from agent.search.best_first import astar
     with pytest.raises(ValueError):
         best_first_search(ScriptedEnv({}), ROOT, policy=lambda s: [], priority=astar(1.0))

@@ -4,8 +4,8 @@ kernel accepts (so every statement is true and every traced step is real)."""
 import subprocess
 from fractions import Fraction
 
-from agent.suites import load_suite
-from agent.synthetic import FAMILIES, SynthConfig, num, poly, write_curriculum
+from agent.bench.suites import load_suite
+from coq_env.synthetic import FAMILIES, SynthConfig, num, poly, write_curriculum
 from conftest import qstar, requires_coq
 
 

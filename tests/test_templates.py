@@ -4,8 +4,8 @@ import json
 from pathlib import Path
 
 from agent.env import ProofState
-from agent.template_policy import TemplateConfig, TemplateModel, train_templates
-from agent.templates import abstract, focused_goal, instantiate, locals_of, slots, stem
+from agent.policies.template_policy import TemplateConfig, TemplateModel, train_templates
+from agent.policies.tactic_templates import abstract, focused_goal, instantiate, locals_of, slots, stem
 from conftest import qstar, requires_coq
 
 ROOT = Path(__file__).resolve().parents[1]

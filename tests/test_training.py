@@ -5,11 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from agent.models import TinyConfig, build_tiny
-from agent.sft import tactic_loss
-from agent.trainloop import LoopConfig, run_loop
-from agent.value import ValueModel
-from agent.value_train import value_loss
+from agent.policies.models import TinyConfig, build_tiny
+from agent.learning.sft import tactic_loss
+from agent.learning.trainloop import LoopConfig, run_loop
+from agent.policies.value import ValueModel
+from agent.learning.value_train import value_loss
 from conftest import qstar, requires_coq
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from agent.env import ProofEnv, StartError, Theorem
-from agent.search import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
+from agent.search.best_first import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
 
 # check(theorem, tactics) -> (ok, reason): the backend's sound final check.
 Checker = Callable[[Theorem, tuple[str, ...]], tuple[bool, str]]
@@ -69,7 +69,7 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     else:
         record.message = f"no proof found ({res.stop_reason})"
     if keep_tree:
-        from agent.records import tree_to_json
+        from agent.search.records import tree_to_json
         record.tree = tree_to_json(res.root, proof=res.proof if record.status == "proved" else None)
     record.seconds = round(time.monotonic() - t0, 3)
     return record

@@ -14,8 +14,8 @@ Round K trains model K on everything so far: the human traces (if given) plus ev
 record of rounds 0..K, starting from model K-1 (round 0 starts from ``init``). The policy is
 trained by SFT plus the preference loss on kernel-rejected tactics; the value head is then
 trained on the policy's trunk; and the model folder gets a k-NN retrieval database of every
-(state, tactic) of human and found proofs so far (``agent.knn``) and a template policy trained on
-the same rows (``agent.template_policy``), which search unites with the model's and the
+(state, tactic) of human and found proofs so far (``agent.policies.retrieval``) and a template policy trained on
+the same rows (``agent.policies.template_policy``), which search unites with the model's and the
 automation's candidates.
 """
 
@@ -29,10 +29,10 @@ import time
 from dataclasses import dataclass, field
 
 from agent.backends import UsageError
-from agent.bench import BenchConfig, run_pool, summarize, write_summary
-from agent.jsonl import read_jsonl, write_jsonl
-from agent.runner import SearchConfig
-from agent.trainloop import LoopConfig
+from agent.bench.bench import BenchConfig, run_pool, summarize, write_summary
+from agent.io import read_jsonl, write_jsonl
+from agent.search.searcher import SearchConfig
+from agent.learning.trainloop import LoopConfig
 
 
 @dataclass
@@ -102,7 +102,7 @@ def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int,
 
 
 def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:
-    from agent.data import dedup, from_records, from_traces
+    from agent.learning.data import dedup, from_records, from_traces
     traced, found, value, pairs, weighted = [], [], [], [], []
     if cfg.traces:
         s, v = from_traces(read_jsonl(cfg.traces, allow_empty=True), gamma=cfg.gamma)
@@ -128,14 +128,14 @@ def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> d
 
 
 def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
-    from agent.sft import SFTConfig, train_sft
-    from agent.value_train import ValueTrainConfig, train_value
-    from agent.data import dedup
-    from agent.knn import KnnPolicy
-    from agent.runner import KNN_FILE
+    from agent.learning.sft import SFTConfig, train_sft
+    from agent.learning.value_train import ValueTrainConfig, train_value
+    from agent.learning.data import dedup
+    from agent.policies.retrieval import KnnPolicy
+    from agent.search.searcher import KNN_FILE
     model = os.path.join(round_dir, "model")
     data = os.path.join(round_dir, "data")
-    from agent.template_policy import META_FILE, TemplateConfig, train_templates
+    from agent.policies.template_policy import META_FILE, TemplateConfig, train_templates
     if os.path.isfile(os.path.join(model, "value_head.json")) and os.path.isfile(os.path.join(model, KNN_FILE)) \
             and (cfg.template_epochs == 0 or os.path.isfile(os.path.join(model, META_FILE))):
         return model  # trained already (resume)
@@ -162,7 +162,7 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
 
 
 def run_iterate(cfg: IterateConfig) -> int:
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     if not cfg.out or not cfg.train_suite or not cfg.eval_suite:
         raise UsageError("--out, --train-suite and --eval-suite are required")
     os.makedirs(cfg.out, exist_ok=True)
@@ -213,7 +213,7 @@ def _row(s: dict, seconds: float) -> dict:
 
 
 def _write_rounds(out: str, rows: list[dict]) -> None:
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     write_jsonl(os.path.join(out, "rounds.jsonl"), rows)
     lines = ["| round | proved | attempted | rate | statement errors | train proved | SFT rows | value rows | pairs | seconds |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]

@@ -8,7 +8,7 @@ rejected tactics' probabilities to zero (what plain unlikelihood would do). The 
 frozen copy of the model at the start of training: one extra forward pass per pair, cheap at
 qstar's sizes. The cheap alternative (``preference="weighted"``) is a Q-SFT-style weighted
 cross-entropy: every kernel-accepted tactic is imitated in proportion to the value target of
-the state it led to (rows built by ``agent.data``), so failures simply carry no weight.
+the state it led to (rows built by ``agent.learning.data``), so failures simply carry no weight.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 def pair_logprobs(model, tok, info, pairs: list[dict], *, max_tactic_tokens: int):
     """(log p(chosen), log p(rejected)) per pair, each (B,)."""
-    from agent.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
-    from agent.prompts import PromptContext, render, truncate_state
+    from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
+    from agent.policies.prompts import PromptContext, render, truncate_state
     prompts = [encode_prompt(tok, render(info.template, PromptContext(
         state=truncate_state(p["state"], info.max_state_chars), name=p.get("name", ""))), info.kind)
         for p in pairs]

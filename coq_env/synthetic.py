@@ -255,10 +255,10 @@ def nat_mod_affine(rng, name):
     if b:
         stmt = (f"Theorem {name} : forall n : nat, (n mod {m} = {r})%nat -> "
                 f"(({a} * n + {b}) mod {m} = {v})%nat.")
-        rewrites = f"rewrite Nat.add_mod, Nat.mul_mod, {{h}} by lia."
+        rewrites = "rewrite Nat.add_mod, Nat.mul_mod, {h} by lia."
     else:
         stmt = f"Theorem {name} : forall n : nat, (n mod {m} = {r})%nat -> (({a} * n) mod {m} = {v})%nat."
-        rewrites = f"rewrite Nat.mul_mod, {{h}} by lia."
+        rewrites = "rewrite Nat.mul_mod, {h} by lia."
     intro, (_, h0) = _intro(rng, ["n", "h0"])
     return stmt, [intro, rewrites.format(h=h0), "reflexivity."]
 
@@ -278,9 +278,9 @@ def instances(n: int, rng: random.Random, prefix: str):
 
 
 def write_curriculum(cfg: SynthConfig) -> dict:
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     from agent.backends import UsageError
-    from agent.jsonl import write_jsonl
+    from agent.io import write_jsonl
     if not cfg.out:
         raise UsageError("--out is required")
     os.makedirs(cfg.out, exist_ok=True)

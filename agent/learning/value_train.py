@@ -14,8 +14,8 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
-from agent.jsonl import read_jsonl
-from agent.trainloop import LoopConfig, run_loop
+from agent.io import read_jsonl
+from agent.learning.trainloop import LoopConfig, run_loop
 
 
 @dataclass
@@ -54,8 +54,8 @@ def value_loss(vm, rows: list[dict]):
 
 
 def train_value(cfg: ValueTrainConfig) -> dict:
-    from agent.sft import init_model
-    from agent.value import ValueModel
+    from agent.learning.sft import init_model
+    from agent.policies.value import ValueModel
     rows = read_jsonl(cfg.data, ("state", "target"))
     os.makedirs(cfg.out, exist_ok=True)
     with open(os.path.join(cfg.out, "value_train_config.json"), "w", encoding="utf-8") as f:

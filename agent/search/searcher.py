@@ -1,23 +1,20 @@
-"""Search settings shared by prove / collect / bench / iterate, and a pool that runs a theorem
-set over several kernel processes with one shared model.
-
-Each worker thread owns its prover process(es); the model is shared through a
-``BatchingPolicy`` (one ``generate`` call serves the states that arrive together from all
-workers) and the value model behind a lock. Records come back to the calling thread in
-completion order, so writing them needs no locking.
+"""The searcher builder: one typed ``SearchConfig`` (shared by prove / collect / bench / iterate)
+turned into what a worker needs to search a theorem: a policy per theorem (the model's, the
+retrieval database's, the template policy's and the automation's candidates), the value, the
+ordering and the budget. Models are loaded once and shared by every worker: the tactic model
+through a ``BatchingPolicy`` (one ``generate`` call serves the states that arrive together from
+all workers), the value and template models behind a lock.
 """
 
 from __future__ import annotations
 
 import os
-import queue
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator
+from typing import Callable
 
-from agent.backends import UsageError, backend_named
-from agent.prover import TheoremRecord, prove_theorem
-from agent.search import SearchBudget
+from agent.backends import UsageError
+from agent.search.best_first import SearchBudget
 
 SEARCH_CHOICES = ("bfs", "bfs-norm", "value", "astar")
 
@@ -61,7 +58,7 @@ class SearchConfig:
     """k-NN retrieval database ({state, tactic} JSONL[.gz]); empty: the --model folder's
     knn.jsonl.gz if it has one; none: off."""
     templates: str = ""
-    """Template policy folder (agent.template_policy); empty: the --model folder's if it has
+    """Template policy folder (agent.policies.template_policy); empty: the --model folder's if it has
     one; none: off."""
     device: str = "auto"
     """auto (CUDA if available), cpu or cuda."""
@@ -72,7 +69,7 @@ class SearchConfig:
 
 
 KNN_FILE = "knn.jsonl.gz"
-BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "default_model")
+BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "default_model")
 
 
 def has_bundled_model() -> bool:
@@ -121,16 +118,16 @@ class Searcher:
 
 
 def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
-    from agent import search as S
-    from agent.automation import AutomationPolicy
-    from agent.value import ValueModel, has_value_head
+    from agent.search import best_first as S
+    from agent.policies.automation import AutomationPolicy
+    from agent.policies.value import ValueModel, has_value_head
     if cfg.order not in SEARCH_CHOICES:
         raise UsageError(f"--search must be one of {', '.join(SEARCH_CHOICES)}")
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
     if model:
-        from agent.policy import BatchingPolicy, PolicyConfig, TransformerPolicy
-        from agent.prompts import PRESETS
+        from agent.policies.transformer import BatchingPolicy, PolicyConfig, TransformerPolicy
+        from agent.policies.prompts import PRESETS
         if not (model in PRESETS or os.path.isdir(model) or "/" in model):
             raise UsageError(f"--model {model!r}: not a folder, preset ({', '.join(PRESETS)}) or hub id")
         model_policy = TransformerPolicy.from_pretrained(
@@ -152,14 +149,14 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     if not knn_path and model and os.path.isfile(os.path.join(model, KNN_FILE)):
         knn_path = os.path.join(model, KNN_FILE)
     if knn_path and knn_path != "none":
-        from agent.knn import KnnPolicy
+        from agent.policies.retrieval import KnnPolicy
         if not os.path.isfile(knn_path):
             raise UsageError(f"--retrieval {knn_path}: no such file")
         knn = KnnPolicy.load(knn_path)
     tpl = None
     tpl_dir = cfg.templates or model
     if tpl_dir and tpl_dir != "none":
-        from agent.template_policy import TemplateModel, has_template_model
+        from agent.policies.template_policy import TemplateModel, has_template_model
         if has_template_model(tpl_dir):
             tpl = _Locked(TemplateModel.load(tpl_dir))
         elif cfg.templates:
@@ -174,7 +171,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
                          "folder trained with `qstar train value`)")
 
     def make_policy(backend: str, theorem: str):
-        from agent.policy import MixedPolicy
+        from agent.policies.mixed import MixedPolicy
         automation = AutomationPolicy(backend)
         if model_policy is None and knn is None and tpl is None:
             return automation
@@ -188,54 +185,3 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
 
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None))
-
-
-def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, workers: int = 1,
-              keep_tree: bool = False, backend_options: dict | None = None) -> Iterator[tuple[object, TheoremRecord]]:
-    """Prove each suite item; yield (item, record) as they finish. Items need ``.theorem``."""
-    todo: queue.Queue = queue.Queue()
-    items = list(items)
-    for it in items:
-        todo.put(it)
-    done: queue.Queue = queue.Queue()
-    opts = backend_options or {}
-
-    def worker() -> None:
-        envs: dict[str, object] = {}
-        backends: dict[str, object] = {}
-        try:
-            while True:
-                try:
-                    it = todo.get_nowait()
-                except queue.Empty:
-                    return
-                th = it.theorem
-                try:
-                    if th.backend not in backends:
-                        backends[th.backend] = backend_named(th.backend, check_timeout=check_timeout, **opts)
-                        envs[th.backend] = backends[th.backend].make_env()
-                    b = backends[th.backend]
-                    check = lambda t, tac, b=b: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
-                    rec = prove_theorem(envs[th.backend], th, policy=searcher.make_policy(th.backend, th.name),
-                                        check=check, budget=searcher.budget, priority=searcher.priority,
-                                        value=searcher.value, keep_tree=keep_tree,
-                                        fallback=getattr(it, "bare", None))
-                except Exception as e:  # one theorem's failure must not stop the pool
-                    rec = TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error",
-                                        f"{type(e).__name__}: {e}"[:500])
-                done.put((it, rec))
-        finally:
-            for env in envs.values():
-                env.close()
-            done.put(None)
-
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(max(1, min(workers, len(items))))]
-    for t in threads:
-        t.start()
-    finished = 0
-    while finished < len(threads):
-        got = done.get()
-        if got is None:
-            finished += 1
-            continue
-        yield got

@@ -58,7 +58,7 @@ def read_info(path: str) -> ModelInfo | None:
 
 
 def write_info(path: str, info: ModelInfo) -> None:
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     atomic_write(os.path.join(path, QSTAR_JSON), json.dumps(asdict(info), indent=2) + "\n")
 
 
@@ -67,7 +67,7 @@ def load_model(name: str, *, device: str = "auto", dtype: str = "auto"):
     from transformers import (AutoConfig, AutoModelForCausalLM, AutoModelForSeq2SeqLM,
                               AutoTokenizer)
 
-    from agent.prompts import PRESETS
+    from agent.policies.prompts import PRESETS
     _quiet()
     info = None
     source = name

@@ -14,9 +14,9 @@ import os
 import random
 from dataclasses import asdict, dataclass, field
 
-from agent.jsonl import read_jsonl
-from agent.preference import dpo_loss
-from agent.trainloop import LoopConfig, run_loop
+from agent.io import read_jsonl
+from agent.learning.preference import dpo_loss
+from agent.learning.trainloop import LoopConfig, run_loop
 
 
 @dataclass
@@ -48,7 +48,7 @@ class SFTConfig:
 
 
 def init_model(init: str, *, width: int, layers: int, device: str, max_state_chars: int, seed: int):
-    from agent.models import TinyConfig, build_tiny, load_model, pick_device
+    from agent.policies.models import TinyConfig, build_tiny, load_model, pick_device
     if init in ("tiny-causal", "tiny-seq2seq"):
         model, tok, info = build_tiny(TinyConfig(kind=init.split("-", 1)[1], width=width, layers=layers,
                                                  heads=max(1, width // 32)), seed=seed)
@@ -64,8 +64,8 @@ def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
     """Weighted mean token NLL of each row's tactic after its prompt (a scalar tensor)."""
     import torch
 
-    from agent.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
-    from agent.prompts import PromptContext, render, truncate_state
+    from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
+    from agent.policies.prompts import PromptContext, render, truncate_state
     prompts = [encode_prompt(tok, render(info.template, PromptContext(
         state=truncate_state(r["state"], info.max_state_chars), name=r.get("name", ""),
         proof_before=r.get("proof_before", ""))), info.kind) for r in rows]
@@ -77,7 +77,7 @@ def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
 
 
 def train_sft(cfg: SFTConfig) -> dict:
-    from agent.models import write_info
+    from agent.policies.models import write_info
     rows = read_jsonl(cfg.data, ("state", "tactic"))
     os.makedirs(cfg.out, exist_ok=True)
     with open(os.path.join(cfg.out, "qstar_train_config.json"), "w", encoding="utf-8") as f:

@@ -3,23 +3,21 @@
 ``TransformerPolicy.propose`` takes many states at once (one ``generate`` call per batch of
 prompts, so one forward pass serves many open states), decodes k candidates per state by
 sampling or beam search, deduplicates them, and scores each distinct candidate by a
-teacher-forced forward pass (``agent.lm``) so the log-probs search ranks by are exact.
+teacher-forced forward pass (``agent.policies.lm``) so the log-probs search ranks by are exact.
 ``BatchingPolicy`` lets many searches running in threads share one model: calls that arrive
-together are answered by one ``propose``. ``MixedPolicy`` unites a model's candidates with the
-automation list's, with a prior weight on the latter.
+together are answered by one ``propose``.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import queue
 import threading
 import time
 from dataclasses import dataclass
 
 from agent.env import ProofState
-from agent.prompts import PromptContext, render, truncate_state
+from agent.policies.prompts import PromptContext, render, truncate_state
 
 
 @dataclass
@@ -49,7 +47,7 @@ class TransformerPolicy:
     @classmethod
     def from_pretrained(cls, name: str, *, config: PolicyConfig | None = None,
                         device: str = "auto", dtype: str = "auto") -> "TransformerPolicy":
-        from agent.models import load_model
+        from agent.policies.models import load_model
         model, tok, info = load_model(name, device=device, dtype=dtype)
         return cls(model, tok, info, config)
 
@@ -104,7 +102,7 @@ class TransformerPolicy:
         """k decoded texts per prompt, and their log-probs when decoding gives them exactly."""
         import torch
 
-        from agent.lm import encode_prompt
+        from agent.policies.lm import encode_prompt
         tok, k, kind = self.tokenizer, self.config.samples, self.info.kind
         ids = [encode_prompt(tok, p, kind) for p in prompts]
         width = max(len(x) for x in ids)
@@ -177,7 +175,7 @@ class TransformerPolicy:
         """Teacher-forced log-prob of each tactic (with its end token) after its prompt."""
         import torch
 
-        from agent.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
+        from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
         out: list[float] = []
         with torch.no_grad():
             for i in range(0, len(prompts), self.config.batch_size * 4):
@@ -196,34 +194,6 @@ def _cache_kwarg(model_class: type) -> str:
     warns on every call given the old name), ``past_key_values`` before. Read once per class."""
     import inspect
     return "cache" if "cache" in inspect.signature(model_class.forward).parameters else "past_key_values"
-
-
-class MixedPolicy:
-    """Union of candidates from a model policy, a retrieval policy, a template policy and the
-    automation list.
-
-    Each source's log-probs are shifted by the log of its weight; a tactic proposed by several
-    sources keeps its best score. Any source may be absent.
-    """
-
-    def __init__(self, model_policy, automation, *, automation_weight: float = 0.1,
-                 retrieval=None, retrieval_weight: float = 1.0, templates=None, template_weight: float = 1.0):
-        self.parts = [(p, math.log(w)) for p, w in ((model_policy, 1.0), (retrieval, retrieval_weight),
-                                                    (templates, template_weight),
-                                                    (automation, automation_weight)) if p is not None]
-        self.model_policy = model_policy
-
-    def bind(self, theorem_name: str) -> "MixedPolicy":
-        if hasattr(self.model_policy, "bind"):
-            self.model_policy.bind(theorem_name)
-        return self
-
-    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
-        best: dict[str, float] = {}
-        for policy, log_w in self.parts:
-            for t, lp in policy(state):
-                best[t] = max(lp + log_w, best.get(t, -math.inf))
-        return sorted(best.items(), key=lambda x: -x[1])
 
 
 class BatchingPolicy:

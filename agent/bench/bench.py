@@ -21,12 +21,10 @@ import time
 from dataclasses import dataclass, field
 
 from agent.backends import UsageError
-from agent.records import JsonlLog
-from agent.runner import SearchConfig, build_searcher, default_model_for, run_items
-from agent.suites import load_suite
-
-COQ_PRELUDE = "From Coq Require Import Lia Lra Psatz.\n"
-
+from agent.io import JsonlLog
+from agent.bench.pool import run_items
+from agent.search.searcher import SearchConfig, build_searcher, default_model_for
+from agent.bench.suites import load_suite
 
 @dataclass
 class BenchConfig:
@@ -55,7 +53,8 @@ class BenchConfig:
 def _prelude(cfg: BenchConfig, backend: str) -> str:
     if cfg.prelude != "auto":
         return cfg.prelude + ("\n" if cfg.prelude and not cfg.prelude.endswith("\n") else "")
-    return COQ_PRELUDE if backend == "coq" else ""
+    from agent.backends import backend_named
+    return backend_named(backend).prelude
 
 
 def bench_items(cfg: BenchConfig) -> list:
@@ -96,7 +95,7 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
         old = json.loads(open(conf_path, encoding="utf-8").read()) if os.path.exists(conf_path) else {}
         if {k: v for k, v in old.items() if k != "resume"} != {k: v for k, v in conf.items() if k != "resume"}:
             raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
     print(f"qstar config: {json.dumps(conf)}", file=sys.stderr)
     return items, JsonlLog(log_path)
@@ -138,7 +137,7 @@ def summarize(rows: list[dict]) -> dict:
 
 
 def write_summary(cfg: BenchConfig, rows: list[dict]) -> dict:
-    from agent.atomic import atomic_write
+    from agent.io import atomic_write
     s = summarize(rows)
     atomic_write(os.path.join(cfg.out, "summary.json"), json.dumps({"config": dataclasses.asdict(cfg),
                                                                    "summary": s}, indent=2) + "\n")

@@ -23,7 +23,7 @@ from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 from agent.env import ProofState
-from agent.prompts import PromptContext, render, truncate_state
+from agent.policies.prompts import PromptContext, render, truncate_state
 
 HEAD_FILE = "value_head.safetensors"
 HEAD_JSON = "value_head.json"
@@ -65,7 +65,7 @@ class ValueModel:
         """Raw head outputs (B,), with gradients (for training)."""
         import torch
 
-        from agent.lm import encode_prompt
+        from agent.policies.lm import encode_prompt
         ids = [encode_prompt(self.tokenizer, t, self.info.kind) for t in texts]
         width = max(len(x) for x in ids)
         pad = self.tokenizer.pad_token_id
@@ -116,8 +116,8 @@ class ValueModel:
     def save(self, path: str) -> None:
         from safetensors.torch import save_file
 
-        from agent.atomic import atomic_write
-        from agent.models import write_info
+        from agent.io import atomic_write
+        from agent.policies.models import write_info
         os.makedirs(path, exist_ok=True)
         # The trunk is saved beside its head so the folder is complete; with shares_policy the
         # folder is also a policy checkpoint and prove reuses the policy's trunk in memory.
@@ -138,7 +138,7 @@ class ValueModel:
         import torch
         from safetensors.torch import load_file
 
-        from agent.models import load_model
+        from agent.policies.models import load_model
         meta = ValueHeadInfo(**json.loads(open(os.path.join(path, HEAD_JSON), encoding="utf-8").read()))
         if trunk is None:
             trunk, tokenizer, info = load_model(path, device=device, dtype=dtype)

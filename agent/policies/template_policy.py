@@ -26,8 +26,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from agent.env import ProofState
-from agent.knn import features
-from agent.templates import Local, IDENT, abstract, focused_goal, instantiate, locals_of, slots, stem
+from agent.policies.retrieval import features
+from agent.policies.tactic_templates import Local, IDENT, abstract, focused_goal, instantiate, locals_of, slots, stem
 
 MODEL_FILE = "template_model.safetensors"
 META_FILE = "template_model.json"
@@ -167,7 +167,7 @@ class TemplateModel:
     # -- persistence -----------------------------------------------------------------------
     def save(self, folder: str) -> None:
         from safetensors.torch import save_file
-        from agent.atomic import atomic_write
+        from agent.io import atomic_write
         os.makedirs(folder, exist_ok=True)
         tensors = {"emb": self.emb.weight.detach().half().contiguous(),
                    "out_w": self.out.weight.detach().half().contiguous(),
@@ -279,8 +279,8 @@ def _arg_loss(model: TemplateModel, batch):
 
 def run_train_templates(cfg: TemplateTrainConfig) -> dict:
     """Train on cfg.data and save into cfg.out (with the config, for reproduction)."""
-    from agent.atomic import atomic_write
-    from agent.jsonl import read_jsonl
+    from agent.io import atomic_write
+    from agent.io import read_jsonl
     rows = read_jsonl(cfg.data, ("state", "tactic"))
     os.makedirs(cfg.out, exist_ok=True)
     model, summary = train_templates(rows, cfg.model, log_path=os.path.join(cfg.out, "template_train_log.jsonl"))

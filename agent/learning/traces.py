@@ -15,7 +15,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.backends import UsageError
+from agent.backends import UsageError, backend_named
 
 
 @dataclass
@@ -41,10 +41,7 @@ def _expand(cfg: TraceConfig) -> list[tuple[str, str]]:
     out = []
     for src in cfg.sources:
         if src == "stdlib":
-            from agent.suites import coq_where, split_of, stdlib_files
-            base = Path(coq_where()) / "theories"
-            out += [(rel, str(base / rel)) for rel in stdlib_files()
-                    if not cfg.split or split_of(rel) == cfg.split]
+            out += backend_named("coq").library_files(cfg.split)
         elif os.path.isdir(src):
             files = sorted(p for p in Path(src).rglob("*") if p.suffix in (".v", ".lean"))
             out += [(str(p), str(p.resolve())) for p in files]
@@ -58,7 +55,7 @@ def _expand(cfg: TraceConfig) -> list[tuple[str, str]]:
 def run_trace(cfg: TraceConfig) -> int:
     from tqdm import tqdm
 
-    from agent.records import JsonlLog
+    from agent.io import JsonlLog
     if not cfg.out:
         raise UsageError("--out is required")
     files = _expand(cfg)
@@ -70,7 +67,7 @@ def run_trace(cfg: TraceConfig) -> int:
             keep = [line for line in f if line.endswith("\n") and json.loads(line)["file"] in done.done]
         with open(cfg.out, "w", encoding="utf-8") as f:
             f.writelines(keep)
-    coq_env = None
+    envs: dict[str, object] = {}  # one prover per backend, reused across files
     total = sum(r["steps"] for r in done.rows)
     try:
         with open(cfg.out, "a", encoding="utf-8") as out, tqdm(files, desc="trace", unit="file",
@@ -78,15 +75,13 @@ def run_trace(cfg: TraceConfig) -> int:
             for name, path in bar:
                 if name in done.done:
                     continue
-                stats: dict = {}
-                if path.endswith(".v"):
-                    from coq_env import CoqEnv
-                    from coq_env.trace import trace_text
-                    coq_env = coq_env or CoqEnv()
-                    rows = list(trace_text(coq_env, Path(path).read_text(encoding="utf-8"), source=name,
-                                           timeout=cfg.timeout, stats=stats))
-                else:
-                    rows = _trace_lean(cfg, path, name)
+                backend = backend_named("coq" if path.endswith(".v") else "lean",
+                                        lean_project=cfg.lean_project or None)
+                if (why := backend.missing()) is not None:
+                    raise UsageError(f"tracing {name}: {why}")
+                if backend.name == "coq" and backend.name not in envs:
+                    envs[backend.name] = backend.make_env()
+                rows, stats = backend.trace_file(envs.get(backend.name), path, name, cfg.timeout)
                 out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
                 out.flush()
                 os.fsync(out.fileno())
@@ -94,8 +89,8 @@ def run_trace(cfg: TraceConfig) -> int:
                 total += len(rows)
                 bar.set_postfix(steps=total)
     finally:
-        if coq_env is not None:
-            coq_env.close()
+        for env in envs.values():
+            env.close()
         done.close()
     lemmas = sum(r.get("traced", 0) for r in done.rows)
     failures = sum(r.get("replay_failures", 0) + r.get("start_errors", 0) for r in done.rows)
@@ -103,17 +98,3 @@ def run_trace(cfg: TraceConfig) -> int:
           f"({failures} lemmas did not replay); wrote {cfg.out}")
     return 0
 
-
-def _trace_lean(cfg: TraceConfig, path: str, name: str) -> list[dict]:
-    import shutil
-
-    from lean_env.env import LeanEnvConfig
-    from lean_env.repl import ReplConfig
-    from lean_env.trace import trace_lean_file
-    lc = LeanEnvConfig(project_dir=cfg.lean_project) if cfg.lean_project else LeanEnvConfig()
-    if shutil.which(lc.repl_command[0]) is None:
-        raise UsageError(f"tracing {name} needs a Lean toolchain ({lc.repl_command[0]!r} not on PATH)")
-    rel = os.path.relpath(path, lc.project_dir)
-    rows = list(trace_lean_file(rel, config=ReplConfig(command=lc.repl_command, cwd=lc.project_dir),
-                                cwd=lc.project_dir))
-    return [{**r, "file": name} for r in rows]
