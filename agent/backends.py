@@ -13,7 +13,7 @@ import shutil
 from dataclasses import dataclass
 from typing import Callable
 
-from agent.env import ProofEnv, Theorem, Verdict
+from agent.env import Goal, ProofEnv, Theorem, Verdict
 
 
 class UsageError(Exception):
@@ -83,3 +83,27 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             "build lean_project/ (see lean_project/README.md)",
             lambda env, path, name, timeout: trace_file(path, name, config=cfg))
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
+
+
+def goals_of(stored, backend: str = "coq") -> tuple[Goal, ...]:
+    """Goals as stored in a row or a search record: a list of ``Goal.to_json`` objects, or (rows
+    written before goals were structured) rendered text, read once by the backend's parser."""
+    if isinstance(stored, str):
+        return _legacy_parser(backend)(stored)
+    goals = []
+    for g in stored:
+        goals.append(Goal.from_json(g) if isinstance(g, dict) else _legacy_parser(backend)(g)[0])
+    return tuple(goals)
+
+
+def row_goals(row: dict, backend: str = "coq") -> tuple[Goal, ...]:
+    """The goals of a data row: ``goals`` (structured) or, in older rows, ``state`` (text)."""
+    return goals_of(row["goals"] if "goals" in row else row["state"], backend)
+
+
+def _legacy_parser(backend: str):
+    if backend == "lean":
+        from lean_env.goals import parse_goal_list
+        return parse_goal_list
+    from coq_env.goals import parse_rendered
+    return parse_rendered

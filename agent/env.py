@@ -3,6 +3,12 @@
 A backend (``coq_env.CoqEnv``, ``lean_env.LeanEnv``) implements :class:`ProofEnv`. Search code
 never parses prover text: it branches on the closed set of result types below.
 
+Goals cross the port structured: each :class:`Goal` holds its hypotheses (names, type, optional
+body) and its conclusion as fields, filled by the backend from what the prover hands over (Coq's
+XML, Lean's REPL goals parsed once in ``lean_env``). Policies, features and data read the fields;
+``pretty`` is the one renderer (prompts, records, tables), and it prints a goal the way its
+prover does, so a prompt is what a published model saw in training.
+
 A :class:`ProofState` is identified by its goals. Its ``path`` (the tactics applied from the
 theorem's root) is the backend-independent handle: a backend that lost its process rebuilds any
 state by replaying the path. The path is excluded from equality, so two routes to the same goals
@@ -31,14 +37,73 @@ class Theorem:
 
 
 @dataclass(frozen=True)
-class ProofState:
-    """Open goals, each rendered as text (hypotheses, then the conclusion after ``⊢``)."""
+class Hypothesis:
+    """One line of a goal's context: ``x, y : T`` (several names, one type), or a local
+    definition ``x := v : T`` (Lean prints ``x : T := v``)."""
 
-    goals: tuple[str, ...]
+    names: tuple[str, ...]
+    type: str
+    body: str = ""  # the value of a local definition, empty otherwise
+
+
+@dataclass(frozen=True)
+class Goal:
+    """One open goal: hypotheses and conclusion as fields, plus the prover's case tag if any."""
+
+    hypotheses: tuple[Hypothesis, ...]
+    conclusion: str
+    tag: str = ""  # Lean's ``case h``, Coq's goal name; empty when the prover gives none
+    shelved: bool = False  # Coq: a shelved goal, still owed before Qed
+    style: str = field(default="coq", compare=False)  # how ``pretty`` prints it: coq | lean
+
+    def pretty(self) -> str:
+        """The goal as its prover prints it (Coq: ``x, y : T``; Lean: ``case t``, ``x y : T``)."""
+        lean = self.style == "lean"
+        lines = [f"case {self.tag}"] if lean and self.tag else []
+        for h in self.hypotheses:
+            names = (" " if lean else ", ").join(h.names)
+            if not h.body:
+                lines.append(f"{names} : {h.type}")
+            else:
+                lines.append(f"{names} : {h.type} := {h.body}" if lean else f"{names} := {h.body} : {h.type}")
+        lines.append("⊢ " + self.conclusion)
+        return ("(shelved) " if self.shelved else "") + "\n".join(lines)
+
+    def locals(self) -> list[tuple[str, Hypothesis]]:
+        """(name, its hypothesis) for every local, oldest first."""
+        return [(n, h) for h in self.hypotheses for n in h.names]
+
+    def to_json(self) -> dict:
+        out: dict = {"hyps": [{"names": list(h.names), "type": h.type, **({"body": h.body} if h.body else {})}
+                              for h in self.hypotheses], "concl": self.conclusion}
+        if self.tag:
+            out["tag"] = self.tag
+        if self.shelved:
+            out["shelved"] = True
+        if self.style != "coq":
+            out["style"] = self.style
+        return out
+
+    @staticmethod
+    def from_json(d: dict) -> "Goal":
+        return Goal(tuple(Hypothesis(tuple(h["names"]), h["type"], h.get("body", "")) for h in d["hyps"]),
+                    d["concl"], d.get("tag", ""), bool(d.get("shelved", False)), d.get("style", "coq"))
+
+
+@dataclass(frozen=True)
+class ProofState:
+    """Open goals, the focused one first."""
+
+    goals: tuple[Goal, ...]
     path: tuple[str, ...] = field(default=(), compare=False, hash=False)
 
     def pretty(self) -> str:
-        return "\n\n".join(self.goals)
+        return pretty_goals(self.goals)
+
+
+def pretty_goals(goals) -> str:
+    """The one renderer of a list of goals (blank line between goals)."""
+    return "\n\n".join(g.pretty() for g in goals)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import tempfile
 import weakref
 from dataclasses import dataclass
 
-from agent.env import (EnvCrash, Goals, ProofState, Proved, StartError, StepResult, TacticError,
+from agent.env import (EnvCrash, Goal, Goals, ProofState, Proved, StartError, StepResult, TacticError,
                        TacticTimeout, Theorem)
 from coq_env import protocol
 from coq_env.idetop import CoqDied, CoqInterrupted, CoqKilled, IdeTop
@@ -257,6 +257,6 @@ class _Timeout(Exception):
     pass
 
 
-def _state_goals(g: protocol.CoqGoals) -> tuple[str, ...]:
+def _state_goals(g: protocol.CoqGoals) -> tuple[Goal, ...]:
     # Focused goals first; unfocused and shelved ones are still owed before Qed.
-    return (*g.foreground, *g.background, *("(shelved) " + s for s in g.shelved))
+    return (*g.foreground, *g.background, *g.shelved)

@@ -11,6 +11,9 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from xml.sax.saxutils import escape
 
+from agent.env import Goal
+from coq_env.goals import flatten, goal_from_xml
+
 
 def init_call() -> bytes:
     return b'<call val="Init"><option val="none"/></call>'
@@ -39,15 +42,14 @@ class Reply:
     good: bool
     root: ET.Element  # the <value> element
     error: str = ""  # the failure message when not good
-    fail_state: int | None = None  # last good state id reported by a failure
 
 
 @dataclass(frozen=True)
 class CoqGoals:
-    foreground: tuple[str, ...]
-    background: tuple[str, ...]
-    shelved: tuple[str, ...]
-    given_up: tuple[str, ...]
+    foreground: tuple[Goal, ...]
+    background: tuple[Goal, ...]
+    shelved: tuple[Goal, ...]
+    given_up: tuple[Goal, ...]
 
 
 def find_value_end(buf: bytes) -> int:
@@ -70,10 +72,8 @@ def parse_reply(raw: bytes) -> Reply:
     root = ET.fromstring(text)
     if root.get("val") == "good":
         return Reply(True, root)
-    sid = root.find("state_id")
-    msg = _flatten(root.find("richpp")) if root.find("richpp") is not None else "".join(root.itertext())
-    return Reply(False, root, error=" ".join(msg.split()) or "Coq error",
-                 fail_state=int(sid.get("val")) if sid is not None else None)
+    msg = flatten(root.find("richpp")) if root.find("richpp") is not None else "".join(root.itertext())
+    return Reply(False, root, error=" ".join(msg.split()) or "Coq error")
 
 
 def new_state_id(reply: Reply) -> int:
@@ -91,23 +91,11 @@ def parse_goals(reply: Reply) -> CoqGoals | None:
         return None
     goals = opt.find("goals")
     lists = list(goals)
-    fg = tuple(_goal_text(g) for g in lists[0].findall("goal"))
-    bg: list[str] = []
+    fg = tuple(goal_from_xml(g) for g in lists[0].findall("goal"))
+    bg: list[Goal] = []
     for pair in lists[1].findall("pair"):  # (goals before focus, goals after focus)
         for side in pair.findall("list"):
-            bg.extend(_goal_text(g) for g in side.findall("goal"))
-    shelved = tuple(_goal_text(g) for g in lists[2].findall("goal"))
-    given_up = tuple(_goal_text(g) for g in lists[3].findall("goal"))
+            bg.extend(goal_from_xml(g) for g in side.findall("goal"))
+    shelved = tuple(goal_from_xml(g, shelved=True) for g in lists[2].findall("goal"))
+    given_up = tuple(goal_from_xml(g) for g in lists[3].findall("goal"))
     return CoqGoals(fg, tuple(bg), shelved, given_up)
-
-
-def _goal_text(goal: ET.Element) -> str:
-    hyps = [_flatten(h) for h in goal.find("list").findall("richpp")]
-    concl = _flatten(goal.find("richpp"))
-    return "\n".join([*hyps, "⊢ " + concl])
-
-
-def _flatten(el: ET.Element | None) -> str:
-    if el is None:
-        return ""
-    return " ".join("".join(el.itertext()).split())

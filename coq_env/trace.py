@@ -62,10 +62,10 @@ def trace_text(env, text: str, *, source: str, prelude: str = "", timeout: float
         for i, tactic in enumerate(steps):
             r = env.apply(state, tactic, timeout=timeout)
             if isinstance(r, Goals):
-                records.append(_record(source, d.name, i, state.pretty(), tactic, r.state.pretty(), False))
+                records.append(_record(source, d.name, i, state.goals, tactic, r.state.goals, False))
                 state = r.state
             elif isinstance(r, Proved):
-                records.append(_record(source, d.name, i, state.pretty(), tactic, "", True))
+                records.append(_record(source, d.name, i, state.goals, tactic, (), True))
                 ok = i == len(steps) - 1
                 break
             else:
@@ -76,10 +76,9 @@ def trace_text(env, text: str, *, source: str, prelude: str = "", timeout: float
             yield from records
 
 
-def _record(source: str, theorem: str, step: int, state: str, tactic: str, next_state: str,
-            proved: bool) -> dict:
-    return {"file": source, "theorem": theorem, "step": step, "state": state, "tactic": tactic,
-            "next_state": next_state, "proved": proved}
+def _record(source: str, theorem: str, step: int, goals, tactic: str, next_goals, proved: bool) -> dict:
+    return {"file": source, "theorem": theorem, "step": step, "goals": [g.to_json() for g in goals],
+            "tactic": tactic, "next_goals": [g.to_json() for g in next_goals], "proved": proved}
 
 
 def trace_file(env, path: str, name: str, timeout: float) -> tuple[list[dict], dict]:

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from agent.env import (EnvCrash, Goals, ProofState, Proved, StartError, StepResult, TacticError,
                        TacticTimeout, Theorem)
+from lean_env.goals import parse_goal, parse_goals
 from lean_env.repl import InvalidRequest, Repl, ReplConfig, ReplDied, ReplError, ReplTimeout
 from lean_env.screen import screen_body
 
@@ -104,7 +105,7 @@ class LeanEnv:
         except (ReplError, StartError) as e:
             self._theorem = None
             raise StartError(f"{theorem.name}: {e}") from None
-        return ProofState(goals=(goal,), path=())
+        return ProofState(goals=(parse_goal(goal),), path=())
 
     def apply(self, state: ProofState, tactic: str, *, timeout: float) -> StepResult:
         if self._theorem is None:
@@ -131,7 +132,7 @@ class LeanEnv:
             if isinstance(out, tuple):
                 ps_new, goals = out
                 self._ids[path] = ps_new
-                return Goals(ProofState(goals=goals, path=path))
+                return Goals(ProofState(goals=parse_goals(goals), path=path))
             return out
         return EnvCrash(f"REPL died twice: {last}")
 

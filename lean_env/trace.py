@@ -2,7 +2,7 @@
 
 The REPL elaborates the whole file (``{"path": F, "allTactics": true}``) and reports every
 tactic with the goals before it and its position; the position names the declaration it belongs
-to. The REPL does not report the state after a tactic, so ``next_state`` is left empty.
+to. The REPL does not report the state after a tactic, so ``next_goals`` is null.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Iterator
 
 from lean_env.files import parse_lean_file
+from lean_env.goals import parse_goal_list
 from lean_env.repl import Repl, ReplConfig
 
 
@@ -36,8 +37,9 @@ def trace_lean_file(path: str, *, config: ReplConfig, timeout: float = 600.0,
         owner = next((d.name for d in decls if d.start <= offset < d.end), "")
         step = counters.get(owner, 0)
         counters[owner] = step + 1
-        yield {"file": path, "theorem": owner, "step": step, "state": t.get("goals", ""),
-               "tactic": t.get("tactic", ""), "next_state": "", "proved": None}
+        goals = [g.to_json() for g in parse_goal_list(t.get("goals", ""))]
+        yield {"file": path, "theorem": owner, "step": step, "goals": goals,
+               "tactic": t.get("tactic", ""), "next_goals": None, "proved": None}
 
 
 def trace_file(path: str, name: str, *, config) -> tuple[list[dict], dict]:

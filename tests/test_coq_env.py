@@ -23,16 +23,16 @@ def env():
 
 def test_steps_errors_and_proof(env):
     root = env.start(CONJ)
-    assert root.goals == ("⊢ forall n m : nat, n + m = m + n /\\ True",)
+    assert root.pretty() == "⊢ forall n m : nat, n + m = m + n /\\ True"
     s1 = env.apply(root, "intros.", timeout=10)
-    assert isinstance(s1, Goals) and s1.state.goals == ("n, m : nat\n⊢ n + m = m + n /\\ True",)
+    assert isinstance(s1, Goals) and s1.state.pretty() == "n, m : nat\n⊢ n + m = m + n /\\ True"
     s2 = env.apply(s1.state, "split.", timeout=10)
     assert isinstance(s2, Goals) and len(s2.state.goals) == 2
     err = env.apply(s1.state, "apply no_such_lemma.", timeout=10)
     assert isinstance(err, TacticError) and "no_such_lemma" in err.message
     # The failed step left the document usable: go back to a deeper node and finish.
     s3 = env.apply(s2.state, "lia.", timeout=10)
-    assert isinstance(s3, Goals) and s3.state.goals == ("n, m : nat\n⊢ True",)
+    assert isinstance(s3, Goals) and s3.state.pretty() == "n, m : nat\n⊢ True"
     done = env.apply(s3.state, "exact I.", timeout=10)
     assert done == Proved(("intros.", "split.", "lia.", "exact I."))
 
@@ -52,7 +52,7 @@ def test_bullets_and_unicode(env):
     assert isinstance(r, Proved)
     mid = env.apply(root, "intros α β H. split.\n- symmetry. exact H.", timeout=10)
     # The first bullet is closed; the second goal is still owed (unfocused).
-    assert isinstance(mid, Goals) and mid.state.goals == ("α, β : nat\nH : α = β\n⊢ α = α",)
+    assert isinstance(mid, Goals) and mid.state.pretty() == "α, β : nat\nH : α = β\n⊢ α = α"
     assert isinstance(env.apply(mid.state, "- reflexivity.", timeout=10), Proved)
     # A focusing selector with a brace runs whole ("2:{ reflexivity." is two sentences).
     assert isinstance(env.apply(root, "intros α β H. split. 2:{ reflexivity. } symmetry. exact H.", timeout=10), Proved)
@@ -73,7 +73,7 @@ def test_killed_process_is_restarted_and_state_rebuilt(env):
     spawns = env.spawns
     env.kill_process()
     r = env.apply(s1, "lia.", timeout=10)
-    assert isinstance(r, Goals) and r.state.goals == ("n, m : nat\n⊢ True",)
+    assert isinstance(r, Goals) and r.state.pretty() == "n, m : nat\n⊢ True"
     assert env.spawns == spawns + 1
 
 
@@ -147,3 +147,18 @@ def test_search_survives_kills_with_an_unchanged_result():
     (p0, e0, n0, s0), (p1, e1, n1, s1) = results
     assert p0 is not None and (p0, e0, n0) == (p1, e1, n1)
     assert s0 == 1 and s1 >= 3
+
+
+def test_goals_arrive_structured_from_the_xml(env):
+    from agent.env import Goal, Hypothesis
+    th = Theorem("t", "Lemma t : forall x y : nat, let z := x + 1 in x + y = y + x /\\ z = z.")
+    root = env.start(th)
+    s = env.apply(root, "intros x y z. split. shelve.", timeout=10)
+    assert isinstance(s, Goals)
+    hyps = (Hypothesis(("x", "y"), "nat"), Hypothesis(("z",), "nat", "x + 1"))
+    assert s.state.goals == (Goal(hyps, "z = z"), Goal(hyps, "x + y = y + x", shelved=True))
+    # The one renderer prints them as Coq does (and as earlier records stored them).
+    assert s.state.pretty() == ("x, y : nat\nz := x + 1 : nat\n⊢ z = z\n\n"
+                                "(shelved) x, y : nat\nz := x + 1 : nat\n⊢ x + y = y + x")
+    from coq_env.goals import parse_rendered
+    assert parse_rendered(s.state.pretty()) == s.state.goals

@@ -51,11 +51,11 @@ def test_framing_through_a_real_subprocess():
 def test_step_semantics_on_replayed_replies():
     with replay_env("proof_step") as env:
         root = env.start(F_NAT, timeout=10)
-        assert root.goals == ("⊢ Nat",)
+        assert root.pretty() == "⊢ Nat"
         r1 = env.apply(root, "apply Int.natAbs", timeout=10)
-        assert isinstance(r1, Goals) and r1.state.goals == ("⊢ Int",)
+        assert isinstance(r1, Goals) and r1.state.pretty() == "⊢ Int"
         r2 = env.apply(root, "have t : Nat := 42", timeout=10)
-        assert isinstance(r2, Goals) and r2.state.goals == ("t : Nat\n⊢ Nat",)
+        assert isinstance(r2, Goals) and r2.state.pretty() == "t : Nat\n⊢ Nat"
         assert env.apply(r2.state, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
 
 
@@ -188,5 +188,41 @@ def test_lean_trace_through_all_tactics(tmp_path):
     cfg = ReplConfig(command=(sys.executable, REPLAY, "--transcript", "file"), cwd=str(tmp_path),
                      rss_limit_mb=0)
     rows = list(trace_lean_file("test/file.lean", config=cfg, cwd=str(tmp_path)))
-    assert rows == [{"file": "test/file.lean", "theorem": "h", "step": 0, "state": "⊢ f + g = 39",
-                     "tactic": "exact rfl", "next_state": "", "proved": None}]
+    assert rows == [{"file": "test/file.lean", "theorem": "h", "step": 0,
+                     "goals": [{"hyps": [], "concl": "f + g = 39", "style": "lean"}],
+                     "tactic": "exact rfl", "next_goals": None, "proved": None}]
+
+
+def _recorded_goal_texts():
+    out = []
+    for f in sorted(TRANSCRIPTS.glob("*.expected.out")):
+        stack = [json.loads(b) for b in f.read_text(encoding="utf-8").split("\n\n") if b.strip()]
+        while stack:
+            o = stack.pop()
+            if isinstance(o, dict):
+                for k, v in o.items():
+                    if k == "goal" and isinstance(v, str):
+                        out.append(v)
+                    elif k == "goals" and isinstance(v, list):
+                        out += [g for g in v if isinstance(g, str)]
+                    elif k == "goals" and isinstance(v, str) and v != "no goals":  # allTactics
+                        out += [g for g in v.split("\n\n") if g]
+                    else:
+                        stack.append(v)
+            elif isinstance(o, list):
+                stack.extend(o)
+    return out
+
+
+def test_every_recorded_goal_parses_into_fields_and_prints_back_exactly():
+    from lean_env.goals import parse_goal
+    texts = _recorded_goal_texts()
+    assert len(texts) > 50
+    for text in texts:
+        g = parse_goal(text)
+        assert g.pretty() == text
+        assert g.conclusion and "⊢" not in g.conclusion
+    g = parse_goal("case pos\nx y : Int\nh : x < 0\nf : ℕ → ℕ := fun n ↦\n  n + 1\n⊢ x = x")
+    assert g.tag == "pos" and [h.names for h in g.hypotheses] == [("x", "y"), ("h",), ("f",)]
+    assert g.hypotheses[2].type == "ℕ → ℕ" and g.hypotheses[2].body == "fun n ↦\n  n + 1"
+    assert g.conclusion == "x = x"

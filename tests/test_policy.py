@@ -7,13 +7,13 @@ import warnings
 import pytest
 
 from agent.policies.automation import AutomationPolicy
-from agent.env import ProofState
 from agent.policies.models import TinyConfig, build_tiny
 from agent.policies.mixed import MixedPolicy
 from agent.policies.transformer import BatchingPolicy, PolicyConfig, TransformerPolicy
 from agent.policies.prompts import PRESETS, PromptContext, render
+from helpers import coq_goals, coq_state
 
-STATES = [ProofState((f"n : nat\n⊢ n + {j} = {j} + n",)) for j in range(5)]
+STATES = [coq_state(f"n : nat\n⊢ n + {j} = {j} + n") for j in range(5)]
 
 
 def test_presets_render_the_published_formats_exactly():
@@ -34,7 +34,7 @@ def test_presets_render_the_published_formats_exactly():
 def test_candidates_have_finite_logprobs_and_are_distinct(kind):
     model, tok, info = build_tiny(TinyConfig(kind=kind, width=64))
     pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=6, max_new_tokens=8))
-    for row in pol.propose([pol.context(s) for s in STATES]):
+    for row in pol.propose([pol.prompt(s) for s in STATES]):
         tactics = [t for t, _ in row]
         assert len(tactics) == len(set(tactics))
         assert all(math.isfinite(lp) and lp < 0 for _, lp in row)
@@ -45,7 +45,7 @@ def test_sampled_logprobs_equal_teacher_forced_scores(tmp_path):
     from agent.learning.sft import tactic_loss
     from agent.learning.trainloop import LoopConfig, run_loop
     model, tok, info = build_tiny(TinyConfig(width=64))
-    rows = [{"state": s.pretty(), "tactic": t} for s in STATES for t in ("lia.", "intros n.", "ring.")]
+    rows = [{"goals": s.goals, "tactic": t} for s in STATES for t in ("lia.", "intros n.", "ring.")]
     model.train()
     run_loop(model.parameters(), rows, lambda b: tactic_loss(model, tok, info, b, max_tactic_tokens=16),
              LoopConfig(max_steps=40, lr=3e-3, batch_size=8), str(tmp_path / "log"), "sft")
@@ -53,9 +53,9 @@ def test_sampled_logprobs_equal_teacher_forced_scores(tmp_path):
     pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=12, max_new_tokens=16))
     with warnings.catch_warnings():  # the shared-prefix path passes its cache by the current name
         warnings.simplefilter("error", FutureWarning)
-        [row] = pol.propose([pol.context(STATES[0])])
+        [row] = pol.propose([pol.prompt(STATES[0])])
     assert {"lia.", "intros n.", "ring."} & {t for t, _ in row}
-    prompt = render(info.template, pol.context(STATES[0]))
+    prompt = pol.prompt(STATES[0])
     for t, lp in row:
         assert abs(pol.score([prompt], [t])[0] - lp) < 1e-3
 
@@ -64,7 +64,7 @@ def test_sampled_logprobs_equal_teacher_forced_scores(tmp_path):
 def test_batched_equals_unbatched(kind):
     model, tok, info = build_tiny(TinyConfig(kind=kind, width=64))
     pol = TransformerPolicy(model, tok, info, PolicyConfig(samples=4, decoding="beam", max_new_tokens=8))
-    batched = pol.propose([pol.context(s) for s in STATES])
+    batched = pol.propose([pol.prompt(s) for s in STATES])
     single = [pol(s) for s in STATES]
     for b, u in zip(batched, single):
         assert [t for t, _ in b] == [t for t, _ in u]
@@ -100,22 +100,23 @@ def test_mixed_policy_unites_candidates_with_a_prior():
 def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():
     from agent.policies.prompts import truncate_state
     s = "a : nat\nb : nat\nH : a = b\n⊢ b = a\n\nx : nat\n⊢ x = x"
-    assert truncate_state(s, 0) == s and truncate_state(s, 100) == s
-    assert truncate_state(s, 20) == "H : a = b\n⊢ b = a"
-    assert truncate_state(s, 40) == "a : nat\nb : nat\nH : a = b\n⊢ b = a"
-    assert all(len(truncate_state(s, m)) <= m for m in (10, 20, 30, 45))
+    g = coq_goals(s)
+    assert truncate_state(g, 0) == s and truncate_state(g, 100) == s
+    assert truncate_state(g, 20) == "H : a = b\n⊢ b = a"
+    assert truncate_state(g, 40) == "a : nat\nb : nat\nH : a = b\n⊢ b = a"
+    assert all(len(truncate_state(g, m)) <= m for m in (10, 20, 30, 45))
 
 
 def test_knn_retrieval_proposes_tactics_of_the_nearest_states(tmp_path):
     from agent.policies.retrieval import KnnPolicy
-    rows = [{"state": "l : list nat\n⊢ rev (rev l) = l", "tactic": "apply rev_involutive."},
-            {"state": "n, m : nat\n⊢ n + m = m + n", "tactic": "apply Nat.add_comm."},
-            {"state": "n : nat\n⊢ n * 1 = n", "tactic": "apply Nat.mul_1_r."}] * 2
+    rows = [(coq_goals("l : list nat\n⊢ rev (rev l) = l"), "apply rev_involutive."),
+            (coq_goals("n, m : nat\n⊢ n + m = m + n"), "apply Nat.add_comm."),
+            (coq_goals("n : nat\n⊢ n * 1 = n"), "apply Nat.mul_1_r.")] * 2
     knn = KnnPolicy(rows, max_df=1.0)
-    cands = knn(ProofState(("xs : list nat\n⊢ rev (rev xs) = xs",)))
+    cands = knn(coq_state("xs : list nat\n⊢ rev (rev xs) = xs"))
     assert cands[0][0] == "apply rev_involutive."
     assert abs(sum(math.exp(lp) for _, lp in cands) - 1.0) < 1e-6
     path = str(tmp_path / "db.jsonl.gz")
     KnnPolicy.save_rows(path, rows)
     again = KnnPolicy.load(path, max_df=1.0)
-    assert again(ProofState(("a, b : nat\n⊢ a + b = b + a",)))[0][0] == "apply Nat.add_comm."
+    assert again(coq_state("a, b : nat\n⊢ a + b = b + a"))[0][0] == "apply Nat.add_comm."

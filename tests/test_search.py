@@ -3,6 +3,7 @@
 import math
 
 from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
+from helpers import toy
 from agent.search.best_first import FAILED, PROVED, SearchBudget, best_first_search, by_depth
 
 
@@ -14,22 +15,23 @@ class ScriptedEnv:
         self.applied = []
 
     def apply(self, state, tactic, *, timeout):
-        self.applied.append((state.goals[0], tactic))
-        nxt = self.moves.get(state.goals[0], {}).get(tactic)
+        key = state.goals[0].conclusion
+        self.applied.append((key, tactic))
+        nxt = self.moves.get(key, {}).get(tactic)
         if nxt is None:
             return TacticError("no")
         if nxt == "TIMEOUT":
             return TacticTimeout(timeout)
         if nxt == "QED":
             return Proved((*state.path, tactic))
-        return Goals(ProofState((nxt,), (*state.path, tactic)))
+        return Goals(ProofState((toy(nxt),), (*state.path, tactic)))
 
 
 def policy_from(table):
-    return lambda state: table.get(state.goals[0], [])
+    return lambda state: table.get(state.goals[0].conclusion, [])
 
 
-ROOT = ProofState(("A",))
+ROOT = ProofState((toy("A"),))
 
 
 def test_finds_proof_and_extracts_path():
@@ -81,7 +83,7 @@ def test_wall_clock_budget():
     class SlowEnv(ScriptedEnv):
         def apply(self, state, tactic, *, timeout):
             time.sleep(0.05)
-            return Goals(ProofState((state.goals[0] + "x",), (*state.path, tactic)))
+            return Goals(ProofState((toy(state.goals[0].conclusion + "x"),), (*state.path, tactic)))
 
     res = best_first_search(SlowEnv({}), ROOT, policy=lambda s: [("t", -1.0)],
                             budget=SearchBudget(max_expansions=10_000, max_seconds=0.3))
@@ -112,7 +114,7 @@ ON_PROOF_PATH = {"A", "G1", "G2"}
 
 
 def perfect_value(states):
-    return [0.99 if s.goals[0] in ON_PROOF_PATH else 0.01 for s in states]
+    return [0.99 if s.goals[0].conclusion in ON_PROOF_PATH else 0.01 for s in states]
 
 
 def test_astar_with_lambda_zero_is_exactly_best_first_by_logprob():

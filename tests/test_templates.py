@@ -3,22 +3,26 @@
 import json
 from pathlib import Path
 
-from agent.env import ProofState
+from agent.policies.features import goal_features, locals_of
 from agent.policies.template_policy import TemplateConfig, TemplateModel, train_templates
-from agent.policies.tactic_templates import abstract, focused_goal, instantiate, locals_of, slots, stem
+from agent.policies.tactic_templates import abstract, instantiate, slots, stem
 from conftest import qstar, requires_coq
+from helpers import coq_goals, coq_state
 
 ROOT = Path(__file__).resolve().parents[1]
-STATE = "n, m : nat\nH : n = m\nH0 : m <= 3\n  /\\ m > 0\n⊢ n <= 3\n\nn : nat\n⊢ True"
+STATE = coq_goals("n, m : nat\nH : n = m\nH0 : m <= 3 /\\ m > 0\nf := fun k : nat => k : nat -> nat\n⊢ n <= 3"
+                  "\n\nn : nat\n⊢ True")
 
 
-def test_focused_goal_reads_grouped_names_and_multiline_types():
-    hyps, concl = focused_goal(STATE)
-    assert hyps == [("n", "nat"), ("m", "nat"), ("H", "n = m"), ("H0", "m <= 3 /\\ m > 0")]
-    assert concl == "n <= 3"
+def test_locals_and_features_read_the_focused_goals_fields():
     locs = locals_of(STATE)
-    assert [(l.name, l.rank, l.in_goal) for l in locs] == [("n", 3, True), ("m", 2, False),
-                                                          ("H", 1, False), ("H0", 0, False)]
+    assert [(l.name, l.type, l.rank, l.in_goal) for l in locs] == [
+        ("n", "nat", 4, True), ("m", "nat", 3, False), ("H", "n = m", 2, False),
+        ("H0", "m <= 3 /\\ m > 0", 1, False), ("f", "nat -> nat", 0, False)]
+    feats = goal_features(STATE)
+    assert feats["h:nat"] == 4 and feats["h:fun"] == 1  # types, and the local definition's value
+    assert feats["c:n"] == 1 and feats["b:n <"] == 1 and not any(k.startswith("c:True") for k in feats)
+    assert "h:H" not in feats and "h:H0" not in feats  # names vary between proofs: not features
 
 
 def test_abstract_replaces_local_names_only_and_instantiates_back():
@@ -36,8 +40,8 @@ def _rows():
     rows = []
     for i in range(30):
         h = f"E{i}"
-        rows.append({"state": f"a, b : nat\nL{i} : a <= b\n{h} : a = b + {i}\n⊢ a * 2 = b", "tactic": f"rewrite {h}."})
-        rows.append({"state": f"x : nat\n⊢ x + {i} <= x + {i + 1}", "tactic": "lia."})
+        rows.append((coq_goals(f"a, b : nat\nL{i} : a <= b\n{h} : a = b + {i}\n⊢ a * 2 = b"), f"rewrite {h}."))
+        rows.append((coq_goals(f"x : nat\n⊢ x + {i} <= x + {i + 1}"), "lia."))
     return rows
 
 
@@ -49,11 +53,11 @@ def test_template_policy_learns_template_and_argument_and_survives_save(tmp_path
     assert info["templates"] == 2 and info["last_loss"] < info["first_loss"] / 4
     assert not model.emb.weight.detach().equal(before)
     # A name never seen in training: the argument model chose it for its type, not its name.
-    state = ProofState(("a, b : nat\nHq : a <= b\nHeq : a = b + 7\n⊢ a * 2 = b",))
+    state = coq_state("a, b : nat\nHq : a <= b\nHeq : a = b + 7\n⊢ a * 2 = b")
     cands = model(state)
     assert cands[0][0] == "rewrite Heq.", cands
     assert all(lp <= 0 for _, lp in cands)
-    assert model(ProofState(("x : nat\n⊢ x + 40 <= x + 41",)))[0][0] == "lia."
+    assert model(coq_state("x : nat\n⊢ x + 40 <= x + 41"))[0][0] == "lia."
     model.save(str(tmp_path))
     again = TemplateModel.load(str(tmp_path))
     assert [t for t, _ in again(state)] == [t for t, _ in cands]
@@ -61,7 +65,7 @@ def test_template_policy_learns_template_and_argument_and_survives_save(tmp_path
 
 def test_no_candidate_needs_more_locals_than_the_state_has():
     model, _ = train_templates(_rows(), TemplateConfig(buckets=1 << 10, dim=8, arg_buckets=1 << 10, epochs=2))
-    assert [t for t, _ in model(ProofState(("⊢ 1 = 2",)))] == ["lia."]
+    assert [t for t, _ in model(coq_state("⊢ 1 = 2"))] == ["lia."]
 
 
 

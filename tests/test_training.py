@@ -11,10 +11,11 @@ from agent.learning.trainloop import LoopConfig, run_loop
 from agent.policies.value import ValueModel
 from agent.learning.value_train import value_loss
 from conftest import qstar, requires_coq
+from helpers import coq_goals
 
 ROOT = Path(__file__).resolve().parents[1]
-ROWS = [{"state": f"n : nat\n⊢ n + {i} = {i} + n", "tactic": "lia."} for i in range(12)] + \
-       [{"state": f"⊢ True /\\ {i} = {i}", "tactic": "split."} for i in range(12)]
+ROWS = [{"goals": coq_goals(f"n : nat\n⊢ n + {i} = {i} + n"), "tactic": "lia."} for i in range(12)] + \
+       [{"goals": coq_goals(f"⊢ True /\\ {i} = {i}"), "tactic": "split."} for i in range(12)]
 
 
 def snapshot(module):
@@ -38,7 +39,7 @@ def test_sft_changes_parameters_and_lowers_the_loss(kind, tmp_path):
 def test_value_training_lowers_bce_and_round_trips(tmp_path):
     model, tok, info = build_tiny(TinyConfig(width=64))
     vm = ValueModel(model, tok, info, shares_policy=True)
-    rows = [{"state": r["state"], "target": 1.0 if "True" in r["state"] else 0.0} for r in ROWS]
+    rows = [{"goals": r["goals"], "target": 1.0 if "True" in r["goals"][0].conclusion else 0.0} for r in ROWS]
     head0 = snapshot(vm.head)
     loss0 = float(value_loss(vm, rows).detach())
     run_loop(vm.head.parameters(), rows, lambda b: value_loss(vm, b), LoopConfig(max_steps=40, lr=3e-2, batch_size=8),
@@ -48,7 +49,7 @@ def test_value_training_lowers_bce_and_round_trips(tmp_path):
     vm.save(str(tmp_path / "v"))
     again = ValueModel.load(str(tmp_path / "v"))
     from agent.env import ProofState
-    states = [ProofState((r["state"],)) for r in ROWS[:4]]
+    states = [ProofState(r["goals"]) for r in ROWS[:4]]
     assert all(abs(a - b) < 1e-5 for a, b in zip(vm(states), again(states)))
     assert all(0.0 < v < 1.0 for v in vm(states))
 

@@ -1,11 +1,14 @@
 """Training data from human traces and from search records (expert iteration).
 
-- Policy SFT rows ``{state, tactic, name, proof_before}``: every step of a traced human proof
+Every row holds its state as structured goals (``goals``: ``Goal.to_json`` objects); records and
+traces written before goals were structured are read through their backend's parser.
+
+- Policy SFT rows ``{goals, tactic, name, proof_before}``: every step of a traced human proof
   and of every proof the search found and the final check accepted.
-- Value rows ``{state, target}``: a state on a proof path, d tactics from the end, gets
+- Value rows ``{goals, target}``: a state on a proof path, d tactics from the end, gets
   gamma^d; a state the search expanded whose whole subtree failed gets 0. Open (unfinished)
   subtrees get no label: the search does not know.
-- Preference pairs ``{state, chosen, rejected}``: at a state on a found proof path, the
+- Preference pairs ``{goals, chosen, rejected, name, proof_before}``: at a state on a found proof path, the
   proof's tactic is preferred to each tactic the kernel rejected there (BFS-Prover's DPO data).
 - Weighted rows (the Q-SFT-style option): every tactic the kernel accepted at an expanded
   node, weighted by its result's value target (1 for a tactic that closed the proof).
@@ -16,11 +19,13 @@ from __future__ import annotations
 from collections import defaultdict
 
 
-def _pretty(goals: list[str]) -> str:
-    return "\n\n".join(goals)
+def _goals(stored, backend: str) -> list[dict]:
+    """Goals as rows store them (``Goal.to_json``), from a record or row of any age."""
+    from agent.backends import goals_of
+    return [g.to_json() for g in goals_of(stored, backend)]
 
 
-def from_traces(rows: list[dict], *, gamma: float = 0.9) -> tuple[list[dict], list[dict]]:
+def from_traces(rows: list[dict], *, gamma: float = 0.9, backend: str = "coq") -> tuple[list[dict], list[dict]]:
     """(SFT rows, value rows) from traced human proofs (``qstar trace`` output)."""
     by_thm: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in rows:
@@ -30,10 +35,11 @@ def from_traces(rows: list[dict], *, gamma: float = 0.9) -> tuple[list[dict], li
         steps.sort(key=lambda r: r["step"])
         n = len(steps)
         for i, r in enumerate(steps):
-            sft.append({"state": r["state"], "tactic": r["tactic"], "name": name,
+            goals = _goals(r["goals"] if "goals" in r else r["state"], backend)
+            sft.append({"goals": goals, "tactic": r["tactic"], "name": name,
                         "proof_before": "\n".join(s["tactic"] for s in steps[:i])})
             if r.get("proved") is not None:  # Coq traces know the proof closes at the last step
-                value.append({"state": r["state"], "target": gamma ** (n - i)})
+                value.append({"goals": goals, "target": gamma ** (n - i)})
     return sft, value
 
 
@@ -58,7 +64,8 @@ def proof_path(tree: dict) -> list[tuple[dict, str]]:
     return path
 
 
-def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state: int = 4):
+def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state: int = 4,
+                 backend: str = "coq"):
     """(SFT rows, value rows, preference pairs, weighted rows) from ``collect`` records."""
     sft, value, pairs, weighted = [], [], [], []
     for rec in records:
@@ -69,18 +76,19 @@ def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state
         path = proof_path(tree) if rec.get("status") == "proved" else []
         on_path = {}
         for i, (node, tactic) in enumerate(path):
-            state = _pretty(node["goals"])
+            goals = _goals(node["goals"], backend)
+            before = "\n".join(t for _, t in path[:i])
             on_path[node["id"]] = gamma ** (len(path) - i)
-            sft.append({"state": state, "tactic": tactic, "name": rec["name"],
-                        "proof_before": "\n".join(t for _, t in path[:i])})
-            value.append({"state": state, "target": on_path[node["id"]]})
+            sft.append({"goals": goals, "tactic": tactic, "name": rec["name"], "proof_before": before})
+            value.append({"goals": goals, "target": on_path[node["id"]]})
             rejected = [e["tactic"] for e in tree["edges"]
                         if e["src"] == node["id"] and e["outcome"] == "error" and e["tactic"] != tactic]
             for bad in rejected[:max_pairs_per_state]:
-                pairs.append({"state": state, "chosen": tactic, "rejected": bad, "name": rec["name"]})
+                pairs.append({"goals": goals, "chosen": tactic, "rejected": bad, "name": rec["name"],
+                              "proof_before": before})
         for n in tree["nodes"]:
             if n["status"] == "failed" and n["id"] not in on_path:
-                value.append({"state": _pretty(n["goals"]), "target": 0.0})
+                value.append({"goals": _goals(n["goals"], backend), "target": 0.0})
         for e in tree["edges"]:
             src = nodes[e["src"]]
             if e["outcome"] == "proved":
@@ -91,7 +99,7 @@ def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state
             else:
                 continue
             if w:  # None (unknown) and 0 (failed) carry no positive weight
-                weighted.append({"state": _pretty(src["goals"]), "tactic": e["tactic"], "weight": w})
+                weighted.append({"goals": _goals(src["goals"], backend), "tactic": e["tactic"], "weight": w})
     return dedup(sft), dedup(value), dedup(pairs), dedup(weighted)
 
 

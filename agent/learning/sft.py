@@ -14,6 +14,7 @@ import os
 import random
 from dataclasses import asdict, dataclass, field
 
+from agent.backends import row_goals
 from agent.io import read_jsonl
 from agent.learning.preference import dpo_loss
 from agent.learning.trainloop import LoopConfig, run_loop
@@ -24,7 +25,7 @@ class SFTConfig:
     """Settings of ``qstar train sft``."""
 
     data: str = ""
-    """JSONL rows {"state", "tactic"[, "name", "proof_before", "weight"]}."""
+    """JSONL rows {"goals", "tactic"[, "name", "proof_before", "weight"]}."""
     out: str = ""
     """Output folder for the checkpoint."""
     init: str = "tiny-causal"
@@ -36,7 +37,7 @@ class SFTConfig:
     max_state_chars: int = 512
     """Truncate states to this many characters (tiny models; 0 = keep a loaded model's setting)."""
     pairs: str = ""
-    """Optional JSONL of preference pairs {"state", "chosen", "rejected"} (kernel-rejected negatives)."""
+    """Optional JSONL of preference pairs {"goals", "chosen", "rejected"[, "name", "proof_before"]} (kernel-rejected negatives)."""
     dpo_beta: float = 0.1
     """DPO temperature beta."""
     dpo_weight: float = 1.0
@@ -65,10 +66,10 @@ def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
     import torch
 
     from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
-    from agent.policies.prompts import PromptContext, render, truncate_state
-    prompts = [encode_prompt(tok, render(info.template, PromptContext(
-        state=truncate_state(r["state"], info.max_state_chars), name=r.get("name", ""),
-        proof_before=r.get("proof_before", ""))), info.kind) for r in rows]
+    from agent.policies.prompts import build_prompt
+    prompts = [encode_prompt(tok, build_prompt(info.template, r["goals"], max_state_chars=info.max_state_chars,
+                                               name=r.get("name", ""), proof_before=r.get("proof_before", "")),
+                             info.kind) for r in rows]
     tactics = [encode_tactic(tok, r["tactic"], max_tactic_tokens) for r in rows]
     device = next(model.parameters()).device
     total, count = sequence_logprobs(model, make_batch(tok, info.kind, prompts, tactics, device))
@@ -78,13 +79,13 @@ def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
 
 def train_sft(cfg: SFTConfig) -> dict:
     from agent.policies.models import write_info
-    rows = read_jsonl(cfg.data, ("state", "tactic"))
+    rows = [{**r, "goals": row_goals(r)} for r in read_jsonl(cfg.data, ("tactic",))]
     os.makedirs(cfg.out, exist_ok=True)
     with open(os.path.join(cfg.out, "qstar_train_config.json"), "w", encoding="utf-8") as f:
         json.dump({"command": "sft", **asdict(cfg)}, f, indent=2)
     model, tok, info = init_model(cfg.init, width=cfg.width, layers=cfg.layers, device=cfg.device,
                                   max_state_chars=cfg.max_state_chars, seed=cfg.loop.seed)
-    pairs = read_jsonl(cfg.pairs, ("state", "chosen", "rejected")) if cfg.pairs else []
+    pairs = [{**r, "goals": row_goals(r)} for r in read_jsonl(cfg.pairs, ("chosen", "rejected"))] if cfg.pairs else []
     reference = None
     if pairs:  # DPO against a frozen copy of the starting model
         import copy

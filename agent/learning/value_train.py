@@ -14,6 +14,7 @@ import json
 import os
 from dataclasses import asdict, dataclass, field
 
+from agent.backends import row_goals
 from agent.io import read_jsonl
 from agent.learning.trainloop import LoopConfig, run_loop
 
@@ -23,7 +24,7 @@ class ValueTrainConfig:
     """Settings of ``qstar train value``."""
 
     data: str = ""
-    """JSONL rows {"state", "target"}."""
+    """JSONL rows {"goals", "target"}."""
     out: str = ""
     """Output folder (model + value_head.safetensors + value_head.json)."""
     init: str = "tiny-causal"
@@ -46,7 +47,7 @@ class ValueTrainConfig:
 
 def value_loss(vm, rows: list[dict]):
     import torch
-    logits = vm.logits([vm.text_of(r["state"]) for r in rows])  # (B,)
+    logits = vm.logits([vm.text(r["goals"]) for r in rows])  # (B,)
     target = torch.tensor([float(r["target"]) for r in rows], device=logits.device)
     if vm.mode == "prob":
         return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
@@ -56,7 +57,7 @@ def value_loss(vm, rows: list[dict]):
 def train_value(cfg: ValueTrainConfig) -> dict:
     from agent.learning.sft import init_model
     from agent.policies.value import ValueModel
-    rows = read_jsonl(cfg.data, ("state", "target"))
+    rows = [{**r, "goals": row_goals(r)} for r in read_jsonl(cfg.data, ("target",))]
     os.makedirs(cfg.out, exist_ok=True)
     with open(os.path.join(cfg.out, "value_train_config.json"), "w", encoding="utf-8") as f:
         json.dump({"command": "value", **asdict(cfg)}, f, indent=2)

@@ -8,7 +8,6 @@ ranked first. A learned policy (issue 3) has the same signature and can be mixed
 from __future__ import annotations
 
 import math
-import re
 
 from agent.env import ProofState
 
@@ -25,27 +24,12 @@ LEAN_TACTICS = (
     "constructor", "exact?", "norm_num at *", "push_cast",
 )
 
-# Coq hypotheses print as "x, y : nat"; Lean as "x y : ℕ". Both: names before " : ".
-_HYP = re.compile(r"^([^\s:⊢][^:]*?) : ")
 _INDUCTIVE_TYPES = ("nat", "ℕ", "Nat", "list", "List", "positive", "N", "Z", "ℤ", "Int")
 
 
 def _zipf(n: int) -> list[float]:
     h = sum(1.0 / (i + 1) for i in range(n))
     return [math.log(1.0 / ((i + 1) * h)) for i in range(n)]
-
-
-def _variables(goal: str) -> list[tuple[str, str]]:
-    out = []
-    for line in goal.splitlines():
-        if line.startswith("⊢"):
-            break
-        m = _HYP.match(line)
-        if m:
-            typ = line[m.end():].strip()
-            for name in m.group(1).replace(",", " ").split():
-                out.append((name, typ))
-    return out
 
 
 class AutomationPolicy:
@@ -62,8 +46,8 @@ class AutomationPolicy:
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         tactics = list(self.tactics)
         if self.case_splits and state.goals:
-            for name, typ in _variables(state.goals[0]):
-                if typ.split()[0] in _INDUCTIVE_TYPES if typ else False:
+            for name, hyp in state.goals[0].locals():
+                if not hyp.body and hyp.type.split(" ", 1)[0] in _INDUCTIVE_TYPES:
                     if self.backend == "coq":
                         tactics += [f"induction {name}.", f"destruct {name}."]
                     else:

@@ -13,20 +13,34 @@ The templates render the published formats exactly:
   after ``PROOFSTEP ``.
 - ``qstar``: qstar's own small models; the BFS-Prover format on a truncated state (short inputs
   matter for byte-level models on a CPU).
+
+:func:`build_prompt` is the one place a prompt is made: search (policy and value), SFT and DPO
+all call it with the structured goals, so training never sees a prompt search does not make.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Sequence
+
+from agent.env import Goal, pretty_goals
 
 
 @dataclass(frozen=True)
 class PromptContext:
-    """What a template may use besides the state."""
+    """What a template may use: the rendered (and truncated) state, the theorem's name, and
+    the tactics before this state (InternLM2.5's PROOF_BEFORE)."""
 
     state: str
     name: str = ""
     proof_before: str = ""
+
+
+def build_prompt(template: str, goals: Sequence[Goal], *, max_state_chars: int = 0, name: str = "",
+                 proof_before: str = "") -> str:
+    """The model input for a state: its goals rendered, truncated to ``max_state_chars``,
+    in ``template``'s format."""
+    return render(template, PromptContext(truncate_state(goals, max_state_chars), name, proof_before))
 
 
 def render(template: str, ctx: PromptContext) -> str:
@@ -70,25 +84,27 @@ PRESETS: dict[str, Preset] = {
 }
 
 
-def truncate_state(state: str, max_chars: int) -> str:
-    """At most ``max_chars`` characters (0 = no limit) that keep what matters most: the focused
-    goal's conclusion, then its hypotheses nearest to it, then the other goals."""
-    if max_chars <= 0 or len(state) <= max_chars:
-        return state
-    goals = state.split("\n\n")
-    lines = goals[0].split("\n")
-    turnstile = next((i for i, ln in enumerate(lines) if ln.startswith("⊢")), len(lines) - 1)
-    concl = "\n".join(lines[turnstile:])[:max_chars]
+def truncate_state(goals: Sequence[Goal], max_chars: int) -> str:
+    """The goals rendered in at most ``max_chars`` characters (0 = no limit), keeping what matters
+    most: the focused goal's conclusion, then its hypotheses nearest to it, then the other goals."""
+    text = pretty_goals(goals)
+    if max_chars <= 0 or len(text) <= max_chars or not goals:
+        return text
+    first = goals[0]
+    lines = first.pretty().split("\n")
+    concl_lines = 1 + first.conclusion.count("\n")  # the conclusion line and its continuations
+    concl = "\n".join(lines[-concl_lines:])[:max_chars]
     kept: list[str] = []
     room = max_chars - len(concl)
-    for hyp in reversed(lines[:turnstile]):  # the latest hypotheses are the most relevant
+    for hyp in reversed(lines[:-concl_lines]):  # the latest hypotheses are the most relevant
         if len(hyp) + 1 > room:
             break
         kept.insert(0, hyp)
         room -= len(hyp) + 1
     out = "\n".join([*kept, concl])
     for g in goals[1:]:
-        if len(g) + 2 > max_chars - len(out):
+        rendered = g.pretty()
+        if len(rendered) + 2 > max_chars - len(out):
             break
-        out += "\n\n" + g
+        out += "\n\n" + rendered
     return out

@@ -1,10 +1,10 @@
 """A retrieval policy: the tactics used at the most similar known proof states (Tactician's
 k-nearest-neighbour idea), cheap and strong without a GPU.
 
-The database is (state, tactic) rows: human traces and every proof the search found and the
+The database is (goals, tactic) rows: human traces and every proof the search found and the
 final check accepted, so it grows with each round of expert iteration. A state is described by
-the tokens of its focused goal (identifiers, numbers, symbols; conclusion tokens apart from
-hypothesis tokens, plus conclusion bigrams), weighted by TF-IDF. A query scores rows through an
+the tokens of its focused goal (``agent.policies.features.goal_features``: hypothesis-type
+tokens, conclusion tokens and bigrams), weighted by TF-IDF. A query scores rows through an
 inverted index by cosine similarity; tokens that occur in too many rows are not indexed (they
 would make every query scan everything and say little). Candidates are the tactics of the
 ``neighbours`` best rows, each scored by its summed similarity; log-probs are those scores
@@ -17,34 +17,17 @@ import gzip
 import heapq
 import json
 import math
-import re
 from collections import Counter, defaultdict
 
-from agent.env import ProofState
-
-_TOKEN = re.compile(r"[A-Za-z_][\w'.]*|\d+|[^\s\w]")
-
-
-def features(state: str) -> Counter:
-    goal = state.split("\n\n", 1)[0]
-    lines = goal.split("\n")
-    cut = next((i for i, ln in enumerate(lines) if ln.startswith("⊢")), len(lines) - 1)
-    feats: Counter = Counter()
-    for ln in lines[:cut]:
-        body = ln.split(" : ", 1)[1] if " : " in ln else ln  # hypothesis names vary; types matter
-        feats.update("h:" + t for t in _TOKEN.findall(body))
-    concl = _TOKEN.findall("\n".join(lines[cut:]).lstrip("⊢ "))
-    feats.update("c:" + t for t in concl)
-    feats.update(f"b:{a} {b}" for a, b in zip(concl, concl[1:]))
-    return feats
-
+from agent.env import Goal, ProofState
+from agent.policies.features import goal_features
 
 class KnnPolicy:
-    def __init__(self, rows: list[dict], *, neighbours: int = 32, max_candidates: int = 8,
+    def __init__(self, rows: list[tuple[tuple[Goal, ...], str]], *, neighbours: int = 32, max_candidates: int = 8,
                  max_df: float = 0.05):
-        self.tactics = [r["tactic"] for r in rows]
+        self.tactics = [tactic for _, tactic in rows]
         self.neighbours, self.max_candidates = neighbours, max_candidates
-        vecs = [features(r["state"]) for r in rows]
+        vecs = [goal_features(goals) for goals, _ in rows]
         df: Counter = Counter()
         for v in vecs:
             df.update(v.keys())
@@ -59,7 +42,7 @@ class KnnPolicy:
         self.rows = len(rows)
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
-        q = features(state.pretty())
+        q = goal_features(state.goals)
         w = {t: (1 + math.log(c)) * self.idf[t] for t, c in q.items() if t in self.idf}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         scores: dict[int, float] = defaultdict(float)
@@ -75,20 +58,24 @@ class KnnPolicy:
         return [(t, math.log(max(s / total, 1e-9))) for t, s in top]
 
     @staticmethod
-    def save_rows(path: str, rows: list[dict]) -> None:
-        """Write the database (gzip JSONL of {state, tactic}) atomically."""
+    def save_rows(path: str, rows: list[tuple[tuple[Goal, ...], str]]) -> None:
+        """Write the database (gzip JSONL of {goals, tactic}) atomically."""
         import os
         import tempfile
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
         os.close(fd)
         with gzip.open(tmp, "wt", encoding="utf-8") as f:
-            for r in rows:
-                f.write(json.dumps({"state": r["state"], "tactic": r["tactic"]}, ensure_ascii=False) + "\n")
+            for goals, tactic in rows:
+                f.write(json.dumps({"goals": [g.to_json() for g in goals], "tactic": tactic},
+                                   ensure_ascii=False) + "\n")
         os.replace(tmp, path)
 
     @classmethod
     def load(cls, path: str, **kw) -> "KnnPolicy":
+        """A database file: rows {goals, tactic} (rows of older runs, {state, tactic}, are read
+        through their backend's parser)."""
+        from agent.backends import row_goals
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as f:
             rows = [json.loads(line) for line in f if line.strip()]
-        return cls([r for r in rows if "state" in r and "tactic" in r], **kw)
+        return cls([(row_goals(r), r["tactic"]) for r in rows if "tactic" in r], **kw)

@@ -3,8 +3,8 @@ fill its slots (Proverbot9001's stem + argument prediction, with fastText-sized 
 train in a minute on two CPU cores).
 
 Two models, both over hashed sparse features:
-- template model: P(template | state). The state's tokens (``agent.knn.features``: hypothesis
-  tokens, conclusion tokens and bigrams) are hashed into ``buckets`` rows of an embedding, the
+- template model: P(template | state). The state's tokens (``features.goal_features``:
+  hypothesis-type tokens, conclusion tokens and bigrams) are hashed into ``buckets`` rows of an embedding, the
   mean embedding goes through one linear layer to a softmax over the template vocabulary (the
   templates seen at least ``min_count`` times in the training proofs, at most ``max_templates``).
 - argument model: P(local | template, slot, state). Each local name of the focused goal gets a
@@ -14,6 +14,7 @@ Two models, both over hashed sparse features:
 A candidate's log-prob is log P(template) + sum over slots of log P(argument); its arguments are
 distinct. Training data are the policy's SFT rows ({state, tactic}): human traces and every
 proof the search found and the kernel accepted, so expert iteration retrains it each round.
+Everything about a state is read from its structured goals.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ import zlib
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 
-from agent.env import ProofState
-from agent.policies.retrieval import features
-from agent.policies.tactic_templates import Local, IDENT, abstract, focused_goal, instantiate, locals_of, slots, stem
+from agent.env import Goal, ProofState
+from agent.policies.features import IDENT, Local, conclusion_names, goal_features, locals_of
+from agent.policies.tactic_templates import abstract, instantiate, slots, stem
 
 MODEL_FILE = "template_model.safetensors"
 META_FILE = "template_model.json"
@@ -69,7 +70,7 @@ class TemplateTrainConfig:
     """Settings of ``qstar train templates``."""
 
     data: str = ""
-    """Training rows: JSONL of {state, tactic} (qstar trace output, or an iterate round's sft.jsonl)."""
+    """Training rows: JSONL of {goals, tactic} (qstar trace output, or an iterate round's sft.jsonl)."""
     out: str = ""
     """Model folder (created; may already hold a policy: the template files are added)."""
     model: TemplateConfig = field(default_factory=TemplateConfig)
@@ -80,8 +81,8 @@ def _h(s: str, n: int) -> int:
     return zlib.crc32(s.encode("utf-8")) % n
 
 
-def state_ids(state: str, buckets: int) -> list[int]:
-    return [_h(f, buckets) for f in features(state)] or [0]
+def state_ids(goals: tuple[Goal, ...], buckets: int) -> list[int]:
+    return [_h(f, buckets) for f in goal_features(goals)] or [0]
 
 
 def arg_ids(template: str, slot: int, local: Local, concl_tokens: set[str], buckets: int) -> list[int]:
@@ -123,7 +124,7 @@ class TemplateModel:
         return [*self.emb.parameters(), *self.out.parameters(), *self.arg.parameters()]
 
     # -- scoring ---------------------------------------------------------------------------
-    def template_logits(self, states: list[str]):  # (B, K)
+    def template_logits(self, states: list[tuple[Goal, ...]]):  # (B, K)
         return self.out(self.emb(*_bag([state_ids(s, self.cfg.buckets) for s in states])))
 
     def arg_logits(self, bags: list[list[int]]):  # (N,)
@@ -132,12 +133,11 @@ class TemplateModel:
     # -- search-time policy ----------------------------------------------------------------
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         import torch
-        text = state.pretty()
         with torch.no_grad():
-            logp = torch.log_softmax(self.template_logits([text])[0], -1)
+            logp = torch.log_softmax(self.template_logits([state.goals])[0], -1)
             top = torch.topk(logp, min(self.cfg.top_templates, len(self.templates)))
-        locs = locals_of(text)[-_MAX_LOCALS:]
-        concl = set(IDENT.findall(focused_goal(text)[1]))
+        locs = locals_of(state.goals)[-_MAX_LOCALS:]
+        concl = conclusion_names(state.goals)
         out: list[tuple[str, float]] = []
         for lp, k in zip(top.values.tolist(), top.indices.tolist()):
             tpl = self.templates[k]
@@ -198,20 +198,20 @@ def has_template_model(folder: str) -> bool:
     return bool(folder) and os.path.isfile(os.path.join(folder, META_FILE))
 
 
-def examples(rows: list[dict]) -> list[tuple[str, str, list[str], list[Local], set[str]]]:
-    """(state, template, slot arguments, locals, conclusion tokens) of each {state, tactic} row;
-    locals and conclusion are parsed once here, not in every epoch."""
+def examples(rows: list[tuple[tuple[Goal, ...], str]]) -> list[tuple[tuple[Goal, ...], str, list[str], list[Local], set[str]]]:
+    """(goals, template, slot arguments, locals, conclusion names) of each (goals, tactic) row;
+    locals and conclusion are read once here, not in every epoch."""
     out = []
-    for r in rows:
-        locs = locals_of(r["state"])[-_MAX_LOCALS:]
-        tpl, args = abstract(r["tactic"].strip(), {loc.name for loc in locs})
-        concl = set(IDENT.findall(focused_goal(r["state"])[1])) if args else set()
-        out.append((r["state"], tpl, args, locs if args else [], concl))
+    for goals, tactic in rows:
+        locs = locals_of(goals)[-_MAX_LOCALS:]
+        tpl, args = abstract(tactic.strip(), {loc.name for loc in locs})
+        concl = conclusion_names(goals) if args else set()
+        out.append((goals, tpl, args, locs if args else [], concl))
     return out
 
 
-def train_templates(rows: list[dict], cfg: TemplateConfig, *, log_path: str | None = None) -> tuple[TemplateModel, dict]:
-    """Fit both models on {state, tactic} rows; returns the model and first/last losses."""
+def train_templates(rows: list[tuple[tuple[Goal, ...], str]], cfg: TemplateConfig, *, log_path: str | None = None) -> tuple[TemplateModel, dict]:
+    """Fit both models on (goals, tactic) rows; returns the model and first/last losses."""
     import random
     import time
     import torch
@@ -280,8 +280,9 @@ def _arg_loss(model: TemplateModel, batch):
 def run_train_templates(cfg: TemplateTrainConfig) -> dict:
     """Train on cfg.data and save into cfg.out (with the config, for reproduction)."""
     from agent.io import atomic_write
+    from agent.backends import row_goals
     from agent.io import read_jsonl
-    rows = read_jsonl(cfg.data, ("state", "tactic"))
+    rows = [(row_goals(r), r["tactic"]) for r in read_jsonl(cfg.data, ("tactic",))]
     os.makedirs(cfg.out, exist_ok=True)
     model, summary = train_templates(rows, cfg.model, log_path=os.path.join(cfg.out, "template_train_log.jsonl"))
     model.save(cfg.out)

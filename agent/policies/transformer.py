@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 
 from agent.env import ProofState
-from agent.policies.prompts import PromptContext, render, truncate_state
+from agent.policies.prompts import build_prompt
 
 
 @dataclass
@@ -40,8 +40,6 @@ class TransformerPolicy:
     def __init__(self, model, tokenizer, info, config: PolicyConfig | None = None):
         self.model, self.tokenizer, self.info = model, tokenizer, info
         self.config = config or PolicyConfig()
-        self.model_seconds = 0.0
-        self.calls = 0
         self._name = ""
 
     @classmethod
@@ -60,19 +58,17 @@ class TransformerPolicy:
         self._name = theorem_name
         return self
 
-    def context(self, state: ProofState, name: str | None = None) -> PromptContext:
-        return PromptContext(state=truncate_state(state.pretty(), self.info.max_state_chars),
-                             name=self._name if name is None else name,
-                             proof_before="\n".join(state.path))
+    def prompt(self, state: ProofState, name: str | None = None) -> str:
+        """The model input for ``state`` (``agent.policies.prompts.build_prompt``)."""
+        return build_prompt(self.info.template, state.goals, max_state_chars=self.info.max_state_chars,
+                            name=self._name if name is None else name, proof_before="\n".join(state.path))
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
-        return self.propose([self.context(state)])[0]
+        return self.propose([self.prompt(state)])[0]
 
-    def propose(self, contexts: list[PromptContext]) -> list[list[tuple[str, float]]]:
-        """For each prompt context: distinct candidate tactics, best log-prob first."""
+    def propose(self, prompts: list[str]) -> list[list[tuple[str, float]]]:
+        """For each prompt: distinct candidate tactics, best log-prob first."""
         import torch
-        t0 = time.monotonic()
-        prompts = [render(self.info.template, c) for c in contexts]
         out: list[list[tuple[str, float]]] = []
         with torch.no_grad():
             for i in range(0, len(prompts), self.config.batch_size):
@@ -94,8 +90,6 @@ class TransformerPolicy:
                                 best[t] = lp
                         rows.append(list(best.items()))
                 out.extend(sorted(r, key=lambda x: -x[1]) for r in rows)
-        self.model_seconds += time.monotonic() - t0
-        self.calls += 1
         return out
 
     def _generate(self, prompts: list[str]) -> tuple[list[list[str]], list[list[float]] | None]:
@@ -226,8 +220,7 @@ class BatchingPolicy:
         return self.ask(state, "")
 
     def ask(self, state: ProofState, name: str) -> list[tuple[str, float]]:
-        ctx = self.policy.context(state, name)
-        slot = {"ctx": ctx, "done": threading.Event(), "out": None, "err": None}
+        slot = {"prompt": self.policy.prompt(state, name), "done": threading.Event(), "out": None, "err": None}
         self._q.put(slot)
         slot["done"].wait()
         if slot["err"] is not None:
@@ -250,7 +243,7 @@ class BatchingPolicy:
                     break
             self.batches.append(len(batch))
             try:
-                results = self.policy.propose([s["ctx"] for s in batch])
+                results = self.policy.propose([s["prompt"] for s in batch])
                 for s, r in zip(batch, results):
                     s["out"] = r
             except Exception as e:  # hand the failure to every waiting search

@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import math
 import os
-import time
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
 
 from agent.env import ProofState
-from agent.policies.prompts import PromptContext, render, truncate_state
+from agent.policies.prompts import build_prompt
 
 HEAD_FILE = "value_head.safetensors"
 HEAD_JSON = "value_head.json"
@@ -47,19 +46,15 @@ class ValueModel:
         self.head.to(next(trunk.parameters()).device)
         self._cache: OrderedDict[str, float] = OrderedDict()
         self._cache_size = cache_size
-        self.model_seconds = 0.0
 
     @property
     def device(self):
         return next(self.trunk.parameters()).device
 
-    def text(self, state: ProofState) -> str:
-        return self.text_of(state.pretty())
-
-    def text_of(self, state_text: str) -> str:
-        """The model input for a state (same template and truncation as the policy's)."""
-        return render(self.info.template,
-                      PromptContext(state=truncate_state(state_text, self.info.max_state_chars)))
+    def text(self, goals) -> str:
+        """The model input for a state's goals (``build_prompt``: the policy's template and
+        truncation; no name or proof so far, which a value row does not carry)."""
+        return build_prompt(self.info.template, goals, max_state_chars=self.info.max_state_chars)
 
     def logits(self, texts: list[str]):
         """Raw head outputs (B,), with gradients (for training)."""
@@ -94,10 +89,9 @@ class ValueModel:
     def __call__(self, states: list[ProofState]) -> list[float]:
         """V for each state (prob mode) or expected remaining steps (steps mode); cached."""
         import torch
-        texts = [self.text(s) for s in states]
+        texts = [self.text(s.goals) for s in states]
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
         if todo:
-            t0 = time.monotonic()
             with torch.no_grad():
                 for i in range(0, len(todo), self.batch_size):
                     chunk = todo[i:i + self.batch_size]
@@ -106,7 +100,6 @@ class ValueModel:
                         self._cache[t] = float(v)
             while len(self._cache) > self._cache_size:
                 self._cache.popitem(last=False)
-            self.model_seconds += time.monotonic() - t0
         return [self._cache[t] for t in texts]
 
     def heuristic(self, v: float) -> float:

@@ -18,7 +18,7 @@ def tree_to_json(root: Node, *, proof: tuple[str, ...] | None) -> dict:
         nodes.append(n)
         stack.extend(e.child for e in reversed(n.edges) if e.outcome == "goals")
     out_nodes = [{"id": ids[id(n)], "parent": ids[id(n.parent)] if n.parent is not None else -1,
-                  "goals": list(n.state.goals), "depth": n.depth, "logprob": round(n.logprob, 5),
+                  "goals": [g.to_json() for g in n.state.goals], "depth": n.depth, "logprob": round(n.logprob, 5),
                   "value": n.value, "status": n.status, "expanded": n.expanded,
                   "priority": round(n.priority, 5), "kernel_seconds": round(n.kernel_seconds, 4),
                   "model_seconds": round(n.model_seconds, 4)} for n in nodes]
