@@ -2,9 +2,10 @@
 
 import math
 
-from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
+from agent.env import EnvCrash, Goals, ProofState, Proved, TacticError, TacticTimeout
+from agent.search.best_first import (OPEN, PROVED, REFUTED, UNFINISHED, SearchBudget, best_first_search,
+                                     by_depth)
 from helpers import toy
-from agent.search.best_first import FAILED, PROVED, SearchBudget, best_first_search, by_depth
 
 
 class ScriptedEnv:
@@ -22,6 +23,8 @@ class ScriptedEnv:
             return TacticError("no")
         if nxt == "TIMEOUT":
             return TacticTimeout(timeout)
+        if nxt == "CRASH":
+            return EnvCrash("died")
         if nxt == "QED":
             return Proved((*state.path, tactic))
         return Goals(ProofState((toy(nxt),), (*state.path, tactic)))
@@ -56,7 +59,8 @@ def test_transpositions_merge_equal_goals():
     res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
     assert res.nodes == 2  # A and B; "b" and "c" reached known states
     assert [e.outcome for e in res.root.edges] == ["goals", "duplicate", "duplicate"]
-    assert res.stop_reason == "exhausted" and res.root.status == FAILED
+    # B has no candidate (refuted); "c" returns to A itself, a cycle that cannot help: A is refuted.
+    assert res.stop_reason == "exhausted" and res.root.status == REFUTED
 
 
 def test_budget_stop_and_last_step_proof_is_kept():
@@ -143,25 +147,101 @@ def test_value_priorities_and_records():
     from agent.search.best_first import by_value, normalized_logprob
     res = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
                             priority=by_value(), value=perfect_value, check_invariants=True)
-    assert res.proof == ("good", "g", "g") and res.expansions == 3 and res.value_seconds >= 0
+    assert res.proof == ("good", "g", "g") and res.expansions == 3
     child = next(e.child for e in res.root.edges if e.tactic == "good")
-    assert child.depth == 1 and child.logprob == -2.0 and child.kernel_seconds >= 0
+    assert child.depth == 1 and child.logprob == -2.0 and child.value == 0.99
     assert abs(child.priority - (-math.log(0.99))) < 1e-12
     res = best_first_search(ScriptedEnv(TRAP_MOVES), ROOT, policy=policy_from(TRAP_POLICY),
                             priority=normalized_logprob(1.0))
     assert res.proof == ("good", "g", "g")
 
 
-def test_hopeless_states_are_only_pruned_when_asked():
+def test_hopeless_states_are_still_expanded():
     from agent.search.best_first import by_value
     moves = {"A": {"a": "B"}, "B": {"b": "QED"}}
     pol = policy_from({"A": [("a", -1.0)], "B": [("b", -1.0)]})
     hopeless = lambda states: [0.001 for _ in states]  # noqa: E731
     res = best_first_search(ScriptedEnv(moves), ROOT, policy=pol, priority=by_value(), value=hopeless)
     assert res.proof == ("a", "b")  # low value, still expanded
-    res = best_first_search(ScriptedEnv(moves), ROOT, policy=pol, priority=by_value(), value=hopeless,
-                            prune_below=0.01)
-    assert res.proof is None and res.pruned == 1 and res.stop_reason == "exhausted"
+
+
+# -- labels: REFUTED only when the kernel refuted everything tried; UNFINISHED otherwise --------
+
+def _statuses(res):
+    out, stack = {}, [res.root]
+    while stack:
+        n = stack.pop()
+        out[n.state.goals[0].conclusion] = n.status
+        stack.extend(e.child for e in n.edges if e.outcome == "goals")
+    return out
+
+
+def test_refuted_when_every_tactic_is_rejected_down_the_tree():
+    env = ScriptedEnv({"A": {"a": "B"}, "B": {}})
+    pol = policy_from({"A": [("a", -1.0), ("bad", -1.0)], "B": [("x", -1.0), ("y", -1.0)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert res.stop_reason == "exhausted" and _statuses(res) == {"A": REFUTED, "B": REFUTED}
+
+
+def test_unfinished_when_a_tactic_timed_out_or_crashed():
+    for outcome in ("TIMEOUT", "CRASH"):
+        env = ScriptedEnv({"A": {"slow": outcome, "a": "B"}, "B": {}})
+        pol = policy_from({"A": [("slow", -1.0), ("a", -1.0), ("bad", -1.0)], "B": [("x", -1.0)]})
+        res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+        assert _statuses(res) == {"A": UNFINISHED, "B": REFUTED}, outcome
+
+
+def test_unfinished_when_the_deadline_cuts_an_expansion():
+    import time
+
+    class SlowEnv(ScriptedEnv):
+        def apply(self, state, tactic, *, timeout):
+            time.sleep(0.05)
+            return TacticError("no")
+
+    res = best_first_search(SlowEnv({}), ROOT, policy=lambda s: [(f"t{i}", -1.0) for i in range(100)],
+                            budget=SearchBudget(max_seconds=0.3), check_invariants=True)
+    assert res.stop_reason == "timeout" and not res.root.complete
+    assert 0 < len(res.root.edges) < 100 and res.root.status == UNFINISHED  # all errors, but not all tried
+
+
+def test_unfinished_at_the_depth_cap():
+    chain = {s: {"next": t} for s, t in zip("ABCD", "BCDE")}
+    res = best_first_search(ScriptedEnv(chain), ROOT, policy=lambda s: [("next", -1.0)],
+                            budget=SearchBudget(max_depth=2), check_invariants=True)
+    assert res.stop_reason == "exhausted" and res.expansions == 2
+    assert _statuses(res) == {"A": UNFINISHED, "B": UNFINISHED, "C": UNFINISHED}
+    assert not any(e.child.expanded for e in res.root.edges[0].child.edges)  # C was never expanded
+
+
+def test_a_transposition_of_a_live_node_is_unfinished_and_refuted_once_that_node_is():
+    # C's only tactic leads to B's goals. While B is unfinished, so is C; once B is refuted, so is C.
+    for b_moves, expect in (({"slow": "TIMEOUT"}, UNFINISHED), ({}, REFUTED)):
+        env = ScriptedEnv({"A": {"a": "B", "c": "C"}, "B": b_moves, "C": {"to_b": "B"}})
+        pol = policy_from({"A": [("c", -0.1), ("a", -2.0)], "C": [("to_b", -0.1)], "B": [("slow", -0.1)]})
+        res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+        c = next(e.child for e in res.root.edges if e.tactic == "c")
+        assert [e.outcome for e in c.edges] == ["duplicate"]
+        assert _statuses(res) == {"A": expect, "B": expect, "C": expect}
+
+
+def test_frontier_nodes_stay_open_and_the_proof_path_is_proved():
+    env = ScriptedEnv({"A": {"a": "B", "b": "C"}, "B": {"fin": "QED"}})
+    pol = policy_from({"A": [("a", -0.1), ("b", -0.2)], "B": [("fin", -0.1)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    assert _statuses(res) == {"A": PROVED, "B": PROVED, "C": OPEN}
+
+
+def test_check_tree_catches_a_refuted_label_on_a_live_node():
+    import pytest
+
+    from agent.search.best_first import check_tree
+    env = ScriptedEnv({"A": {"slow": "TIMEOUT"}})
+    res = best_first_search(env, ROOT, policy=policy_from({"A": [("slow", -1.0)]}))
+    assert res.root.status == UNFINISHED
+    res.root.status = REFUTED  # what the old search did with a timed-out node
+    with pytest.raises(AssertionError):
+        check_tree(res.root)
 
 
 def test_priority_that_needs_a_value_refuses_to_run_without_one():

@@ -6,8 +6,12 @@ traces written before goals were structured are read through their backend's par
 - Policy SFT rows ``{goals, tactic, name, proof_before}``: every step of a traced human proof
   and of every proof the search found and the final check accepted.
 - Value rows ``{goals, target}``: a state on a proof path, d tactics from the end, gets
-  gamma^d; a state the search expanded whose whole subtree failed gets 0. Open (unfinished)
-  subtrees get no label: the search does not know.
+  gamma^d; a REFUTED state (every tactic tried from it was rejected by the kernel, or led to a
+  refuted state) gets 0. UNFINISHED states (cut by the deadline or the depth cap, a tactic timed
+  out or crashed, a child still live) and OPEN ones get no label: the search does not know.
+  Records written before the search told the two apart call both "failed"; their nodes are
+  relabelled from their edges by the same rule (a timeout, crash or live child: unfinished; an
+  expanded node with no edge was cut at the depth cap or the deadline: unfinished).
 - Preference pairs ``{goals, chosen, rejected, name, proof_before}``: at a state on a found proof path, the
   proof's tactic is preferred to each tactic the kernel rejected there (BFS-Prover's DPO data).
 - Weighted rows (the Q-SFT-style option): every tactic the kernel accepted at an expanded
@@ -73,6 +77,7 @@ def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state
         if not tree:
             continue
         nodes = {n["id"]: n for n in tree["nodes"]}
+        status = node_statuses(tree)
         path = proof_path(tree) if rec.get("status") == "proved" else []
         on_path = {}
         for i, (node, tactic) in enumerate(path):
@@ -87,7 +92,7 @@ def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state
                 pairs.append({"goals": goals, "chosen": tactic, "rejected": bad, "name": rec["name"],
                               "proof_before": before})
         for n in tree["nodes"]:
-            if n["status"] == "failed" and n["id"] not in on_path:
+            if status[n["id"]] == "refuted" and n["id"] not in on_path:
                 value.append({"goals": _goals(n["goals"], backend), "target": 0.0})
         for e in tree["edges"]:
             src = nodes[e["src"]]
@@ -95,12 +100,44 @@ def from_records(records: list[dict], *, gamma: float = 0.9, max_pairs_per_state
                 w = 1.0
             elif e["outcome"] == "goals" and e["dst"] is not None:
                 dst = nodes[e["dst"]]
-                w = on_path.get(dst["id"], 0.0 if dst["status"] == "failed" else None)
+                w = on_path.get(dst["id"], 0.0 if status[dst["id"]] == "refuted" else None)
             else:
                 continue
-            if w:  # None (unknown) and 0 (failed) carry no positive weight
+            if w:  # None (unknown) and 0 (refuted) carry no positive weight
                 weighted.append({"goals": _goals(src["goals"], backend), "tactic": e["tactic"], "weight": w})
     return dedup(sft), dedup(value), dedup(pairs), dedup(weighted)
+
+
+def node_statuses(tree: dict) -> dict[int, str]:
+    """Each node's status: as recorded, or for a record of an older run (status "failed"),
+    recomputed from its edges so that "refuted" means refuted."""
+    nodes = {n["id"]: n for n in tree["nodes"]}
+    if not any(n["status"] == "failed" for n in nodes.values()):
+        return {i: n["status"] for i, n in nodes.items()}
+    out_edges: dict[int, list[dict]] = defaultdict(list)
+    for e in tree["edges"]:
+        out_edges[e["src"]].append(e)
+
+    def ancestors(i: int) -> set[int]:
+        seen = set()
+        while i >= 0 and i not in seen:
+            seen.add(i)
+            i = nodes[i]["parent"]
+        return seen
+
+    refuted: set[int] = set()
+    changed = True
+    while changed:  # a fixpoint: refutation flows from leaves up and across transpositions
+        changed = False
+        for i, n in nodes.items():
+            if i in refuted or n["status"] != "failed" or not out_edges[i]:
+                continue
+            if all(e["outcome"] == "error" or e["outcome"] in ("goals", "duplicate") and e["dst"] in refuted
+                   or e["outcome"] == "duplicate" and e["dst"] in ancestors(i) for e in out_edges[i]):
+                refuted.add(i)
+                changed = True
+    return {i: "refuted" if i in refuted else "unfinished" if n["status"] == "failed" else n["status"]
+            for i, n in nodes.items()}
 
 
 def dedup(rows: list[dict]) -> list[dict]:

@@ -1,7 +1,7 @@
 """Training the value V(state) from labelled states.
 
 Targets are numbers in [0, 1] (prob mode): the expert-iteration loop labels a state on a found
-proof path gamma^(distance to the proof's end) and a state in a failed subtree 0. Loss: binary
+proof path gamma^(distance to the proof's end) and a refuted state (every tactic tried from it rejected by the kernel) 0. Loss: binary
 cross-entropy with logits. In steps mode the target is the remaining proof length and the loss
 is a Huber loss. ``init`` decides the shape: a policy checkpoint puts the head on the policy's
 trunk (trunk frozen unless ``train_trunk``), ``tiny-causal`` / ``tiny-seq2seq`` or another

@@ -1,9 +1,19 @@
 """Best-first search over proof states, one file top to bottom.
 
-The tree is an OR-tree: a node is a whole proof state (all open goals), an edge a tactic. A node
-is PROVED when any child is, FAILED when it has been expanded and every child failed (or none
-was produced). A child whose goals equal an existing node's is not added again (transposition
-table keyed by ``ProofState``, whose equality ignores the path).
+The tree is an OR-tree: a node is a whole proof state (all open goals), an edge a tactic. A child
+whose goals equal an existing node's is not added again: the edge points to that node
+(transposition table keyed by ``ProofState``, whose equality ignores the path).
+
+Every node ends in one status, and each means exactly what it says (value data trusts them):
+- PROVED: a tactic from it closed the proof, or a child is PROVED.
+- REFUTED: expanded with its whole candidate list, and every edge was rejected by the kernel or
+  leads to a REFUTED node. What was tried from it cannot succeed.
+- UNFINISHED: the search left it without knowing: its expansion was cut by the deadline, it sat
+  at the depth cap, a tactic from it timed out or crashed the prover, or a child (or the node a
+  transposition leads to) is not refuted.
+- OPEN: never expanded (the frontier when the search stopped).
+While the search runs, an expanded node that is neither PROVED nor REFUTED is OPEN; ``result``
+marks it UNFINISHED when the search stops.
 
 The order is pluggable: ``priority(node)`` returns a number, lowest expanded first, computed
 from the node's fields (cumulative log-prob, depth, value). Every anchor system's ordering is a
@@ -14,7 +24,7 @@ choice of g and h in f = g + lambda * h:
 - ``astar(lam)``: f = g + lam * h with g the path cost (-sum log p, or depth) and h = -log V;
   lam = 0 is exactly ReProver's order.
 ``value`` (a batched callable, states -> V) is asked once per expansion for all new children.
-A state the value calls hopeless stays expandable unless ``prune_below`` is set. The search
+A state the value calls hopeless stays expandable (its priority is only lowered). The search
 stops when a proof is
 found (never discarded, even on the last step of the budget), when the expansion budget or the
 wall-clock budget is spent, or when no open node is left; ``stop_reason`` records which.
@@ -31,7 +41,7 @@ from typing import Callable
 
 from agent.env import EnvCrash, Goals, ProofEnv, ProofState, Proved, StepResult, TacticError, TacticTimeout
 
-OPEN, PROVED, FAILED = "open", "proved", "failed"
+OPEN, PROVED, REFUTED, UNFINISHED = "open", "proved", "refuted", "unfinished"
 
 # A policy maps a state to candidate tactics with their log-probabilities, best first.
 Policy = Callable[[ProofState], list[tuple[str, float]]]
@@ -45,7 +55,9 @@ class Node:
     logprob: float  # sum of the log-probs of the tactics on the path from the root
     status: str = OPEN
     expanded: bool = False
+    complete: bool = False  # every candidate of its expansion was run (no deadline cut)
     edges: list["Edge"] = field(default_factory=list)
+    into: list["Node"] = field(default_factory=list)  # nodes with a transposition edge to this one
     value: float | None = None  # V(state) when a value function is used
     priority: float = 0.0  # the number the queue ordered this node by
     kernel_seconds: float = 0.0  # time of the step that created this node
@@ -118,7 +130,7 @@ class SearchBudget:
     tactic_timeout: float = 5.0
     """Wall-clock limit for one tactic."""
     max_depth: int = 32
-    """Nodes at this depth are not expanded."""
+    """Nodes at this depth are not expanded (they end UNFINISHED)."""
 
 
 @dataclass
@@ -132,13 +144,11 @@ class SearchResult:
     policy_seconds: float
     root: Node
     value_seconds: float = 0.0
-    pruned: int = 0
 
 
 def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
                       priority: Priority = by_logprob, value: Value | None = None,
-                      budget: SearchBudget | None = None, prune_below: float | None = None,
-                      check_invariants: bool = False) -> SearchResult:
+                      budget: SearchBudget | None = None, check_invariants: bool = False) -> SearchResult:
     if getattr(priority, "needs_value", False) and value is None:
         raise ValueError("this priority needs a value function")
     budget = budget or SearchBudget()
@@ -147,7 +157,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     root = Node(root_state, None, 0, 0.0)
     table: dict[ProofState, Node] = {root_state: root}
     tie = itertools.count()  # FIFO among equal priorities, and never compare nodes
-    expansions = pruned = 0
+    expansions = 0
     kernel = policy_time = value_time = 0.0
     if value is not None:
         tv = time.monotonic()
@@ -157,10 +167,13 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     queue: list[tuple[float, int, Node]] = [(root.priority, next(tie), root)]
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
+        for n in table.values():
+            if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
+                n.status = UNFINISHED
         if check_invariants:
             check_tree(root)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
-                            kernel, policy_time, root, value_time, pruned)
+                            kernel, policy_time, root, value_time)
 
     while queue:
         if expansions >= budget.max_expansions:
@@ -170,16 +183,20 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         _, _, node = heapq.heappop(queue)
         if node.status != OPEN or node.expanded:
             continue
+        if node.depth >= budget.max_depth:
+            continue  # left unexpanded: UNFINISHED when the search stops
         node.expanded = True
         expansions += 1
         tp = time.monotonic()
-        candidates = policy(node.state) if node.depth < budget.max_depth else []
+        candidates = policy(node.state)
         node.model_seconds = time.monotonic() - tp
         policy_time += node.model_seconds
         children: list[Node] = []
+        node.complete = True
         for tactic, logprob in candidates:
             left = deadline - time.monotonic()
             if left <= 0:
+                node.complete = False
                 break
             tk = time.monotonic()
             step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left))
@@ -194,6 +211,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             if isinstance(step, Goals):
                 if step.state in table:
                     edge.outcome, edge.child = "duplicate", table[step.state]
+                    table[step.state].into.append(node)
                     continue
                 child = Node(step.state, node, node.depth + 1, node.logprob + logprob,
                              kernel_seconds=dt)
@@ -208,12 +226,9 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             value_time += dv
             node.model_seconds += dv
         for c in children:
-            if prune_below is not None and c.value is not None and c.value < prune_below:
-                pruned += 1  # kept in the tree, never queued: the caller asked for pruning
-                continue
             c.priority = priority(c)
             heapq.heappush(queue, (c.priority, next(tie), c))
-        _update_failed(node)
+        _settle(node)
         if time.monotonic() >= deadline:
             return result(None, "timeout")
     return result(None, "exhausted")
@@ -239,29 +254,66 @@ def _mark_proved(node: Node | None) -> None:
         node = node.parent
 
 
-def _update_failed(node: Node | None) -> None:
-    """An expanded node whose own children are all failed fails; so may its parent."""
-    while node is not None and node.expanded and node.status == OPEN:
-        kids = [e.child for e in node.edges if e.outcome == "goals"]
-        if any(k.status != FAILED for k in kids):
-            return
-        node.status = FAILED
+def _refuted(node: Node) -> bool:
+    """Expanded in full, and every edge rejected by the kernel, into a REFUTED node, or back to
+    the node itself or an ancestor (a cycle: a proof from here never needs to return here)."""
+    if not (node.expanded and node.complete):
+        return False
+    for e in node.edges:
+        if e.outcome == "error":
+            continue
+        if e.outcome in ("goals", "duplicate") and e.child is not None and e.child.status == REFUTED:
+            continue
+        if e.outcome == "duplicate" and _is_ancestor(e.child, node):
+            continue
+        return False  # proved, timeout, crash, or a node not (yet) refuted
+    return True
+
+
+def _is_ancestor(a: Node | None, node: Node | None) -> bool:
+    while node is not None:
+        if node is a:
+            return True
         node = node.parent
+    return False
+
+
+def _settle(node: Node) -> None:
+    """Mark ``node`` REFUTED if it now is, and pass the news to its parent and to the nodes whose
+    transpositions lead to it."""
+    todo = [node]
+    while todo:
+        n = todo.pop()
+        if n.status != OPEN or not _refuted(n):
+            continue
+        n.status = REFUTED
+        todo.extend(m for m in (n.parent, *n.into) if m is not None)
 
 
 def check_tree(root: Node) -> None:
-    """Raise AssertionError if the tree breaks an invariant of this search."""
-    stack = [root]
+    """Raise AssertionError if the tree breaks an invariant of this search (after it stopped)."""
+    stack, seen = [root], set()
     while stack:
         n = stack.pop()
+        if id(n) in seen:
+            continue
+        seen.add(id(n))
         kids = [e.child for e in n.edges if e.outcome == "goals"]
         for k in kids:
             assert k.parent is n and k.depth == n.depth + 1, "child links"
-        proved_edge = any(e.outcome == "proved" for e in n.edges)
+        for e in n.edges:
+            assert (e.child is not None) == (e.outcome in ("goals", "duplicate")), "edge target"
         if n.status == PROVED:
-            assert proved_edge or any(k.status == PROVED for k in kids), "PROVED without proof"
-        if n.status == FAILED:
-            assert n.expanded and all(k.status == FAILED for k in kids), "FAILED with live child"
-        if not n.expanded:
-            assert not n.edges and n.status in (OPEN,), "unexpanded node with edges"
+            assert any(e.outcome == "proved" for e in n.edges) or any(k.status == PROVED for k in kids), \
+                "PROVED without proof"
+        elif n.status == REFUTED:
+            assert _refuted(n), "REFUTED with an edge that was not refuted"
+        elif n.status == UNFINISHED:
+            assert not _refuted(n), "UNFINISHED but every edge is refuted"
+            assert not (n.expanded and n.complete) or any(
+                e.outcome in ("timeout", "crash") or e.child is not None and e.child.status != REFUTED
+                and not (e.outcome == "duplicate" and _is_ancestor(e.child, n))
+                for e in n.edges), "UNFINISHED with nothing unfinished"
+        else:
+            assert n.status == OPEN and not n.expanded and not n.edges, "OPEN node that was expanded"
         stack.extend(kids)

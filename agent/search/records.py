@@ -19,7 +19,7 @@ def tree_to_json(root: Node, *, proof: tuple[str, ...] | None) -> dict:
         stack.extend(e.child for e in reversed(n.edges) if e.outcome == "goals")
     out_nodes = [{"id": ids[id(n)], "parent": ids[id(n.parent)] if n.parent is not None else -1,
                   "goals": [g.to_json() for g in n.state.goals], "depth": n.depth, "logprob": round(n.logprob, 5),
-                  "value": n.value, "status": n.status, "expanded": n.expanded,
+                  "value": n.value, "status": n.status, "expanded": n.expanded, "complete": n.complete,
                   "priority": round(n.priority, 5), "kernel_seconds": round(n.kernel_seconds, 4),
                   "model_seconds": round(n.model_seconds, 4)} for n in nodes]
     for n in nodes:
