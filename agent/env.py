@@ -164,8 +164,13 @@ class ProofEnv(Protocol):
         """Load the theorem's context and statement; return the root state or raise StartError."""
         ...
 
-    def apply(self, state: ProofState, tactic: str, *, timeout: float) -> StepResult:
-        """Run ``tactic`` on ``state`` under a wall-clock limit of ``timeout`` seconds."""
+    def apply(self, state: ProofState, tactic: str, *, timeout: float,
+              deadline: float | None = None) -> StepResult:
+        """Run ``tactic`` on ``state`` under a wall-clock limit of ``timeout`` seconds.
+
+        Rebuilding ``state`` first (replaying its path after a restart) is bounded by
+        ``deadline`` (a ``time.monotonic()`` instant: the caller's own deadline), not by a fresh
+        limit; past it the answer is ``TacticTimeout``."""
         ...
 
     def close(self) -> None:

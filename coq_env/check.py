@@ -31,6 +31,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,6 +169,7 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
         Path(src).write_text(text + "\n" + probes + "\n", encoding="utf-8")
         cmd = (["coqtop", "-q", "-batch", *coqc_args, "-l", src] if toplevel
                else ["coqc", "-q", *coqc_args, src])
+        deadline = time.monotonic() + timeout  # the compile and the Locate pass share it
         done = run_bounded(cmd, timeout=timeout, cwd=tmp)
         if done.timed_out:
             return [Verdict(n, False, f"coqc did not finish within {timeout:.0f}s") for n in names]
@@ -184,7 +186,8 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
             known = admitted | user_axioms | library_axioms()
             unknown = sorted({a for r in reports.values() if r for a in _axioms(r)[0]
                               if a.rsplit(".", 1)[-1] not in known})
-            where = _locate(src, text, unknown, cmd, tmp, timeout) if unknown else {}
+            left = deadline - time.monotonic()
+            where = _locate(src, text, unknown, cmd, tmp, left) if unknown and left > 0 else {}
             premises = {a for a, path in where.items()
                         if _is_premise(path, scopes, "Top" if toplevel else "QstarCheck")}
             out = [_judge_assumptions(n, r, user_axioms, admitted, premises) for n, r in reports.items()]
@@ -193,7 +196,8 @@ def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],
 
 def _locate(src: str, text: str, names: list[str], cmd: list[str], tmp: str,
             timeout: float) -> dict[str, str]:
-    """Fully qualified path of each name, as ``Locate`` resolves it at the end of ``text``."""
+    """Fully qualified path of each name, as ``Locate`` resolves it at the end of ``text``; none
+    (so no premise, and the check fails closed) when it does not finish within ``timeout``."""
     probes = "".join(f'\nRedirect "qstar_loc_{i}" Locate {n}.' for i, n in enumerate(names))
     Path(src).write_text(text + "\n" + probes + "\n", encoding="utf-8")
     done = run_bounded(cmd, timeout=timeout, cwd=tmp)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+import time
 import weakref
 from dataclasses import dataclass
 
@@ -64,6 +65,7 @@ class CoqEnv:
         self._theorem: Theorem | None = None
         self._path: list[tuple[str, int]] = []  # (tactic, state id after it) on top of _loaded
         self._root_sentences: list[str] = []  # context + statement + "Proof." of the theorem
+        self._deadline: float | None = None  # the caller's deadline for the call in progress
         self.spawns = 0  # processes started; more than one means crash/timeout recovery ran
         self.kernel_calls = 0
 
@@ -89,7 +91,8 @@ class CoqEnv:
             raise StartError(f"{theorem.name}: statement opened no goal")
         return ProofState(goals=_state_goals(goals), path=())
 
-    def apply(self, state: ProofState, tactic: str, *, timeout: float) -> StepResult:
+    def apply(self, state: ProofState, tactic: str, *, timeout: float,
+              deadline: float | None = None) -> StepResult:
         if self._theorem is None:
             raise RuntimeError("apply() before start()")
         why = screen_body(tactic)
@@ -98,6 +101,7 @@ class CoqEnv:
         sentences = [s.text for s in split_sentences(tactic)]
         if not sentences:
             return TacticError("empty tactic")
+        self._deadline = deadline
         for attempt in range(2):  # a process that dies mid-call is restarted and asked again
             try:
                 return self._apply(state.path, tactic, sentences, timeout)
@@ -194,10 +198,19 @@ class CoqEnv:
             raise
         return protocol.parse_goals(reply)
 
+    def _replay_timeout(self) -> float:
+        """The limit for rebuilding a state: the load limit, cut to the caller's time left."""
+        if self._deadline is None:
+            return self.config.load_timeout
+        left = self._deadline - time.monotonic()
+        if left <= 0:
+            raise _Timeout()
+        return min(self.config.load_timeout, left)
+
     def _sync(self, path: tuple[str, ...], deadline_timeout: float) -> None:
         """Bring the document to the state reached by ``path`` (replaying what is missing)."""
         if not self._loaded or self._top is None or not self._top.alive:
-            goals = self._load(self._root_sentences, self.config.load_timeout)
+            goals = self._load(self._root_sentences, self._replay_timeout())
             if goals is None:
                 raise CoqDied("reload opened no goal")
         keep = 0
@@ -207,7 +220,7 @@ class CoqEnv:
         self._edit_at(target, deadline_timeout)
         self._path = self._path[:keep]
         for tactic in path[keep:]:
-            result = self._run_tactic([s.text for s in split_sentences(tactic)], self.config.load_timeout)
+            result = self._run_tactic([s.text for s in split_sentences(tactic)], self._replay_timeout())
             if isinstance(result, str):
                 raise CoqDied(f"replay of {tactic!r} failed: {result}")
             self._path.append((tactic, result[0]))

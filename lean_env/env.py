@@ -18,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -107,7 +108,8 @@ class LeanEnv:
             raise StartError(f"{theorem.name}: {e}") from None
         return ProofState(goals=(parse_goal(goal),), path=())
 
-    def apply(self, state: ProofState, tactic: str, *, timeout: float) -> StepResult:
+    def apply(self, state: ProofState, tactic: str, *, timeout: float,
+              deadline: float | None = None) -> StepResult:
         if self._theorem is None:
             raise RuntimeError("apply() before start()")
         why = screen_body(tactic)
@@ -116,7 +118,7 @@ class LeanEnv:
         last = ""
         for _ in range(2):  # a process that died mid-request is restarted and asked again
             try:
-                ps = self._resolve(state.path)
+                ps = self._resolve(state.path, deadline)
                 reply = self._repl.request({"tactic": tactic, "proofState": ps}, timeout=timeout)
             except InvalidRequest as e:
                 return TacticError(f"invalid request: {e}")
@@ -158,7 +160,7 @@ class LeanEnv:
         self._repl, self._header, self._header_env = None, None, None
         self._body_envs, self._ids = {}, {}
 
-    def _ensure_header(self, header: str) -> Repl:
+    def _ensure_header(self, header: str, timeout: float) -> Repl:
         if self._repl is not None and (not self._repl.alive or self._repl.worn_out):
             self._drop_process()
         if self._repl is not None and self._header == header:
@@ -174,7 +176,7 @@ class LeanEnv:
         self.spawns += 1
         self._header = header
         if header.strip():
-            reply = self._repl.request({"cmd": header}, timeout=self.config.header_timeout)
+            reply = self._repl.request({"cmd": header}, timeout=timeout)
             _raise_on_errors(reply, "header")
             self._header_env = int(reply["env"])
         return self._repl
@@ -185,10 +187,10 @@ class LeanEnv:
             req["env"] = env
         return self._repl.request(req, timeout=timeout)
 
-    def _open_theorem(self, timeout: float) -> tuple[int, str]:
+    def _open_theorem(self, timeout: float, *, header_timeout: float | None = None) -> tuple[int, str]:
         th = self._theorem
         header, body = split_header(th.context)
-        self._ensure_header(header)
+        self._ensure_header(header, self.config.header_timeout if header_timeout is None else header_timeout)
         env = self._header_env
         if body.strip():
             if body not in self._body_envs:
@@ -204,17 +206,27 @@ class LeanEnv:
         self._ids[()] = int(sorries[0]["proofState"])
         return self._ids[()], str(sorries[0].get("goal", ""))
 
-    def _resolve(self, path: tuple[str, ...]) -> int:
-        """The proofState id of ``path`` in the current process, replaying what is missing."""
+    def _resolve(self, path: tuple[str, ...], deadline: float | None = None) -> int:
+        """The proofState id of ``path`` in the current process, replaying what is missing within
+        the caller's ``deadline`` (ReplTimeout past it)."""
+        def limit(cap: float) -> float:
+            if deadline is None:
+                return cap
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ReplTimeout("no time left to rebuild the state")
+            return min(cap, left)
+
         if self._repl is None or not self._repl.alive or self._repl.worn_out or () not in self._ids:
             self._drop_process()
-            self._open_theorem(self.config.command_timeout)
+            self._open_theorem(limit(self.config.command_timeout),
+                               header_timeout=limit(self.config.header_timeout))
         known = len(path)
         while path[:known] not in self._ids:
             known -= 1
         for i in range(known, len(path)):
             reply = self._repl.request({"tactic": path[i], "proofState": self._ids[path[:i]]},
-                                       timeout=self.config.command_timeout)
+                                       timeout=limit(self.config.command_timeout))
             out = interpret_tactic_reply(reply, path[:i + 1])
             if not isinstance(out, tuple):
                 raise ReplDied(f"replay of {path[i]!r} did not reproduce its state: {out}")

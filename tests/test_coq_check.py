@@ -153,3 +153,20 @@ def test_locate_past_its_deadline_accepts_no_premise(tmp_path):
     where = _locate(src, text, ["z", "t"], cmd, str(tmp_path), timeout=60)
     assert where == {"z": "Top.MT2.z", "t": "Top.MT2.t"}
     assert all(_is_premise(p, open_scopes(text), "Top") for p in where.values())
+
+
+def test_the_locate_pass_gets_the_time_the_compile_left(monkeypatch):
+    # One check, one deadline: Locate runs with what the first compile left, not a fresh timeout.
+    import coq_env.check as check
+    real, seen = check.run_bounded, []
+
+    def spy(cmd, *, timeout, **kw):
+        seen.append(timeout)
+        return real(cmd, timeout=timeout, **kw)
+
+    monkeypatch.setattr(check, "run_bounded", spy)
+    ctx = "Require Import Coq.Structures.OrderedType.\nModule Make (X : OrderedType).\n"
+    th = Theorem("l", "Lemma l : forall x : X.t, X.eq x x.", ctx)  # X.eq_refl: a premise found by Locate
+    v = check_proof(th, ("intros.", "apply X.eq_refl."), timeout=90)
+    assert v.ok, v.reason
+    assert len(seen) == 2 and seen[0] == 90 and 0 < seen[1] < 90

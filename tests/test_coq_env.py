@@ -122,11 +122,11 @@ class KillEveryN:
     def __init__(self, env, n):
         self.env, self.n, self.calls = env, n, 0
 
-    def apply(self, state, tactic, *, timeout):
+    def apply(self, state, tactic, *, timeout, deadline=None):
         self.calls += 1
         if self.calls % self.n == 0:
             self.env.kill_process()
-        return self.env.apply(state, tactic, timeout=timeout)
+        return self.env.apply(state, tactic, timeout=timeout, deadline=deadline)
 
 
 def test_search_survives_kills_with_an_unchanged_result():
@@ -162,3 +162,16 @@ def test_goals_arrive_structured_from_the_xml(env):
                                 "(shelved) x, y : nat\nz := x + 1 : nat\n⊢ x + y = y + x")
     from coq_env.goals import parse_rendered
     assert parse_rendered(s.state.pretty()) == s.state.goals
+
+
+def test_rebuilding_a_state_after_a_crash_is_bounded_by_the_callers_deadline(env):
+    import time
+    root = env.start(CONJ)
+    s1 = env.apply(root, "intros.", timeout=10).state
+    s2 = env.apply(s1, "split.", timeout=10).state
+    env.kill_process()
+    t0 = time.monotonic()
+    out = env.apply(s2, "lia.", timeout=10, deadline=t0)  # no time left to reload and replay
+    assert isinstance(out, TacticTimeout) and time.monotonic() - t0 < 1
+    out = env.apply(s2, "lia.", timeout=10, deadline=time.monotonic() + 60)
+    assert isinstance(out, Goals) and out.state.pretty() == "n, m : nat\n⊢ True"

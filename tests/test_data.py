@@ -13,7 +13,7 @@ class ScriptedEnv:
     def __init__(self, moves):
         self.moves = moves
 
-    def apply(self, state, tactic, *, timeout):
+    def apply(self, state, tactic, *, timeout, deadline=None):
         nxt = self.moves.get(state.goals[0].conclusion, {}).get(tactic)
         if nxt is None:
             return TacticError("no")
@@ -62,7 +62,7 @@ def test_deadline_cut_states_get_no_value_label():
     import time
 
     class Slow(ScriptedEnv):
-        def apply(self, state, tactic, *, timeout):
+        def apply(self, state, tactic, *, timeout, deadline=None):
             time.sleep(0.05)
             return TacticError("no")
 

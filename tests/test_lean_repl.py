@@ -226,3 +226,18 @@ def test_every_recorded_goal_parses_into_fields_and_prints_back_exactly():
     assert g.tag == "pos" and [h.names for h in g.hypotheses] == [("x", "y"), ("h",), ("f",)]
     assert g.hypotheses[2].type == "ℕ → ℕ" and g.hypotheses[2].body == "fun n ↦\n  n + 1"
     assert g.conclusion == "x = x"
+
+
+def test_rebuilding_a_state_after_a_restart_is_bounded_by_the_callers_deadline(tmp_path):
+    with replay_env("proof_step", command_timeout=120) as env:
+        mid = env.apply(env.start(F_NAT, timeout=10), "have t : Nat := 42", timeout=10).state
+        env.kill_process()
+        # The restarted REPL hangs on the replay of `mid`'s path: the caller's deadline bounds it,
+        # not the 120 s command limit.
+        env.config.repl_command = (*env.config.repl_command, "--hang-on", "have t", "--once-file",
+                                   str(tmp_path / "m"))
+        t0 = time.monotonic()
+        out = env.apply(mid, "exact t", timeout=10, deadline=t0 + 1.0)
+        assert isinstance(out, TacticTimeout) and time.monotonic() - t0 < 5
+        assert env.apply(mid, "exact t", timeout=10, deadline=time.monotonic() + 30) == \
+            Proved(("have t : Nat := 42", "exact t"))

@@ -15,7 +15,7 @@ class ScriptedEnv:
         self.moves = moves
         self.applied = []
 
-    def apply(self, state, tactic, *, timeout):
+    def apply(self, state, tactic, *, timeout, deadline=None):
         key = state.goals[0].conclusion
         self.applied.append((key, tactic))
         nxt = self.moves.get(key, {}).get(tactic)
@@ -85,7 +85,7 @@ def test_wall_clock_budget():
     import time
 
     class SlowEnv(ScriptedEnv):
-        def apply(self, state, tactic, *, timeout):
+        def apply(self, state, tactic, *, timeout, deadline=None):
             time.sleep(0.05)
             return Goals(ProofState((toy(state.goals[0].conclusion + "x"),), (*state.path, tactic)))
 
@@ -195,7 +195,7 @@ def test_unfinished_when_the_deadline_cuts_an_expansion():
     import time
 
     class SlowEnv(ScriptedEnv):
-        def apply(self, state, tactic, *, timeout):
+        def apply(self, state, tactic, *, timeout, deadline=None):
             time.sleep(0.05)
             return TacticError("no")
 

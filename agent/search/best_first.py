@@ -199,7 +199,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
                 node.complete = False
                 break
             tk = time.monotonic()
-            step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left))
+            step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left), deadline=deadline)
             dt = time.monotonic() - tk
             kernel += dt
             edge = _edge(tactic, logprob, step, dt)
