@@ -88,3 +88,40 @@ def test_records_of_older_runs_still_load_and_failed_is_relabelled():
     _, value, _, _ = from_records([old])
     assert [(v["goals"], v["target"]) for v in value] == [
         ([{"hyps": [{"names": ["n"], "type": "nat"}], "concl": "n = n"}], 0.0)]
+
+
+def test_training_prompts_equal_the_search_prompts_for_every_preset():
+    # The state the search prompted at, and the SFT row and DPO pair built from its record,
+    # must render to the same prompt for every format, InternLM2.5's PROOF_BEFORE included.
+    from agent.backends import row_goals
+    from agent.policies.models import ModelInfo
+    from agent.policies.prompts import TEMPLATES, row_prompt
+    from agent.policies.transformer import TransformerPolicy
+    from helpers import coq_goals
+
+    goals = {"A": coq_goals("n : nat\n⊢ n + 0 = n"), "B": coq_goals("n : nat\nIH : n + 0 = n\n⊢ S n + 0 = S n")}
+
+    class Env(ScriptedEnv):
+        def apply(self, state, tactic, *, timeout, deadline=None):
+            if tactic == "induction n.":
+                return Goals(ProofState(goals["B"], (*state.path, tactic)))
+            if tactic == "simpl; congruence." and state.path:
+                return Proved((*state.path, tactic))
+            return TacticError("no")
+
+    prompted = {}
+    for template in TEMPLATES:
+        pol = TransformerPolicy(None, None, ModelInfo(template=template, max_state_chars=40)).bind("add_0")
+
+        def policy(state, pol=pol, template=template):
+            prompted[(template, state.goals)] = pol.prompt(state)
+            return [("bad.", -0.5), ("induction n.", -1.0), ("simpl; congruence.", -1.0)]
+
+        res = best_first_search(Env({}), ProofState(goals["A"]), policy=policy)
+        rec = {"name": "add_0", "status": "proved", "tree": tree_to_json(res.root, proof=res.proof)}
+        sft, _, pairs, _ = from_records([rec])
+        assert len(sft) == 2 and pairs
+        for row in sft + pairs:
+            row = {**row, "goals": row_goals(row)}
+            assert row_prompt(template, row, max_state_chars=40) == prompted[(template, row["goals"])]
+    assert "PROOF_BEFORE: induction n." in prompted[("internlm2.5-stepprover", goals["B"])]

@@ -17,10 +17,9 @@ from __future__ import annotations
 def pair_logprobs(model, tok, info, pairs: list[dict], *, max_tactic_tokens: int):
     """(log p(chosen), log p(rejected)) per pair, each (B,)."""
     from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
-    from agent.policies.prompts import build_prompt
-    prompts = [encode_prompt(tok, build_prompt(info.template, p["goals"], max_state_chars=info.max_state_chars,
-                                               name=p.get("name", ""), proof_before=p.get("proof_before", "")),
-                             info.kind) for p in pairs]
+    from agent.policies.prompts import row_prompt
+    prompts = [encode_prompt(tok, row_prompt(info.template, p, max_state_chars=info.max_state_chars), info.kind)
+               for p in pairs]
     device = next(model.parameters()).device
     out = []
     for field in ("chosen", "rejected"):

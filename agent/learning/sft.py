@@ -66,10 +66,9 @@ def tactic_loss(model, tok, info, rows: list[dict], *, max_tactic_tokens: int):
     import torch
 
     from agent.policies.lm import encode_prompt, encode_tactic, make_batch, sequence_logprobs
-    from agent.policies.prompts import build_prompt
-    prompts = [encode_prompt(tok, build_prompt(info.template, r["goals"], max_state_chars=info.max_state_chars,
-                                               name=r.get("name", ""), proof_before=r.get("proof_before", "")),
-                             info.kind) for r in rows]
+    from agent.policies.prompts import row_prompt
+    prompts = [encode_prompt(tok, row_prompt(info.template, r, max_state_chars=info.max_state_chars), info.kind)
+               for r in rows]
     tactics = [encode_tactic(tok, r["tactic"], max_tactic_tokens) for r in rows]
     device = next(model.parameters()).device
     total, count = sequence_logprobs(model, make_batch(tok, info.kind, prompts, tactics, device))

@@ -43,6 +43,13 @@ def build_prompt(template: str, goals: Sequence[Goal], *, max_state_chars: int =
     return render(template, PromptContext(truncate_state(goals, max_state_chars), name, proof_before))
 
 
+def row_prompt(template: str, row: dict, *, max_state_chars: int = 0) -> str:
+    """The prompt of a training row (SFT row or preference pair: ``goals`` as ``Goal`` objects,
+    ``name``, ``proof_before``): what search builds for the same state."""
+    return build_prompt(template, row["goals"], max_state_chars=max_state_chars, name=row.get("name", ""),
+                        proof_before=row.get("proof_before", ""))
+
+
 def render(template: str, ctx: PromptContext) -> str:
     if template in ("reprover",):
         return ctx.state
