@@ -1,155 +1,94 @@
-"""qstar's command line: ``prove``, ``check`` and ``train``.
+"""qstar's command line, on tyro: one typed config per command.
 
-Each command has one typed config whose fields (with their one-line docstrings) become the
-flags; the config is logged whole at the start of a run and stored with its results. Bad input
-(missing file, unknown extension, unparsable file, nothing to prove, bad data) ends with one
-line on stderr and exit status 2; nothing is written in that case.
+Every command's flags, defaults, choices and help come from its dataclass (a field's one-line
+docstring is its help); required fields have no default and are required. The config is logged
+whole at the start of a run and stored with its results. Bad input (missing file, unknown
+extension, unparsable file, nothing to prove, bad data) ends with one line on stderr and exit
+status 2; nothing is written in that case. Ctrl-C exits 130.
 """
 
 from __future__ import annotations
 
-import argparse
-import ast
 import dataclasses
-import inspect
 import json
 import os
 import sys
-import time
-import typing
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Annotated, Union
+
+import tyro
 
 from agent.backends import UsageError, backend_for
-from agent.search.searcher import SEARCH_CHOICES, SearchConfig
-
-_CHOICES = {"order": SEARCH_CHOICES, "automation": ("mix", "off"), "decoding": ("sample", "beam"),
-            "astar_g": ("logprob", "depth"), "mode": ("prob", "steps"), "preference": ("dpo", "weighted", "none")}
-_FLAGS = {"lam": "--lambda", "order": "--search"}
-
-
-@dataclass
-class ProveConfig:
-    """Settings of ``qstar prove``."""
-
-    file: str = ""
-    """The .v or .lean file whose open theorems (Admitted / sorry) are to be proved."""
-    output: str = ""
-    """Where to write the file with proofs filled in (default: FILE with _proved before the extension)."""
-    report: str = ""
-    """Where to write the JSON report (default: OUTPUT with .report.json)."""
-    search: SearchConfig = field(default_factory=SearchConfig)
-    """How each theorem is searched."""
-    lean_project: str = ""
-    """Lake project with Mathlib and the REPL (Lean files only; default: lean_project/)."""
-    coq_args: list[str] = field(default_factory=list)
-    """Extra arguments for coqidetop and coqc, e.g. -R dir Lib (repeat --coq-args=ARG per argument)."""
+from agent.bench.bench import BenchConfig
+from agent.bench.prove_file import ProveConfig, read_source
+from agent.learning.iterate import IterateConfig
+from agent.learning.sft import SFTConfig
+from agent.learning.traces import TraceConfig
+from agent.learning.value_train import ValueTrainConfig
+from agent.policies.template_policy import TemplateTrainConfig
+from coq_env.synthetic import SynthConfig
 
 
 @dataclass
 class CheckConfig:
-    """Settings of ``qstar check``."""
+    """Verify a file soundly (exit 0 only if every theorem is proved)."""
 
-    file: str = ""
-    """The file to verify."""
+    file: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="FILE")]
+    """The .v or .lean file to verify."""
     reference: str = ""
     """The original file: every statement and everything outside proofs must be unchanged."""
-    check_timeout: float = 600.0
-    """Wall-clock seconds for the fresh-process check of the whole file."""
+    check_timeout: float = 300.0
+    """Wall-clock seconds for the fresh-process check (the same default as prove's)."""
     lean_project: str = ""
     """Lake project with Mathlib (Lean files only; default: lean_project/)."""
-    coq_args: list[str] = field(default_factory=list)
-    """Extra arguments for coqc (repeat --coq-args per argument)."""
+    coq_args: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
+    """Extra arguments for coqc, one per flag: --coq-args=-R --coq-args=dir --coq-args=Lib."""
 
 
-def _read_source(path: str) -> str:
-    if not os.path.exists(path):
-        raise UsageError(f"no such file: {path}")
-    if os.path.isdir(path):
-        raise UsageError(f"{path} is a directory, not a .v or .lean file")
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
+@dataclass
+class CollectConfig(BenchConfig):
+    """Search a theorem suite and store whole search trees (records.jsonl) for training."""
 
 
-def _default_output(path: str) -> str:
-    stem, ext = os.path.splitext(path)
-    return f"{stem}_proved{ext}"  # coqc needs a file name that is a module identifier
+@dataclass
+class StdlibSuiteConfig:
+    """Write the Coq stdlib suite (train/valid/test split by file)."""
+
+    out: str
+    """Output JSONL: one row per Qed-proved lemma."""
+    max_per_file: int = 0
+    """At most this many lemmas of each file (0: all)."""
 
 
-def run_prove(cfg: ProveConfig) -> int:
-    from tqdm import tqdm
+@dataclass
+class Train:
+    """Train the policy (sft), the value (value) or the template policy (templates)."""
 
-    from agent.io import atomic_write
-    from agent.search.prover import prove_theorem
-    from agent.search.searcher import build_searcher, default_model_for
-
-    text = _read_source(cfg.file)
-    backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
-                          check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
-    try:
-        theorems = backend.open_theorems(text)
-    except backend.parse_error as e:
-        raise UsageError(f"cannot parse {cfg.file}: {e}") from None
-    if not theorems:
-        raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
-                         + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
-    if (why := backend.missing()) is not None:
-        raise UsageError(why)
-    cfg.output = cfg.output or _default_output(cfg.file)
-    cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
-    cfg.search.model = default_model_for(cfg.search.model, backend.name)
-    print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
-    searcher = build_searcher(cfg.search)
-    check = lambda th, tac: (lambda v: (v.ok, v.reason))(backend.check_proof(th, tac))  # noqa: E731
-    records = []
-    t0 = time.monotonic()
-    env = backend.make_env()
-    try:
-        bar = tqdm(theorems, desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
-                   file=sys.stderr, disable=None)
-        for th in bar:
-            records.append(prove_theorem(env, th, policy=searcher.make_policy(backend.name, th.name),
-                                         check=check, budget=searcher.budget,
-                                         priority=searcher.priority, value=searcher.value))
-            bar.set_postfix(proved=sum(r.status == "proved" for r in records))
-    finally:
-        env.close()
-        searcher.close()
-    proofs = {r.name: tuple(r.proof) for r in records if r.status == "proved"}
-    atomic_write(cfg.output, backend.with_proofs(text, proofs))
-    report = {
-        "config": dataclasses.asdict(cfg),
-        "backend": backend.name,
-        "summary": {"theorems": len(records), "proved": len(proofs),
-                    "failed": sum(r.status == "failed" for r in records),
-                    "error": sum(r.status == "error" for r in records),
-                    "seconds": round(time.monotonic() - t0, 2)},
-        "theorems": [r.to_json() for r in records],
-    }
-    atomic_write(cfg.report, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
-    _print_table(records)
-    s = report["summary"]
-    print(f"proved {s['proved']}/{s['theorems']} in {s['seconds']}s; "
-          f"wrote {cfg.output} and {cfg.report}")
-    return 0
+    what: Union[Annotated[SFTConfig, tyro.conf.subcommand("sft")],
+                Annotated[ValueTrainConfig, tyro.conf.subcommand("value")],
+                Annotated[TemplateTrainConfig, tyro.conf.subcommand("templates")]]
 
 
-def _print_table(records) -> None:
-    w = max([len(r.name) for r in records] + [7])
-    print(f"{'theorem':<{w}}  {'status':<7} {'exp':>4} {'sec':>7}  detail")
-    for r in records:
-        detail = " ".join(r.proof) if r.proof else r.message
-        print(f"{r.name:<{w}}  {r.status:<7} {r.expansions:>4} {r.seconds:>7.2f}  {detail[:80]}")
+Command = Union[
+    Annotated[ProveConfig, tyro.conf.subcommand("prove")],
+    Annotated[CheckConfig, tyro.conf.subcommand("check")],
+    Annotated[BenchConfig, tyro.conf.subcommand(
+        "bench", description="Benchmark a theorem suite (results.jsonl, summary table, plot).")],
+    Annotated[CollectConfig, tyro.conf.subcommand("collect")],
+    Annotated[TraceConfig, tyro.conf.subcommand("trace")],
+    Annotated[Train, tyro.conf.subcommand("train")],
+    Annotated[IterateConfig, tyro.conf.subcommand("iterate")],
+    Annotated[SynthConfig, tyro.conf.subcommand("synth")],
+    Annotated[StdlibSuiteConfig, tyro.conf.subcommand("stdlib-suite")],
+]
 
 
 def run_check(cfg: CheckConfig) -> int:
-    text = _read_source(cfg.file)
+    text = read_source(cfg.file)
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
                           check_timeout=cfg.check_timeout, coq_args=tuple(cfg.coq_args))
     if cfg.reference:
-        _read_source(cfg.reference)
+        read_source(cfg.reference)
         if os.path.splitext(cfg.reference)[1] != os.path.splitext(cfg.file)[1]:
             raise UsageError("the reference must have the same extension as the file")
     try:
@@ -168,11 +107,10 @@ def run_check(cfg: CheckConfig) -> int:
     return 0 if bad == 0 else 1
 
 
-def run_train(what: str, cfg) -> int:
+def run_train(cfg) -> int:
+    what = {SFTConfig: "sft", ValueTrainConfig: "value", TemplateTrainConfig: "templates"}[type(cfg)]
     if not os.path.isfile(cfg.data):
         raise UsageError(f"no such data file: {cfg.data}")
-    if not cfg.out:
-        raise UsageError("--out is required")
     print(f"qstar train {what} config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
     try:
         if what == "sft":
@@ -191,126 +129,41 @@ def run_train(what: str, cfg) -> int:
     return 0
 
 
-# -- flags from dataclass fields ------------------------------------------------------------
-
-def _field_docs(cls) -> dict[str, str]:
-    """The one-line docstring under each dataclass field."""
-    body = ast.parse(inspect.getsource(cls)).body[0].body
-    docs = {}
-    for i, node in enumerate(body[:-1]):
-        nxt = body[i + 1]
-        if (isinstance(node, ast.AnnAssign) and isinstance(nxt, ast.Expr)
-                and isinstance(nxt.value, ast.Constant)):
-            docs[node.target.id] = str(nxt.value.value)
-    return docs
-
-
-def _add_fields(parser: argparse.ArgumentParser, cls, *, positional: tuple[str, ...] = (),
-                prefix: str = "", flags: dict[str, str] | None = None, defaults=None) -> None:
-    docs, hints = _field_docs(cls), typing.get_type_hints(cls)
-    for f in dataclasses.fields(cls):
-        typ = hints[f.name]
-        if dataclasses.is_dataclass(typ):  # nested config: the parent's default instance wins
-            _add_fields(parser, typ, prefix=f.name + ".", defaults=f.default_factory())
-            continue
-        dest = prefix + f.name
-        if f.name in positional:
-            nargs = "+" if typing.get_origin(typ) is list else None
-            parser.add_argument(dest, nargs=nargs, help=docs.get(f.name, ""))
-            continue
-        flag = {**_FLAGS, **(flags or {})}.get(f.name, "--" + f.name.replace("_", "-"))
-        default = (getattr(defaults, f.name) if defaults is not None else
-                   f.default if f.default is not dataclasses.MISSING else f.default_factory())
-        kw = dict(dest=dest, default=default, help=docs.get(f.name, ""))
-        if typ is bool:
-            parser.add_argument(flag, action="store_true", **kw)
-        elif typing.get_origin(typ) is list:
-            parser.add_argument(flag, action="append", **{**kw, "default": []})
-        else:
-            if f.name in _CHOICES:
-                kw["choices"] = _CHOICES[f.name]
-            parser.add_argument(flag, type=typ, **kw)
-
-
-def _build(cls, ns: dict):
-    hints = typing.get_type_hints(cls)
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if dataclasses.is_dataclass(hints[f.name]):
-            sub = {k.split(".", 1)[1]: v for k, v in ns.items() if k.startswith(f.name + ".")}
-            kwargs[f.name] = hints[f.name](**sub)
-        elif f.name in ns:
-            kwargs[f.name] = ns[f.name]
-    return cls(**kwargs)
-
-
-def _parser() -> argparse.ArgumentParser:
-    from agent.learning.sft import SFTConfig
-    from agent.learning.value_train import ValueTrainConfig
-    p = argparse.ArgumentParser(prog="qstar", description="Tactic-level theorem proving with a real kernel.")
-    sub = p.add_subparsers(dest="command", required=True)
-    _add_fields(sub.add_parser("prove", help="prove the open theorems of a .v or .lean file"),
-                ProveConfig, positional=("file",))
-    _add_fields(sub.add_parser("check", help="verify a file soundly (exit 0 only if every theorem is proved)"),
-                CheckConfig, positional=("file",))
-    from agent.bench.bench import BenchConfig
-    from agent.learning.iterate import IterateConfig
-    from agent.learning.traces import TraceConfig
-    _add_fields(sub.add_parser("trace", help="replay human proofs into (state, tactic) records"),
-                TraceConfig, positional=("sources",))
-    _add_fields(sub.add_parser("collect", help="search a theorem suite and store whole search records"),
-                BenchConfig, positional=("suite",))
-    _add_fields(sub.add_parser("bench", help="benchmark a theorem suite (JSON, markdown table, plot)"),
-                BenchConfig, positional=("suite",))
-    _add_fields(sub.add_parser("iterate", help="expert iteration: collect, train, evaluate, repeat"),
-                IterateConfig)
-    from coq_env.synthetic import SynthConfig
-    _add_fields(sub.add_parser("synth", help="write the synthetic competition-algebra curriculum (Coq)"),
-                SynthConfig)
-    st = sub.add_parser("stdlib-suite", help="write the Coq stdlib suite (train/valid/test split by file)")
-    st.add_argument("--out", required=True, help="Output JSONL.")
-    train = sub.add_parser("train", help="train the policy (sft) or the value (value)")
-    tsub = train.add_subparsers(dest="what", required=True)
-    _add_fields(tsub.add_parser("sft", help="supervised fine-tuning on (state, tactic) rows"), SFTConfig)
-    _add_fields(tsub.add_parser("value", help="value training on (state, target) rows"), ValueTrainConfig)
-    from agent.policies.template_policy import TemplateTrainConfig
-    _add_fields(tsub.add_parser("templates", help="template policy (tactic template + hypothesis arguments)"),
-                TemplateTrainConfig)
-    return p
+def dispatch(cfg) -> int:
+    if isinstance(cfg, ProveConfig):
+        from agent.bench.prove_file import run_prove
+        return run_prove(cfg)
+    if isinstance(cfg, CheckConfig):
+        return run_check(cfg)
+    if isinstance(cfg, BenchConfig):
+        from agent.bench.bench import run_bench, run_collect
+        return (run_collect if isinstance(cfg, CollectConfig) else run_bench)(cfg)
+    if isinstance(cfg, TraceConfig):
+        from agent.learning.traces import run_trace
+        return run_trace(cfg)
+    if isinstance(cfg, Train):
+        return run_train(cfg.what)
+    if isinstance(cfg, IterateConfig):
+        from agent.learning.iterate import run_iterate
+        return run_iterate(cfg)
+    if isinstance(cfg, SynthConfig):
+        from coq_env.synthetic import write_curriculum
+        print(json.dumps(write_curriculum(cfg)))
+        return 0
+    if isinstance(cfg, StdlibSuiteConfig):
+        from coq_env.stdlib import write_stdlib_suite
+        counts = write_stdlib_suite(cfg.out, max_per_file=cfg.max_per_file)
+        print(f"wrote {cfg.out}: {json.dumps(counts)}")
+        return 0
+    raise TypeError(f"no command for {type(cfg).__name__}")
 
 
 def main(argv: list[str] | None = None) -> int:
-    ns = vars(_parser().parse_args(argv))
-    command = ns.pop("command")
+    cfg = tyro.cli(Command, args=argv, prog="qstar",
+                   description="Tactic-level theorem proving with a real kernel in the loop.",
+                   config=(tyro.conf.OmitSubcommandPrefixes, tyro.conf.OmitArgPrefixes))
     try:
-        if command == "prove":
-            return run_prove(_build(ProveConfig, ns))
-        if command == "check":
-            return run_check(_build(CheckConfig, ns))
-        if command in ("collect", "bench"):
-            from agent.bench.bench import BenchConfig, run_bench, run_collect
-            return (run_bench if command == "bench" else run_collect)(_build(BenchConfig, ns))
-        if command == "iterate":
-            from agent.learning.iterate import IterateConfig, run_iterate
-            return run_iterate(_build(IterateConfig, ns))
-        if command == "synth":
-            from coq_env.synthetic import SynthConfig, write_curriculum
-            print(json.dumps(write_curriculum(_build(SynthConfig, ns))))
-            return 0
-        if command == "stdlib-suite":
-            from coq_env.stdlib import write_stdlib_suite
-            counts = write_stdlib_suite(ns["out"])
-            print(f"wrote {ns['out']}: {json.dumps(counts)}")
-            return 0
-        if command == "trace":
-            from agent.learning.traces import TraceConfig, run_trace
-            return run_trace(_build(TraceConfig, ns))
-        from agent.learning.sft import SFTConfig
-        from agent.learning.value_train import ValueTrainConfig
-        from agent.policies.template_policy import TemplateTrainConfig
-        what = ns.pop("what")
-        cls = {"sft": SFTConfig, "value": ValueTrainConfig, "templates": TemplateTrainConfig}[what]
-        return run_train(what, _build(cls, ns))
+        return dispatch(cfg)
     except (UsageError, FileNotFoundError) as e:  # bad input, or a prover that is not installed
         print(f"qstar: error: {e}", file=sys.stderr)
         return 2

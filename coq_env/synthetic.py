@@ -35,9 +35,9 @@ HEADER = "Require Import Reals.\nOpen Scope R_scope.\n"
 
 @dataclass
 class SynthConfig:
-    """Settings of ``qstar synth``."""
+    """Write the synthetic competition-algebra curriculum (Coq)."""
 
-    out: str = ""
+    out: str
     """Output folder: curriculum.v (with proofs) and curriculum-suite.jsonl (statements)."""
     proved: int = 400
     """Instances with a reference proof (for trace)."""

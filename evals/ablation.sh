@@ -20,13 +20,13 @@ Q=.venv/bin/qstar
 M=agent/default_model
 MINIF2F=${MINIF2F:-../shared/data/minif2f-rocq-valid.jsonl}
 BUDGET=(--budget 16 --timeout 20 --tactic-timeout 5)
-NONET=(--model none --retrieval "$M/knn.jsonl.gz" --templates "$M" --search bfs)
-FULL=(--search astar --lambda 0.5 --samples 4)
+NONET=(--model none --retrieval "$M/knn.jsonl.gz" --templates "$M" --ordering bfs)
+FULL=(--ordering astar --astar-lambda 0.5 --samples 4)
 mkdir -p "$RUN"
 [ -f "$RUN/coq-stdlib.jsonl" ] || $Q stdlib-suite --out "$RUN/coq-stdlib.jsonl"
 STD=("$RUN/coq-stdlib.jsonl" --split test --limit 120 --spread --workers 2 --resume "${BUDGET[@]}")
 MF=("$MINIF2F" --workers 2 --resume "${BUDGET[@]}")
-$Q bench "${STD[@]}" --out "$RUN/stdlib/automation" --model none --search bfs
+$Q bench "${STD[@]}" --out "$RUN/stdlib/automation" --model none --ordering bfs
 $Q bench "${STD[@]}" --out "$RUN/stdlib/no-net" "${NONET[@]}"
 $Q bench "${STD[@]}" --out "$RUN/stdlib/full" --model "$M" "${FULL[@]}"
 $Q bench "${STD[@]}" --out "$RUN/stdlib/full-repeat" --model "$M" "${FULL[@]}"
@@ -40,6 +40,6 @@ for s in 0 1; do
   fi
   $Q bench "${STD[@]}" --out "$RUN/stdlib/tpl-seed$s" --model "$d" "${FULL[@]}"
 done
-$Q bench "${MF[@]}" --out "$RUN/minif2f/automation" --model none --search bfs
+$Q bench "${MF[@]}" --out "$RUN/minif2f/automation" --model none --ordering bfs
 $Q bench "${MF[@]}" --out "$RUN/minif2f/no-net" "${NONET[@]}"
 $Q bench "${MF[@]}" --out "$RUN/minif2f/full" --model "$M" "${FULL[@]}"

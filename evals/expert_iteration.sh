@@ -36,9 +36,9 @@ $Q iterate --out "$RUN/iterate" --rounds 2 \
   --eval-suite "$RUN/coq-stdlib.jsonl" --eval-split test --eval-limit 120 --spread \
   --traces "$RUN/traces-all.jsonl" --proof-weight 10 --template-epochs 8 --width 64 --layers 2 --max-state-chars 256 \
   --sft-steps 600 --value-steps 200 --lr 2e-3 --batch-size 16 --preference dpo \
-  --search astar --lambda 0.5 --samples 4 --workers 2 "${BUDGET[@]}"
-$Q bench "$MINIF2F" --out "$RUN/minif2f/automation" --model none --search bfs --workers 2 --resume "${BUDGET[@]}"
+  --ordering astar --astar-lambda 0.5 --samples 4 --workers 2 "${BUDGET[@]}"
+$Q bench "$MINIF2F" --out "$RUN/minif2f/automation" --model none --ordering bfs --workers 2 --resume "${BUDGET[@]}"
 for k in 0 1 2; do
   $Q bench "$MINIF2F" --out "$RUN/minif2f/round_$k" --model "$RUN/iterate/round_$k/model" \
-    --search astar --lambda 0.5 --samples 4 --workers 2 --resume "${BUDGET[@]}"
+    --ordering astar --astar-lambda 0.5 --samples 4 --workers 2 --resume "${BUDGET[@]}"
 done

@@ -113,3 +113,47 @@ def test_prove_uses_the_bundled_model_for_coq_by_default(tmp_path):
     assert rep["config"]["search"]["model"] == "default"
     assert all(t["model_seconds"] > 0 for t in rep["theorems"])
     assert [t["status"] for t in rep["theorems"]] == ["proved", "proved"]
+
+
+@requires_coq
+def test_sigint_during_the_third_theorem_keeps_the_first_two_on_disk(tmp_path):
+    import signal
+    import sys
+    import time
+    src = tmp_path / "three.v"
+    src.write_text("Lemma t1 : forall n : nat, n + 0 = n.\nProof.\nAdmitted.\n\n"
+                   "Lemma t2 : forall P Q : Prop, P /\\ Q -> Q /\\ P.\nProof.\nAdmitted.\n\n"
+                   # Deciding this by computation takes 2^60 steps: every closing tactic runs long.
+                   "Lemma t3 : (fix f (n : nat) : nat := match n with 0 => 0 | S m => f m + f m end) 60 = 1."
+                   "\nProof.\nAdmitted.\n")
+    out, report = tmp_path / "three_proved.v", tmp_path / "three_proved.report.json"
+    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "prove", str(src), "--model", "none",
+                             "--budget", "100000", "--timeout", "600", "--tactic-timeout", "60"],
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:  # the report is rewritten after every theorem
+        if report.exists() and json.loads(report.read_text())["summary"]["attempted"] == 2:
+            break
+        time.sleep(0.1)
+    time.sleep(1.0)  # well inside t3's search, which cannot succeed
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    rep = json.loads(report.read_text())
+    assert rep["summary"]["interrupted"] and rep["summary"]["proved"] == 2
+    assert [t["name"] for t in rep["theorems"]] == ["t1", "t2"] and rep["not_attempted"] == ["t3"]
+    c = qstar("check", str(out), "--reference", str(src))
+    assert "ok    t1" in c.stdout and "ok    t2" in c.stdout and "FAIL  t3" in c.stdout
+
+
+COMMANDS = ["prove", "check", "bench", "collect", "trace", "iterate", "synth", "stdlib-suite",
+            "train sft", "train value", "train templates"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_shows_its_defaults_and_requires_what_it_needs(command):
+    r = qstar(*command.split(), "--help")
+    assert r.returncode == 0 and "(default:" in r.stdout and "(required)" in r.stdout, r.stdout
+    assert "SEARCH." not in r.stdout and "search." not in r.stdout  # no internal names leak
+    r = qstar(*command.split())  # nothing given: the required argument is named
+    assert r.returncode == 2 and "required" in (r.stdout + r.stderr).lower()

@@ -135,6 +135,8 @@ def test_collect_survives_kill_9_and_resumes_to_the_same_records(tmp_path):
     killed_at = len(log.read_text().splitlines())
     assert 4 <= killed_at < 13
     r = qstar(*args, "--out", str(part))
+    assert r.returncode == 2 and "--resume" in r.stderr  # a run is never appended to by accident
+    r = qstar(*args, "--out", str(part), "--resume")
     assert r.returncode == 0, r.stderr
     got = [json.loads(x) for x in log.read_text().splitlines()]
     assert sorted(x["id"] for x in got) == sorted(x["id"] for x in ref)  # none lost, none twice
@@ -204,7 +206,7 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     args = ["iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
             "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
             "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
-            "--samples", "2", "--workers", "2", "--search", "astar", "--proof-weight", "3"]
+            "--samples", "2", "--workers", "2", "--ordering", "astar", "--proof-weight", "3"]
     r = qstar(*args)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
@@ -220,7 +222,7 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     assert (out / "round_0" / "model" / "value_head.safetensors").exists()
     assert (out / "rounds.png").exists() and "| automation |" in (out / "rounds.md").read_text()
     cfg = json.loads((out / "round_0" / "eval" / "config.json").read_text())
-    assert cfg["search"]["model"].endswith("round_0/model") and cfg["search"]["order"] == "astar"
+    assert cfg["search"]["model"].endswith("round_0/model") and cfg["search"]["ordering"] == "astar"
     # resuming a finished run redoes nothing and changes nothing
     before = (out / "rounds.jsonl").read_text()
     r = qstar(*args)

@@ -79,11 +79,11 @@ def test_trained_policy_and_value_drive_prove_soundly(tmp_path):
     src.write_text((ROOT / "examples" / "arith.v").read_text())
     out, report = tmp_path / "arith_proved.v", tmp_path / "report.json"
     r = qstar("prove", str(src), "--output", str(out), "--report", str(report), "--model", str(model),
-              "--search", "astar", "--lambda", "0.5", "--samples", "4", "--budget", "6",
+              "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4", "--budget", "6",
               "--automation", "off", "--device", "cpu")
     assert r.returncode == 0, r.stderr
     rep = json.loads(report.read_text())
-    assert rep["config"]["search"]["order"] == "astar" and rep["config"]["search"]["model"] == str(model)
+    assert rep["config"]["search"]["ordering"] == "astar" and rep["config"]["search"]["model"] == str(model)
     proved = [t for t in rep["theorems"] if t["status"] == "proved"]
     assert proved, "the trained policy should prove at least the lemmas it was trained on"
     assert all(t["model_seconds"] > 0 for t in rep["theorems"] if t["status"] != "error")
@@ -102,5 +102,5 @@ def test_train_rejects_bad_data(tmp_path):
 
 
 def test_prove_refuses_value_search_without_a_value_model(tmp_path):
-    r = qstar("prove", "examples/arith.v", "--model", "none", "--search", "astar", "--output", str(tmp_path / "o.v"))
+    r = qstar("prove", "examples/arith.v", "--model", "none", "--ordering", "astar", "--output", str(tmp_path / "o.v"))
     assert r.returncode == 2 and "needs a value model" in r.stderr

@@ -4,8 +4,8 @@ kernel processes sharing one batched model.
 bench writes, in its output folder: ``config.json`` (the whole config), ``results.jsonl`` (one
 line per theorem, append-only), ``summary.json`` and ``summary.md`` (a table), and
 ``plot.png``. collect writes ``config.json`` and ``records.jsonl``, whose lines also hold the
-whole search tree, for training. Both resume where they stopped: a theorem already in the log
-is not run again, and a line torn by a kill is cut off.
+whole search tree, for training. Both resume where they stopped with ``--resume``: a theorem
+already in the log is not run again, and a line torn by a kill is cut off.
 
 A statement that does not load (e.g. it needs a library that is not installed) is reported as
 "statement error", apart from "not proved".
@@ -19,6 +19,9 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Annotated
+
+import tyro
 
 from agent.backends import UsageError
 from agent.io import JsonlLog
@@ -28,12 +31,12 @@ from agent.bench.suites import load_suite
 
 @dataclass
 class BenchConfig:
-    """Settings of ``qstar bench`` and ``qstar collect``."""
+    """Search a theorem suite: bench writes results and a table, collect whole search trees."""
 
-    suite: str = ""
+    suite: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="SUITE")]
     """Suite JSONL ({name, split, header, formal_statement}), e.g. ../shared/data/minif2f-rocq-valid.jsonl."""
-    out: str = ""
-    """Output folder."""
+    out: str
+    """Output folder (config.json, the JSONL log, summaries)."""
     split: str = ""
     """Only theorems of this split (empty: all)."""
     limit: int = 0
@@ -45,9 +48,9 @@ class BenchConfig:
     prelude: str = "auto"
     """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, none for Lean)."""
     resume: bool = False
-    """Continue an earlier run in the same folder (bench; collect always resumes)."""
-    search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none"))
-    """How each theorem is searched (bench and collect default to automation only: --model none)."""
+    """Continue an earlier run in the same folder (its log is kept; theorems in it are not run again)."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """How each theorem is searched."""
 
 
 def _prelude(cfg: BenchConfig, backend: str) -> str:
@@ -144,7 +147,7 @@ def write_summary(cfg: BenchConfig, rows: list[dict]) -> dict:
     lines = ["| suite | split | model | search | budget | theorems | proved | rate | statement errors |",
              "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
              f"| {os.path.basename(cfg.suite)} | {cfg.split or 'all'} | {cfg.search.model or 'automation'} | "
-             f"{cfg.search.order} | {cfg.search.budget} exp / {cfg.search.timeout:.0f}s | {s['theorems']} | "
+             f"{cfg.search.ordering} | {cfg.search.budget} exp / {cfg.search.timeout:.0f}s | {s['theorems']} | "
              f"{s['proved']} | {100 * s['rate']:.1f}% | {s['statement_error']} |", "",
              "| theorem | status | expansions | seconds | proof or reason |", "| --- | --- | --- | --- | --- |"]
     for r in rows:
@@ -195,7 +198,7 @@ def run_bench(cfg: BenchConfig) -> int:
 
 
 def run_collect(cfg: BenchConfig) -> int:
-    rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=True, desc="collect")
+    rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=False, desc="collect")
     s = summarize(rows)
     print(f"collected {s['theorems']} search records ({s['proved']} proved); wrote {cfg.out}/records.jsonl")
     return 0

@@ -37,20 +37,20 @@ from agent.learning.trainloop import LoopConfig
 
 @dataclass
 class IterateConfig:
-    """Settings of ``qstar iterate``."""
+    """Expert iteration: collect with model k-1, train model k on every kernel-checked proof so far, evaluate, repeat."""
 
-    out: str = ""
+    out: str
     """Run folder (created; an existing one is resumed)."""
+    train_suite: str
+    """Suite JSONL whose theorems the search collects data on."""
+    eval_suite: str
+    """Suite JSONL of held-out theorems."""
     rounds: int = 2
     """Rounds after round 0."""
-    train_suite: str = ""
-    """Suite JSONL whose theorems the search collects data on."""
     train_split: str = "train"
     """Split of train_suite to collect on."""
     train_limit: int = 0
     """At most this many training theorems (0: all)."""
-    eval_suite: str = ""
-    """Suite JSONL of held-out theorems."""
     eval_split: str = ""
     """Split of eval_suite (empty: all)."""
     eval_limit: int = 0
@@ -89,14 +89,14 @@ class IterateConfig:
     """Kernel worker processes (0: one per core)."""
     prelude: str = "auto"
     """Text put before every header (auto: Lia/Lra/Psatz for Coq)."""
-    search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none", order="astar",
-                                                                     lam=0.5, budget=32))
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none", ordering="astar",
+                                                                     astar_lambda=0.5, budget=32))
     """Search settings of every collect and eval (the model is set per round)."""
 
 
 def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int, model: str,
                order: str) -> BenchConfig:
-    search = dataclasses.replace(cfg.search, model=model or "none", order=order)
+    search = dataclasses.replace(cfg.search, model=model or "none", ordering=order)
     return BenchConfig(suite=suite, out=out, split=split, limit=limit, spread=cfg.spread, workers=cfg.workers,
                        prelude=cfg.prelude, resume=True, search=search)
 
@@ -166,13 +166,12 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
 
 def run_iterate(cfg: IterateConfig) -> int:
     from agent.io import atomic_write
-    if not cfg.out or not cfg.train_suite or not cfg.eval_suite:
-        raise UsageError("--out, --train-suite and --eval-suite are required")
     os.makedirs(cfg.out, exist_ok=True)
     conf_path = os.path.join(cfg.out, "config.json")
     conf = dataclasses.asdict(cfg)
     if os.path.exists(conf_path):
-        old = {**dataclasses.asdict(IterateConfig()),  # a setting added since: its default
+        defaults = IterateConfig(out=cfg.out, train_suite=cfg.train_suite, eval_suite=cfg.eval_suite)
+        old = {**dataclasses.asdict(defaults),  # a setting added since: its default
                **json.loads(open(conf_path, encoding="utf-8").read())}
         if {k: v for k, v in old.items() if k != "rounds"} != {k: v for k, v in conf.items() if k != "rounds"}:
             raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
@@ -191,7 +190,7 @@ def run_iterate(cfg: IterateConfig) -> int:
     for k in range(cfg.rounds + 1):
         rdir = os.path.join(cfg.out, f"round_{k}")
         t1 = time.monotonic()
-        order = cfg.search.order if model else "bfs"  # automation has no value head
+        order = cfg.search.ordering if model else "bfs"  # automation has no value head
         col = _bench_cfg(cfg, os.path.join(rdir, "collect"), cfg.train_suite, cfg.train_split,
                          cfg.train_limit, model, order)
         collected = summarize(run_pool(col, log_name="records.jsonl", keep_tree=True,
@@ -200,7 +199,7 @@ def run_iterate(cfg: IterateConfig) -> int:
         sizes = build_data(cfg, rdir, record_files)
         model = train_round(cfg, rdir, model or cfg.init)
         ev = _bench_cfg(cfg, os.path.join(rdir, "eval"), cfg.eval_suite, cfg.eval_split,
-                        cfg.eval_limit, model, cfg.search.order)
+                        cfg.eval_limit, model, cfg.search.ordering)
         s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False,
                                        always_resume=True, desc=f"round {k} eval"))
         rows.append({"round": k, **_row(s, time.monotonic() - t1), "collect_proved": collected["proved"],

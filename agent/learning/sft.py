@@ -22,11 +22,11 @@ from agent.learning.trainloop import LoopConfig, run_loop
 
 @dataclass
 class SFTConfig:
-    """Settings of ``qstar train sft``."""
+    """Supervised fine-tuning of the tactic policy on (goals, tactic) rows."""
 
-    data: str = ""
+    data: str
     """JSONL rows {"goals", "tactic"[, "name", "proof_before", "weight"]}."""
-    out: str = ""
+    out: str
     """Output folder for the checkpoint."""
     init: str = "tiny-causal"
     """Starting model: tiny-causal / tiny-seq2seq (fresh byte-level), a preset, hub id or folder."""

@@ -12,7 +12,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Annotated
+
+import tyro
 from pathlib import Path
 
 from agent.backends import UsageError, backend_named
@@ -20,17 +23,17 @@ from agent.backends import UsageError, backend_named
 
 @dataclass
 class TraceConfig:
-    """Settings of ``qstar trace``."""
+    """Replay human proofs into (goals, tactic, next goals) steps."""
 
-    sources: list[str] = field(default_factory=list)
+    sources: Annotated[tyro.conf.Positional[list[str]], tyro.conf.arg(metavar="SOURCE")]
     """.v / .lean files, folders, or `stdlib` (the installed Coq standard library)."""
-    out: str = ""
-    """Output JSONL: one record per step {file, theorem, step, state, tactic, next_state, proved}."""
+    out: str
+    """Output JSONL: one record per step {file, theorem, step, goals, tactic, next_goals, proved}."""
     split: str = ""
     """With stdlib: only files of this split of the stdlib suite (train / valid / test)."""
     limit_files: int = 0
     """At most this many files (0: all)."""
-    timeout: float = 30.0
+    tactic_timeout: float = 30.0
     """Wall-clock seconds per replayed tactic."""
     lean_project: str = ""
     """Lake project whose REPL traces .lean files (default: lean_project/)."""
@@ -56,8 +59,6 @@ def run_trace(cfg: TraceConfig) -> int:
     from tqdm import tqdm
 
     from agent.io import JsonlLog
-    if not cfg.out:
-        raise UsageError("--out is required")
     files = _expand(cfg)
     if not files:
         raise UsageError("no source file to trace")
@@ -81,7 +82,7 @@ def run_trace(cfg: TraceConfig) -> int:
                     raise UsageError(f"tracing {name}: {why}")
                 if backend.name == "coq" and backend.name not in envs:
                     envs[backend.name] = backend.make_env()
-                rows, stats = backend.trace_file(envs.get(backend.name), path, name, cfg.timeout)
+                rows, stats = backend.trace_file(envs.get(backend.name), path, name, cfg.tactic_timeout)
                 out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
                 out.flush()
                 os.fsync(out.fileno())

@@ -1,9 +1,8 @@
 """Training the value V(state) from labelled states.
 
-Targets are numbers in [0, 1] (prob mode): the expert-iteration loop labels a state on a found
+Targets are numbers in [0, 1]: the expert-iteration loop labels a state on a found
 proof path gamma^(distance to the proof's end) and a refuted state (every tactic tried from it rejected by the kernel) 0. Loss: binary
-cross-entropy with logits. In steps mode the target is the remaining proof length and the loss
-is a Huber loss. ``init`` decides the shape: a policy checkpoint puts the head on the policy's
+cross-entropy with logits. ``init`` decides the shape: a policy checkpoint puts the head on the policy's
 trunk (trunk frozen unless ``train_trunk``), ``tiny-causal`` / ``tiny-seq2seq`` or another
 model make a separate value model.
 """
@@ -21,16 +20,14 @@ from agent.learning.trainloop import LoopConfig, run_loop
 
 @dataclass
 class ValueTrainConfig:
-    """Settings of ``qstar train value``."""
+    """Train the value V(state) on (goals, target) rows."""
 
-    data: str = ""
+    data: str
     """JSONL rows {"goals", "target"}."""
-    out: str = ""
+    out: str
     """Output folder (model + value_head.safetensors + value_head.json)."""
     init: str = "tiny-causal"
     """A policy folder (head on its trunk), tiny-causal / tiny-seq2seq, a preset, hub id or folder."""
-    mode: str = "prob"
-    """prob: V in (0,1) with BCE; steps: expected remaining steps with a Huber loss."""
     train_trunk: bool = False
     """Also update the trunk (always on for a fresh tiny model)."""
     width: int = 128
@@ -49,9 +46,7 @@ def value_loss(vm, rows: list[dict]):
     import torch
     logits = vm.logits([vm.text(r["goals"]) for r in rows])  # (B,)
     target = torch.tensor([float(r["target"]) for r in rows], device=logits.device)
-    if vm.mode == "prob":
-        return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
-    return torch.nn.functional.huber_loss(torch.nn.functional.softplus(logits), target)
+    return torch.nn.functional.binary_cross_entropy_with_logits(logits, target)
 
 
 def train_value(cfg: ValueTrainConfig) -> dict:
@@ -65,7 +60,7 @@ def train_value(cfg: ValueTrainConfig) -> dict:
     model, tok, info = init_model(cfg.init, width=cfg.width, layers=cfg.layers, device=cfg.device,
                                   max_state_chars=cfg.max_state_chars, seed=cfg.loop.seed)
     shares = os.path.isdir(cfg.init)  # a qstar/HF folder: the head rides on that model's trunk
-    vm = ValueModel(model, tok, info, mode=cfg.mode, shares_policy=shares)
+    vm = ValueModel(model, tok, info, shares_policy=shares)
     train_trunk = fresh or cfg.train_trunk
     for p in model.parameters():
         p.requires_grad_(train_trunk)

@@ -67,11 +67,11 @@ class TemplateConfig:
 
 @dataclass
 class TemplateTrainConfig:
-    """Settings of ``qstar train templates``."""
+    """Train the template policy (tactic template + hypothesis arguments)."""
 
-    data: str = ""
+    data: str
     """Training rows: JSONL of {goals, tactic} (qstar trace output, or an iterate round's sft.jsonl)."""
-    out: str = ""
+    out: str
     """Model folder (created; may already hold a policy: the template files are added)."""
     model: TemplateConfig = field(default_factory=TemplateConfig)
     """The template policy's settings."""

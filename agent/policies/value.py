@@ -8,9 +8,8 @@ Two shapes, one class. The head is a linear map from the trunk's summary of a st
   policy only when it is expanded, so the two run as separate forward passes.
 - a separate small model (any causal or encoder-decoder checkpoint) with its own head.
 
-Output modes: ``prob`` (sigmoid, V in (0, 1), trained with binary cross-entropy; search uses
-h = -log V) and ``steps`` (softplus, the expected remaining proof length; search uses h = steps).
-Scores are batched and cached per distinct state text.
+V is a probability (sigmoid; trained with binary cross-entropy on proved / refuted labels;
+search uses h = -log V). Scores are batched and cached per distinct state text.
 """
 
 from __future__ import annotations
@@ -31,16 +30,15 @@ HEAD_JSON = "value_head.json"
 @dataclass
 class ValueHeadInfo:
     hidden: int
-    mode: str = "prob"  # prob | steps
+    mode: str = "prob"  # the only output qstar trains; kept in value_head.json for older readers
     shares_policy: bool = True
 
 
 class ValueModel:
-    def __init__(self, trunk, tokenizer, info, head=None, *, mode: str = "prob",
-                 shares_policy: bool = True, batch_size: int = 32, cache_size: int = 100_000):
+    def __init__(self, trunk, tokenizer, info, head=None, *, shares_policy: bool = True, batch_size: int = 32, cache_size: int = 100_000):
         import torch
         self.trunk, self.tokenizer, self.info = trunk, tokenizer, info
-        self.mode, self.shares_policy, self.batch_size = mode, shares_policy, batch_size
+        self.shares_policy, self.batch_size = shares_policy, batch_size
         hidden = _hidden_size(trunk)
         self.head = head if head is not None else torch.nn.Linear(hidden, 1)
         self.head.to(next(trunk.parameters()).device)
@@ -84,10 +82,10 @@ class ValueModel:
 
     def transform(self, logits):
         import torch
-        return torch.sigmoid(logits) if self.mode == "prob" else torch.nn.functional.softplus(logits)
+        return torch.sigmoid(logits)
 
     def __call__(self, states: list[ProofState]) -> list[float]:
-        """V for each state (prob mode) or expected remaining steps (steps mode); cached."""
+        """V for each state, in (0, 1); cached per distinct model input."""
         import torch
         texts = [self.text(s.goals) for s in states]
         todo = list(dict.fromkeys(t for t in texts if t not in self._cache))
@@ -103,8 +101,8 @@ class ValueModel:
         return [self._cache[t] for t in texts]
 
     def heuristic(self, v: float) -> float:
-        """h(state) for A*: -log V in prob mode, the predicted steps in steps mode."""
-        return -math.log(max(v, 1e-9)) if self.mode == "prob" else v
+        """h(state) for A*: -log V."""
+        return -math.log(max(v, 1e-9))
 
     def save(self, path: str) -> None:
         from safetensors.torch import save_file
@@ -120,8 +118,7 @@ class ValueModel:
         write_info(path, self.info)
         state = {k: v.detach().cpu().contiguous() for k, v in self.head.state_dict().items()}
         save_file(state, os.path.join(path, HEAD_FILE))
-        meta = ValueHeadInfo(hidden=_hidden_size(self.trunk), mode=self.mode,
-                             shares_policy=self.shares_policy)
+        meta = ValueHeadInfo(hidden=_hidden_size(self.trunk), shares_policy=self.shares_policy)
         atomic_write(os.path.join(path, HEAD_JSON), json.dumps(asdict(meta), indent=2) + "\n")
 
     @classmethod
@@ -133,11 +130,13 @@ class ValueModel:
 
         from agent.policies.models import load_model
         meta = ValueHeadInfo(**json.loads(open(os.path.join(path, HEAD_JSON), encoding="utf-8").read()))
+        if meta.mode != "prob":
+            raise ValueError(f"{path}: value head of mode {meta.mode!r}; qstar reads probability heads only")
         if trunk is None:
             trunk, tokenizer, info = load_model(path, device=device, dtype=dtype)
         head = torch.nn.Linear(meta.hidden, 1)
         head.load_state_dict(load_file(os.path.join(path, HEAD_FILE)))
-        return cls(trunk, tokenizer, info, head, mode=meta.mode, shares_policy=meta.shares_policy)
+        return cls(trunk, tokenizer, info, head, shares_policy=meta.shares_policy)
 
 
 def has_value_head(path: str) -> bool:

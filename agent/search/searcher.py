@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Literal
 
 from agent.backends import UsageError
 from agent.search.best_first import SearchBudget
 
-SEARCH_CHOICES = ("bfs", "bfs-norm", "value", "astar")
+ORDERINGS = ("bfs", "bfs-norm", "value", "astar")
 
 
 @dataclass
@@ -36,31 +36,32 @@ class SearchConfig:
     model), `none` (automation only) or `auto` (the bundled model for Coq, none for Lean)."""
     value_model: str = ""
     """Value model folder; 'policy' for the head saved with --model (default when it has one)."""
-    order: str = "bfs"
-    """Ordering (flag --search): bfs (cumulative log-prob), bfs-norm, value, astar."""
-    lam: float = 1.0
-    """A* weight lambda in f = g + lambda * h (flag --lambda)."""
-    astar_g: str = "logprob"
+    ordering: Literal["bfs", "bfs-norm", "value", "astar"] = "bfs"
+    """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
+    BFS-Prover), value (the critic alone), astar (g + lambda * -log V)."""
+    astar_lambda: float = 1.0
+    """A* weight lambda in f = g + lambda * h; 0 is exactly bfs."""
+    astar_g: Literal["logprob", "depth"] = "logprob"
     """A* path cost g: logprob (-sum log p) or depth."""
     length_alpha: float = 1.0
     """bfs-norm exponent: priority = sum log p / depth^alpha."""
     samples: int = 8
     """Candidates the model proposes per state."""
-    decoding: str = "sample"
-    """sample or beam."""
+    decoding: Literal["sample", "beam"] = "sample"
+    """How the model decodes its candidates."""
     temperature: float = 1.0
     """Sampling temperature."""
-    automation: str = "mix"
+    automation: Literal["mix", "off"] = "mix"
     """mix: add the automation tactics to the model's candidates; off: the model alone."""
     automation_weight: float = 0.1
     """Prior weight of automation candidates when mixed."""
     retrieval: str = ""
-    """k-NN retrieval database ({state, tactic} JSONL[.gz]); empty: the --model folder's
+    """k-NN retrieval database ({goals, tactic} JSONL[.gz]); empty: the --model folder's
     knn.jsonl.gz if it has one; none: off."""
     templates: str = ""
     """Template policy folder (agent.policies.template_policy); empty: the --model folder's if it has
     one; none: off."""
-    device: str = "auto"
+    device: Literal["auto", "cpu", "cuda"] = "auto"
     """auto (CUDA if available), cpu or cuda."""
 
     def budget_obj(self) -> SearchBudget:
@@ -121,8 +122,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     from agent.search import best_first as S
     from agent.policies.automation import AutomationPolicy
     from agent.policies.value import ValueModel, has_value_head
-    if cfg.order not in SEARCH_CHOICES:
-        raise UsageError(f"--search must be one of {', '.join(SEARCH_CHOICES)}")
+    if cfg.ordering not in ORDERINGS:
+        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
     if model:
@@ -165,9 +166,9 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
                 "value": lambda: S.by_value(heuristic),
-                "astar": lambda: S.astar(cfg.lam, g=cfg.astar_g, heuristic=heuristic)}[cfg.order]()
+                "astar": lambda: S.astar(cfg.astar_lambda, g=cfg.astar_g, heuristic=heuristic)}[cfg.ordering]()
     if getattr(priority, "needs_value", False) and value is None:
-        raise UsageError(f"--search {cfg.order} needs a value model (--value-model, or a --model "
+        raise UsageError(f"--ordering {cfg.ordering} needs a value model (--value-model, or a --model "
                          "folder trained with `qstar train value`)")
 
     def make_policy(backend: str, theorem: str):

@@ -1,0 +1,145 @@
+"""``qstar prove FILE``: the open theorems of one file, through the same per-theorem isolated
+runner as ``bench``, with nothing lost on the way.
+
+After every theorem the output file (the source with the proofs found so far) and the JSON
+report are rewritten atomically, so a Ctrl-C, a kill or a crash after theorem k leaves theorems
+1..k on disk, proved where they were proved; Ctrl-C then exits 130 with a report that says the
+run was interrupted. A theorem whose search raises is recorded as an internal error and the
+others go on.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Annotated
+
+import tyro
+
+from agent.backends import UsageError, backend_for
+from agent.search.searcher import SearchConfig
+
+
+@dataclass
+class ProveConfig:
+    """Prove the open theorems (Admitted / sorry) of a .v or .lean file."""
+
+    file: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="FILE")]
+    """The .v or .lean file whose open theorems (Admitted / sorry) are to be proved."""
+    output: str = ""
+    """Where to write the file with proofs filled in (default: FILE with _proved before the extension)."""
+    report: str = ""
+    """Where to write the JSON report (default: OUTPUT with .report.json)."""
+    search: SearchConfig = field(default_factory=SearchConfig)
+    """How each theorem is searched."""
+    lean_project: str = ""
+    """Lake project with Mathlib and the REPL (Lean files only; default: lean_project/)."""
+    coq_args: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
+    """Extra arguments for coqidetop and coqc, one per flag: --coq-args=-R --coq-args=dir --coq-args=Lib."""
+
+
+def read_source(path: str) -> str:
+    if not os.path.exists(path):
+        raise UsageError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a directory, not a .v or .lean file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+
+
+def default_output(path: str) -> str:
+    stem, ext = os.path.splitext(path)
+    return f"{stem}_proved{ext}"  # coqc needs a file name that is a module identifier
+
+
+@dataclass(frozen=True)
+class _Item:
+    id: str
+    theorem: object
+
+
+def run_prove(cfg: ProveConfig) -> int:
+    from tqdm import tqdm
+
+    from agent.bench.pool import run_items
+    from agent.search.searcher import build_searcher, default_model_for
+
+    text = read_source(cfg.file)
+    backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
+                          check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
+    try:
+        theorems = backend.open_theorems(text)
+    except backend.parse_error as e:
+        raise UsageError(f"cannot parse {cfg.file}: {e}") from None
+    if not theorems:
+        raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
+                         + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
+    if (why := backend.missing()) is not None:
+        raise UsageError(why)
+    cfg.output = cfg.output or default_output(cfg.file)
+    cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
+    cfg.search.model = default_model_for(cfg.search.model, backend.name)
+    print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
+    searcher = build_searcher(cfg.search)
+    t0 = time.monotonic()
+    records: dict[str, object] = {}
+    options = {"lean_project": cfg.lean_project or None, "coq_args": tuple(cfg.coq_args)}
+    interrupted = False
+    items = [_Item(th.name, th) for th in theorems]
+    try:
+        with tqdm(total=len(items), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
+                  file=sys.stderr, disable=None) as bar:
+            for it, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
+                                     workers=1, backend_options=options):
+                records[it.id] = rec
+                _write(cfg, backend, text, theorems, records, time.monotonic() - t0, interrupted=False)
+                bar.update(1)
+                bar.set_postfix(proved=sum(r.status == "proved" for r in records.values()))
+    except KeyboardInterrupt:
+        interrupted = True
+    finally:
+        searcher.close()
+    report = _write(cfg, backend, text, theorems, records, time.monotonic() - t0, interrupted=interrupted)
+    done = [records[th.name] for th in theorems if th.name in records]
+    _print_table(done)
+    s = report["summary"]
+    print(f"proved {s['proved']}/{s['theorems']} in {s['seconds']}s"
+          + (f" (interrupted after {len(done)} theorems)" if interrupted else "")
+          + f"; wrote {cfg.output} and {cfg.report}")
+    return 130 if interrupted else 0
+
+
+def _write(cfg: ProveConfig, backend, text: str, theorems, records: dict, seconds: float, *,
+           interrupted: bool) -> dict:
+    """Rewrite the output file and the report from the records so far, each atomically."""
+    from agent.io import atomic_write
+    done = [records[th.name] for th in theorems if th.name in records]
+    proofs = {r.name: tuple(r.proof) for r in done if r.status == "proved"}
+    atomic_write(cfg.output, backend.with_proofs(text, proofs))
+    report = {
+        "config": dataclasses.asdict(cfg),
+        "backend": backend.name,
+        "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
+                    "failed": sum(r.status == "failed" for r in done),
+                    "error": sum(r.status == "error" for r in done),
+                    "interrupted": interrupted, "seconds": round(seconds, 2)},
+        "theorems": [r.to_json() for r in done],
+        "not_attempted": [th.name for th in theorems if th.name not in records],
+    }
+    atomic_write(cfg.report, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    return report
+
+
+def _print_table(records) -> None:
+    w = max([len(r.name) for r in records] + [7])
+    print(f"{'theorem':<{w}}  {'status':<7} {'exp':>4} {'sec':>7}  detail")
+    for r in records:
+        detail = " ".join(r.proof) if r.proof else r.message
+        print(f"{r.name:<{w}}  {r.status:<7} {r.expansions:>4} {r.seconds:>7.2f}  {detail[:80]}")
