@@ -15,6 +15,7 @@ a search does not change its result.
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 import time
@@ -95,12 +96,9 @@ class CoqEnv:
               deadline: float | None = None) -> StepResult:
         if self._theorem is None:
             raise RuntimeError("apply() before start()")
-        why = screen_body(tactic)
-        if why is not None:
-            return TacticError(why)
-        sentences = [s.text for s in split_sentences(tactic)]
-        if not sentences:
-            return TacticError("empty tactic")
+        sentences = _prepare(tactic)
+        if isinstance(sentences, str):
+            return TacticError(sentences)
         self._deadline = deadline
         for attempt in range(2):  # a process that dies mid-call is restarted and asked again
             try:
@@ -148,8 +146,9 @@ class CoqEnv:
 
     def _call(self, payload: bytes, timeout: float) -> protocol.Reply:
         self.kernel_calls += 1
+        top = self._top if self._top is not None else self._ensure_process()  # call() checks liveness
         try:
-            return self._ensure_process().call(payload, timeout=timeout)
+            return top.call(payload, timeout=timeout)
         except CoqDied:
             self.close()
             raise
@@ -220,12 +219,15 @@ class CoqEnv:
         self._edit_at(target, deadline_timeout)
         self._path = self._path[:keep]
         for tactic in path[keep:]:
-            result = self._run_tactic([s.text for s in split_sentences(tactic)], self._replay_timeout())
+            prepared = _prepare(tactic)
+            if isinstance(prepared, str):
+                raise CoqDied(f"replay of {tactic!r}: {prepared}")
+            result = self._run_tactic(prepared, self._replay_timeout())
             if isinstance(result, str):
                 raise CoqDied(f"replay of {tactic!r} failed: {result}")
             self._path.append((tactic, result[0]))
 
-    def _run_tactic(self, sentences: list[str], timeout: float) -> tuple[int, protocol.CoqGoals | None] | str:
+    def _run_tactic(self, sentences: tuple[str, ...], timeout: float) -> tuple[int, protocol.CoqGoals | None] | str:
         """Add and execute a tactic's sentences at the tip: (new tip id, goals), or an error text.
 
         On error the document is rolled back to where it was.
@@ -248,7 +250,7 @@ class CoqEnv:
             return reply.error
         return sid, protocol.parse_goals(reply)
 
-    def _apply(self, path: tuple[str, ...], tactic: str, sentences: list[str],
+    def _apply(self, path: tuple[str, ...], tactic: str, sentences: tuple[str, ...],
                timeout: float) -> StepResult:
         self._sync(path, timeout)
         result = self._run_tactic(sentences, timeout)
@@ -268,6 +270,17 @@ class CoqEnv:
 
 class _Timeout(Exception):
     pass
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _prepare(tactic: str) -> tuple[str, ...] | str:
+    """A tactic's sentences, or why it is refused (screened, unterminated or empty). Search tries
+    the same few hundred tactic texts at every state: each is screened and split once."""
+    why = screen_body(tactic)
+    if why is not None:
+        return why
+    sentences = tuple(s.text for s in split_sentences(tactic))
+    return sentences or "empty tactic"
 
 
 def _state_goals(g: protocol.CoqGoals) -> tuple[Goal, ...]:

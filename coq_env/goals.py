@@ -9,6 +9,7 @@ line, ``x, y : T`` or ``x := v : T``; its names are plain identifiers before the
 
 from __future__ import annotations
 
+import functools
 import re
 import xml.etree.ElementTree as ET
 
@@ -32,7 +33,9 @@ def goal_from_xml(goal: ET.Element, *, shelved: bool = False) -> Goal:
                 shelved=shelved)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def parse_hypothesis(line: str) -> Hypothesis:
+    """One context line as a Hypothesis (cached: sibling states share most of their lines)."""
     m = _HEAD.match(line)
     if m is None:  # not a context line Coq prints; keep it whole as a type
         return Hypothesis((), line)
