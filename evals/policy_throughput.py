@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from agent.env import ProofState  # noqa: E402
+from agent.env import Goal, Hypothesis, ProofState  # noqa: E402
 from agent.policies.models import TinyConfig, build_tiny  # noqa: E402
 from agent.policies.mixed import MixedPolicy  # noqa: E402
 from agent.policies.transformer import PolicyConfig, TransformerPolicy  # noqa: E402
@@ -50,7 +50,7 @@ class BenchConfig:
 def make_states(n: int) -> list[ProofState]:
     from coq_env.files import open_theorems
     stmts = [t.statement for t in open_theorems(EXAMPLE.read_text(encoding="utf-8"))]
-    return [ProofState((f"x{i} : nat\n⊢ {stmts[i % len(stmts)][:-1]}",)) for i in range(n)]
+    return [ProofState((Goal((Hypothesis((f"x{i}",), "nat"),), stmts[i % len(stmts)][:-1]),)) for i in range(n)]
 
 
 def timed(fn):
@@ -96,7 +96,7 @@ def main() -> None:
     pcfg = PolicyConfig(samples=cfg.samples, max_new_tokens=cfg.max_new_tokens, batch_size=cfg.batch_size)
     pol = TransformerPolicy(model, tok, info, pcfg)
     states = make_states(cfg.states)
-    ctxs = [pol.context(s) for s in states]
+    ctxs = [pol.prompt(s) for s in states]
     pol.propose(ctxs[:2])  # warm-up
     torch.manual_seed(0)
     single, t_single = timed(lambda: [pol.propose([c])[0] for c in ctxs])

@@ -11,6 +11,7 @@ file by one id; such a proof is checked against each and must prove one. Exit st
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sys
@@ -24,7 +25,10 @@ def recheck(folder: str) -> dict:
     from agent.io import read_jsonl
     from agent.search.searcher import SearchConfig
     conf = json.load(open(os.path.join(folder, "config.json"), encoding="utf-8"))
-    cfg = BenchConfig(**{**conf, "search": SearchConfig(**conf["search"])})
+    renamed = {"order": "ordering", "lam": "astar_lambda"}  # runs from before the flags' renaming
+    search = {renamed.get(k, k): v for k, v in conf["search"].items()}
+    known = {f.name for f in dataclasses.fields(BenchConfig)}
+    cfg = BenchConfig(**{**{k: v for k, v in conf.items() if k in known}, "search": SearchConfig(**search)})
     items = bench_items(cfg)
     by_id = {it.id: [it] for it in items}
     for it in items:  # a run from before ids were unique: "F.v:x" stood for "F.v:x#2" too

@@ -1,6 +1,7 @@
-"""Small builders shared by tests: proof states from the text Coq prints, and toy goals."""
+"""Small builders shared by tests: proof states from the text Coq prints, toy goals, and a
+scripted environment (a test double for search logic only, never a kernel)."""
 
-from agent.env import Goal, ProofState
+from agent.env import EnvCrash, Goal, Goals, ProofState, Proved, TacticError, TacticTimeout
 from coq_env.goals import parse_rendered
 
 
@@ -16,3 +17,26 @@ def coq_goals(text: str) -> tuple[Goal, ...]:
 def toy(name: str) -> Goal:
     """A goal with no hypotheses whose conclusion is ``name`` (for scripted test doubles)."""
     return Goal((), name)
+
+
+class ScriptedEnv:
+    """A test double for search logic: a state is its first goal's conclusion, and
+    ``moves[state][tactic]`` is the next state, "QED", "TIMEOUT", "CRASH"; anything else is an error."""
+
+    def __init__(self, moves):
+        self.moves = moves
+        self.applied = []
+
+    def apply(self, state, tactic, *, timeout, deadline=None):
+        key = state.goals[0].conclusion
+        self.applied.append((key, tactic))
+        nxt = self.moves.get(key, {}).get(tactic)
+        if nxt is None:
+            return TacticError("no")
+        if nxt == "TIMEOUT":
+            return TacticTimeout(timeout)
+        if nxt == "CRASH":
+            return EnvCrash("died")
+        if nxt == "QED":
+            return Proved((*state.path, tactic))
+        return Goals(ProofState((toy(nxt),), (*state.path, tactic)))

@@ -1,27 +1,10 @@
 """Training rows from search records: value targets only where the search knows."""
 
-from agent.env import Goals, ProofState, Proved, TacticError, TacticTimeout
+from agent.env import Goals, ProofState, Proved, TacticError
 from agent.learning.data import from_records, node_statuses
 from agent.search.best_first import SearchBudget, best_first_search
 from agent.search.records import tree_to_json
-from helpers import toy
-
-
-class ScriptedEnv:
-    """A test double for search only: ``moves[state][tactic]`` is the next state, QED or TIMEOUT."""
-
-    def __init__(self, moves):
-        self.moves = moves
-
-    def apply(self, state, tactic, *, timeout, deadline=None):
-        nxt = self.moves.get(state.goals[0].conclusion, {}).get(tactic)
-        if nxt is None:
-            return TacticError("no")
-        if nxt == "TIMEOUT":
-            return TacticTimeout(timeout)
-        if nxt == "QED":
-            return Proved((*state.path, tactic))
-        return Goals(ProofState((toy(nxt),), (*state.path, tactic)))
+from helpers import ScriptedEnv, toy
 
 
 def record(moves, policy, *, budget=None, proved=None):

@@ -90,8 +90,14 @@ def test_stdlib_split_is_by_file_and_deterministic(tmp_path):
     rows = [json.loads(x) for x in a.read_text().splitlines()]
     assert all(r["split"] == split_of(r["source"]) for r in rows)
     items = load_suite(str(a), split="test", limit=3)
-    assert len(items) == 3 and all(it.theorem.statement in it.theorem.context + it.theorem.statement
-                                   for it in items)
+    assert len(items) == 3
+    from coq_env.stdlib import source_text
+    for it in items:  # the context is the file up to the lemma, and the lemma starts right there
+        full = source_text(it.source)
+        after = full[len(it.theorem.context):]
+        assert full.startswith(it.theorem.context) and it.theorem.context
+        assert after.split(None, 2)[:2] == it.theorem.statement.split(None, 2)[:2]
+        assert it.theorem.name in after.split(":", 1)[0]
     assert items[0].id.startswith(items[0].source + ":")
 
 

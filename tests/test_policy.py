@@ -91,10 +91,12 @@ def test_batching_policy_serves_concurrent_searches_with_shared_batches():
 def test_mixed_policy_unites_candidates_with_a_prior():
     fake_model = lambda state: [("lia.", -0.5), ("garbage", -3.0)]  # noqa: E731
     mixed = MixedPolicy(fake_model, AutomationPolicy("coq"), automation_weight=0.1)
-    cands = dict(mixed(STATES[0]))
+    ranked = mixed(STATES[0])
+    cands = dict(ranked)
+    assert len(ranked) == len(cands)  # a tactic proposed by two sources appears once
     assert cands["lia."] == -0.5  # the better of the two scores
     assert "intros." in cands and cands["intros."] < math.log(0.1) + 1e-9
-    assert len(cands) == len(set(cands))
+    assert [lp for _, lp in ranked] == sorted(cands.values(), reverse=True)
 
 
 def test_state_truncation_keeps_the_conclusion_and_nearest_hypotheses():

@@ -2,32 +2,10 @@
 
 import math
 
-from agent.env import EnvCrash, Goals, ProofState, Proved, TacticError, TacticTimeout
+from agent.env import Goals, ProofState, TacticError
 from agent.search.best_first import (OPEN, PROVED, REFUTED, UNFINISHED, SearchBudget, best_first_search,
                                      by_depth)
-from helpers import toy
-
-
-class ScriptedEnv:
-    """States are strings; ``moves[state][tactic]`` is the next state, "QED", or an error."""
-
-    def __init__(self, moves):
-        self.moves = moves
-        self.applied = []
-
-    def apply(self, state, tactic, *, timeout, deadline=None):
-        key = state.goals[0].conclusion
-        self.applied.append((key, tactic))
-        nxt = self.moves.get(key, {}).get(tactic)
-        if nxt is None:
-            return TacticError("no")
-        if nxt == "TIMEOUT":
-            return TacticTimeout(timeout)
-        if nxt == "CRASH":
-            return EnvCrash("died")
-        if nxt == "QED":
-            return Proved((*state.path, tactic))
-        return Goals(ProofState((toy(nxt),), (*state.path, tactic)))
+from helpers import ScriptedEnv, toy
 
 
 def policy_from(table):

@@ -37,7 +37,8 @@ from agent.learning.trainloop import LoopConfig
 
 @dataclass
 class IterateConfig:
-    """Expert iteration: collect with model k-1, train model k on every kernel-checked proof so far, evaluate, repeat."""
+    """Expert iteration: collect with model k-1, train model k on every kernel-checked proof so
+    far, evaluate, repeat."""
 
     out: str
     """Run folder (created; an existing one is resumed)."""

@@ -37,7 +37,8 @@ class SFTConfig:
     max_state_chars: int = 512
     """Truncate states to this many characters (tiny models; 0 = keep a loaded model's setting)."""
     pairs: str = ""
-    """Optional JSONL of preference pairs {"goals", "chosen", "rejected"[, "name", "proof_before"]} (kernel-rejected negatives)."""
+    """Optional JSONL of preference pairs {"goals", "chosen", "rejected"[, "name", "proof_before"]}
+    (kernel-rejected negatives)."""
     dpo_beta: float = 0.1
     """DPO temperature beta."""
     dpo_weight: float = 1.0

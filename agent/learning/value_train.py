@@ -1,9 +1,10 @@
 """Training the value V(state) from labelled states.
 
-Targets are numbers in [0, 1]: the expert-iteration loop labels a state on a found
-proof path gamma^(distance to the proof's end) and a refuted state (every tactic tried from it rejected by the kernel) 0. Loss: binary
-cross-entropy with logits. ``init`` decides the shape: a policy checkpoint puts the head on the policy's
-trunk (trunk frozen unless ``train_trunk``), ``tiny-causal`` / ``tiny-seq2seq`` or another
+Targets are numbers in [0, 1]: the expert-iteration loop labels a state on a found proof path
+gamma^(distance to the proof's end) and a refuted state (every tactic tried from it rejected by
+the kernel, or leading to a refuted state) 0; unfinished states get no label. Loss: binary
+cross-entropy with logits. ``init`` decides the shape: a policy checkpoint puts the head on the
+policy's trunk (trunk frozen unless ``train_trunk``), ``tiny-causal`` / ``tiny-seq2seq`` or another
 model make a separate value model.
 """
 

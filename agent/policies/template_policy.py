@@ -198,7 +198,10 @@ def has_template_model(folder: str) -> bool:
     return bool(folder) and os.path.isfile(os.path.join(folder, META_FILE))
 
 
-def examples(rows: list[tuple[tuple[Goal, ...], str]]) -> list[tuple[tuple[Goal, ...], str, list[str], list[Local], set[str]]]:
+Row = tuple[tuple[Goal, ...], str]  # (goals, tactic)
+
+
+def examples(rows: list[Row]) -> list[tuple[tuple[Goal, ...], str, list[str], list[Local], set[str]]]:
     """(goals, template, slot arguments, locals, conclusion names) of each (goals, tactic) row;
     locals and conclusion are read once here, not in every epoch."""
     out = []
@@ -210,7 +213,8 @@ def examples(rows: list[tuple[tuple[Goal, ...], str]]) -> list[tuple[tuple[Goal,
     return out
 
 
-def train_templates(rows: list[tuple[tuple[Goal, ...], str]], cfg: TemplateConfig, *, log_path: str | None = None) -> tuple[TemplateModel, dict]:
+def train_templates(rows: list[Row], cfg: TemplateConfig, *,
+                    log_path: str | None = None) -> tuple[TemplateModel, dict]:
     """Fit both models on (goals, tactic) rows; returns the model and first/last losses."""
     import random
     import time

@@ -35,7 +35,8 @@ class ValueHeadInfo:
 
 
 class ValueModel:
-    def __init__(self, trunk, tokenizer, info, head=None, *, shares_policy: bool = True, batch_size: int = 32, cache_size: int = 100_000):
+    def __init__(self, trunk, tokenizer, info, head=None, *, shares_policy: bool = True,
+                 batch_size: int = 32, cache_size: int = 100_000):
         import torch
         self.trunk, self.tokenizer, self.info = trunk, tokenizer, info
         self.shares_policy, self.batch_size = shares_policy, batch_size
