@@ -35,6 +35,9 @@ class Backend:
     prelude: str = ""  # tactic libraries a benchmark loads before every header
     library_files: Callable[[str], list[tuple[str, str]]] | None = None  # split -> (name, path)
     library_source: Callable[[str], str] | None = None  # a library file's text by its name
+    import_line: Callable[[str], str] = lambda imports: ""  # --imports -> the line to add ("" none)
+    insert_imports: Callable[[str, str], str] = lambda text, line: text  # add it after the file's own
+    added_imports: Callable[[str, str], list[str]] = lambda text, ref: []  # what a file adds to a reference
 
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
@@ -57,6 +60,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.idetop import find_idetop
         from coq_env.sentences import SentenceError
         from coq_env.stdlib import PRELUDE, library_files, source_text
+        from coq_env.check import added_imports
+        from coq_env.imports import import_line, insert_imports
         from coq_env.trace import trace_file
         return Backend(
             "coq", cf.open_theorems, cf.with_proofs,
@@ -66,7 +71,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             SentenceError,
             lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
-            trace_file, PRELUDE, library_files, source_text)
+            trace_file, PRELUDE, library_files, source_text, import_line, insert_imports,
+            lambda text, ref: added_imports(text, ref)[0])
     if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
@@ -81,8 +87,16 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             lambda: None if shutil.which(cfg.repl_command[0]) else
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)",
-            lambda env, path, name, timeout: trace_file(path, name, config=cfg))
+            lambda env, path, name, timeout: trace_file(path, name, config=cfg),
+            import_line=_lean_imports)
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
+
+
+def _lean_imports(imports: str) -> str:
+    if imports not in ("auto", "none"):
+        raise UsageError("--imports for Lean files: auto or none (a Lean file's own imports, at its top, "
+                         "bring Mathlib's tactics)")
+    return ""
 
 
 def goals_of(stored, backend: str = "coq") -> tuple[Goal, ...]:

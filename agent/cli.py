@@ -100,6 +100,9 @@ def run_check(cfg: CheckConfig) -> int:
         raise UsageError(f"cannot parse {cfg.file}: {e}") from None
     if not verdicts:
         raise UsageError(f"no theorem in {cfg.file}")
+    if cfg.reference:
+        for line in backend.added_imports(text, read_source(cfg.reference)):
+            print(f"added {line}")
     for v in verdicts:
         print(f"ok    {v.name}" if v.ok else f"FAIL  {v.name}: {v.reason}")
     bad = sum(not v.ok for v in verdicts)

@@ -4,8 +4,10 @@ What it covers, for each theorem:
 1. The statement is the original one: ``check_proof`` re-inserts ``theorem.statement`` from the
    source and takes only the proof body from the search; ``check_file`` with a reference demands
    that the file minus its proofs equals the reference minus its proofs (same statements, same
-   definitions, same imports, nothing added), so a changed definition cannot change a statement's
-   meaning either.
+   definitions, same imports), so a changed definition cannot change a statement's meaning
+   either. The one addition accepted: ``Require``/``Import`` sentences of libraries installed
+   with the prover, which ``coqc`` resolves with no argument in an empty folder
+   (``coq_env.imports``); an import of a file beside the source is refused.
 2. The body is screened (``coq_env.screen``): no Admitted/admit/Axiom/Abort/... sentences.
 3. The whole file is compiled by ``coqc`` in a fresh process, under a wall-clock limit, and must
    exit 0; the proof must end in ``Qed.``/``Defined.``.
@@ -154,9 +156,35 @@ def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
             return f"theorem {r.name} of the reference is missing"
         if strip_comments(d.statement).split() != strip_comments(r.statement).split():
             return f"statement of {r.name} differs from the reference"
-    if skeleton(text) != skeleton(ref_text):
-        return "file differs from the reference outside proofs"
-    return ""
+    return added_imports(text, ref_text)[1]
+
+
+def added_imports(text: str, ref_text: str) -> tuple[list[str], str]:
+    """(the import sentences ``text`` adds to ``ref_text`` outside proofs, why the difference is
+    not acceptable or "")."""
+    import difflib
+
+    from coq_env.imports import is_import, resolvable
+    if skeleton(text) == skeleton(ref_text):
+        return [], ""
+    try:
+        ours = [" ".join(strip_comments(s.text).split()) for s in split_sentences(skeleton(text))]
+        theirs = [" ".join(strip_comments(s.text).split()) for s in split_sentences(skeleton(ref_text))]
+    except SentenceError as e:
+        return [], f"cannot compare with the reference: {e}"
+    added: list[str] = []
+    for op, i1, i2, _, _ in difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False).get_opcodes():
+        if op == "equal":
+            continue
+        if op != "delete":  # the reference has a sentence the file lacks, or another one
+            return [], "file differs from the reference outside proofs"
+        for s in ours[i1:i2]:
+            if not is_import(s):
+                return [], f"file adds a sentence the reference does not have: {s[:80]}"
+            if not resolvable(s):
+                return [], f"added import is not a library installed with the prover: {s[:80]}"
+            added.append(s)
+    return added, ""
 
 
 def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],

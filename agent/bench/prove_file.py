@@ -34,6 +34,11 @@ class ProveConfig:
     """Where to write the file with proofs filled in (default: FILE with _proved before the extension)."""
     report: str = ""
     """Where to write the JSON report (default: OUTPUT with .report.json)."""
+    imports: str = "auto"
+    """Libraries the prover may add after the file's own imports: auto (Coq: Lia, Lra, Psatz and
+    Field; Lean: none, the file's imports bring Mathlib's tactics), none, or a comma-separated list
+    of installed libraries. Search and check run with them; the output keeps the line only when a
+    proof was found."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """How each theorem is searched."""
     lean_project: str = ""
@@ -75,9 +80,14 @@ def run_prove(cfg: ProveConfig) -> int:
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
                           check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
     try:
-        theorems = backend.open_theorems(text)
+        backend.open_theorems(text)  # the user's file parses as it is
+        line = backend.import_line(cfg.imports)
+        source = backend.insert_imports(text, line)  # what search and check run on
+        theorems = backend.open_theorems(source)
     except backend.parse_error as e:
         raise UsageError(f"cannot parse {cfg.file}: {e}") from None
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     if not theorems:
         raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
                          + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
@@ -99,33 +109,41 @@ def run_prove(cfg: ProveConfig) -> int:
             for it, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
                                      workers=1, backend_options=options):
                 records[it.id] = rec
-                _write(cfg, backend, text, theorems, records, time.monotonic() - t0, interrupted=False)
+                _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
+                       interrupted=False)
                 bar.update(1)
                 bar.set_postfix(proved=sum(r.status == "proved" for r in records.values()))
     except KeyboardInterrupt:
         interrupted = True
     finally:
         searcher.close()
-    report = _write(cfg, backend, text, theorems, records, time.monotonic() - t0, interrupted=interrupted)
+    report = _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
+                    interrupted=interrupted)
     done = [records[th.name] for th in theorems if th.name in records]
     _print_table(done)
     s = report["summary"]
+    if report["added_imports"]:
+        print("added imports: " + " ".join(report["added_imports"]))
     print(f"proved {s['proved']}/{s['theorems']} in {s['seconds']}s"
           + (f" (interrupted after {len(done)} theorems)" if interrupted else "")
           + f"; wrote {cfg.output} and {cfg.report}")
     return 130 if interrupted else 0
 
 
-def _write(cfg: ProveConfig, backend, text: str, theorems, records: dict, seconds: float, *,
-           interrupted: bool) -> dict:
-    """Rewrite the output file and the report from the records so far, each atomically."""
+def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, records: dict,
+           seconds: float, *, interrupted: bool) -> dict:
+    """Rewrite the output file and the report from the records so far, each atomically. The
+    output is the source with the added imports (the context every proof was checked in) when
+    there is a proof, the user's own text otherwise."""
     from agent.io import atomic_write
+    text, source, line = texts
     done = [records[th.name] for th in theorems if th.name in records]
     proofs = {r.name: tuple(r.proof) for r in done if r.status == "proved"}
-    atomic_write(cfg.output, backend.with_proofs(text, proofs))
+    atomic_write(cfg.output, backend.with_proofs(source if proofs else text, proofs))
     report = {
         "config": dataclasses.asdict(cfg),
         "backend": backend.name,
+        "added_imports": [line] if proofs and line else [],
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
                     "error": sum(r.status == "error" for r in done),
