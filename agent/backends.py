@@ -38,6 +38,9 @@ class Backend:
     import_line: Callable[[str], str] = lambda imports: ""  # --imports -> the line to add ("" none)
     insert_imports: Callable[[str, str], str] = lambda text, line: text  # add it after the file's own
     added_imports: Callable[[str, str], list[str]] = lambda text, ref: []  # what a file adds to a reference
+    # (file text, proofs found so far, theorem) -> its context when the file is proved in order
+    context_in_order: Callable[[str, dict, str], str] | None = None
+    usable_lemmas: Callable[[str], list[str]] = lambda context: []  # names a proof may apply
 
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
@@ -72,7 +75,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
             trace_file, PRELUDE, library_files, source_text, import_line, insert_imports,
-            lambda text, ref: added_imports(text, ref)[0])
+            lambda text, ref: added_imports(text, ref)[0], cf.context_in_order, cf.usable_lemmas)
     if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof

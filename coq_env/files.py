@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 
 from agent.env import Theorem
-from coq_env.sentences import Sentence, normalize, split_sentences, strip_comments
+from coq_env.sentences import Sentence, SentenceError, normalize, split_sentences, strip_comments
 
 _DECL_RE = re.compile(
     r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global|Polymorphic|Monomorphic|Program)\s+)*"
@@ -107,3 +107,37 @@ def skeleton(text: str) -> str:
         pos = d.end_end
     parts.append(text[pos:])
     return normalize("".join(parts))
+
+
+def context_in_order(text: str, proofs: dict[str, tuple[str, ...]], name: str) -> str:
+    """The context of the open theorem ``name`` when a file is proved in order: the text before
+    it, where each earlier open theorem carries the proof found for it, or is cut out when it
+    has none, so that no search and no check sees an unproved lemma."""
+    decls = parse_coq_file(text)
+    target = next(d for d in decls if d.name == name and d.is_open)
+    out = text[:target.stmt_start]
+    for d in sorted((d for d in decls if d.is_open and d.end_end <= target.stmt_start),
+                    key=lambda d: d.stmt_start, reverse=True):
+        if d.name in proofs:
+            sep = "" if out[d.proof_start - 1:d.proof_start].isspace() else "\n"
+            out = out[:d.proof_start] + sep + render_proof(proofs[d.name]) + out[d.end_end:]
+        else:
+            out = out[:d.stmt_start] + out[d.end_end:]
+    return out
+
+
+_AXIOM_RE = re.compile(r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global)\s+)?(?:Axiom|Conjecture)\s+"
+                       r"([A-Za-z_][\w']*)\s*:")
+
+
+def usable_lemmas(context: str) -> list[str]:
+    """Names a proof may apply, most recent first: the context's closed theorems (Qed / Defined)
+    and its own axioms. (Not its Admitted lemmas: the final check would refuse them.)"""
+    try:
+        found = [(d.stmt_start, d.name) for d in parse_coq_file(context)
+                 if d.terminator in ("Qed", "Defined") and not d.is_open]
+        found += [(s.start, m.group(1)) for s in split_sentences(context)
+                  if (m := _AXIOM_RE.match(strip_comments(s.text)))]
+    except SentenceError:
+        return []
+    return list(dict.fromkeys(name for _, name in sorted(found, reverse=True)))

@@ -17,7 +17,7 @@ from agent.search.prover import TheoremRecord, prove_theorem
 from agent.search.searcher import Searcher
 
 
-class _Worker:
+class Worker:
     """One kernel worker: its prover processes (one per backend) and the theorems it proves."""
 
     def __init__(self, searcher: Searcher, *, check_timeout: float, keep_tree: bool, options: dict):
@@ -35,7 +35,7 @@ class _Worker:
             b = self.backends[th.backend]
             check = lambda t, tac: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
             s = self.searcher
-            return prove_theorem(self.envs[th.backend], th, policy=s.make_policy(th.backend, th.name), check=check,
+            return prove_theorem(self.envs[th.backend], th, policy=s.make_policy(th.backend, th.name, getattr(it, "lemmas", ())), check=check,
                                  budget=s.budget, priority=s.priority, value=s.value, keep_tree=self.keep_tree,
                                  fallback=getattr(it, "bare", None))
         except Exception as e:  # one theorem's failure must not stop the pool
@@ -57,7 +57,7 @@ def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, work
     items = list(items)
     opts = backend_options or {}
     if workers <= 1 or len(items) <= 1:
-        w = _Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
+        w = Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
         try:
             for it in items:
                 yield it, w.prove(it)
@@ -69,10 +69,10 @@ def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, work
         todo.put(it)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-    pool = [_Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
+    pool = [Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
             for _ in range(min(workers, len(items)))]
 
-    def work(w: _Worker) -> None:
+    def work(w: Worker) -> None:
         try:
             while not stop.is_set():
                 try:

@@ -1,5 +1,12 @@
-"""``qstar prove FILE``: the open theorems of one file, through the same per-theorem isolated
-runner as ``bench``, with nothing lost on the way.
+"""``qstar prove FILE``: the open theorems of one file, in file order, through the same
+per-theorem isolated runner as ``bench``, with nothing lost on the way.
+
+A theorem is searched and checked in the context the finished file will give it: each earlier
+open theorem carries the proof found for it, or is cut out when it has none, so no search and no
+check sees an unproved lemma (when the file's own later text needs the cut lemma, the theorem is
+searched in the file's original context instead, and the final check still refuses any proof that
+depends on an Admitted lemma). The file's earlier closed lemmas and axioms join the automation's
+candidates (``apply L.``, ``rewrite L.``, ``eapply L.``).
 
 After every theorem the output file (the source with the proofs found so far) and the JSON
 report are rewritten atomically, so a Ctrl-C, a kill or a crash after theorem k leaves theorems
@@ -68,12 +75,14 @@ def default_output(path: str) -> str:
 class _Item:
     id: str
     theorem: object
+    bare: object = None  # the theorem in the file's original context (when the ordered one fails)
+    lemmas: tuple[str, ...] = ()  # names its proof may apply
 
 
 def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
-    from agent.bench.pool import run_items
+    from agent.bench.pool import Worker
     from agent.search.searcher import build_searcher, default_model_for
 
     text = read_source(cfg.file)
@@ -102,20 +111,24 @@ def run_prove(cfg: ProveConfig) -> int:
     records: dict[str, object] = {}
     options = {"lean_project": cfg.lean_project or None, "coq_args": tuple(cfg.coq_args)}
     interrupted = False
-    items = [_Item(th.name, th) for th in theorems]
+    worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
+    proofs: dict[str, tuple[str, ...]] = {}
     try:
-        with tqdm(total=len(items), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
+        with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
-            for it, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
-                                     workers=1, backend_options=options):
-                records[it.id] = rec
+            for th in theorems:
+                rec = worker.prove(_in_order(backend, source, th, proofs))
+                records[th.name] = rec
+                if rec.status == "proved":
+                    proofs[th.name] = tuple(rec.proof)
                 _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
                        interrupted=False)
                 bar.update(1)
-                bar.set_postfix(proved=sum(r.status == "proved" for r in records.values()))
+                bar.set_postfix(proved=len(proofs))
     except KeyboardInterrupt:
         interrupted = True
     finally:
+        worker.close()
         searcher.close()
     report = _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
                     interrupted=interrupted)
@@ -128,6 +141,16 @@ def run_prove(cfg: ProveConfig) -> int:
           + (f" (interrupted after {len(done)} theorems)" if interrupted else "")
           + f"; wrote {cfg.output} and {cfg.report}")
     return 130 if interrupted else 0
+
+
+def _in_order(backend, source: str, th, proofs: dict) -> _Item:
+    """The theorem in the context its file gives it once the earlier theorems are settled."""
+    if backend.context_in_order is None:
+        return _Item(th.name, th)
+    context = backend.context_in_order(source, proofs, th.name)
+    ordered = dataclasses.replace(th, context=context)
+    return _Item(th.name, ordered, th if context != th.context else None,
+                 tuple(backend.usable_lemmas(context)))
 
 
 def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, records: dict,

@@ -36,12 +36,13 @@ class AutomationPolicy:
     """Candidate tactics for a state, best first, with prior log-probs."""
 
     def __init__(self, backend: str, *, tactics: tuple[str, ...] | None = None,
-                 case_splits: bool = True):
+                 case_splits: bool = True, lemmas: tuple[str, ...] = (), max_lemmas: int = 8):
         if backend not in ("coq", "lean"):
             raise ValueError(f"unknown backend {backend!r}")
         self.backend = backend
         self.tactics = tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)
         self.case_splits = case_splits
+        self.lemmas = tuple(lemmas[:max_lemmas])  # the file's earlier lemmas, most recent first
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         tactics = list(self.tactics)
@@ -52,5 +53,8 @@ class AutomationPolicy:
                         tactics += [f"induction {name}.", f"destruct {name}."]
                     else:
                         tactics += [f"induction {name}", f"cases {name}"]
+        for name in self.lemmas:  # the file's own lemmas, as Tactician and CoqHammer users expect
+            tactics += ([f"apply {name}.", f"rewrite {name}.", f"eapply {name}."] if self.backend == "coq"
+                        else [f"apply {name}", f"rw [{name}]", f"exact {name}"])
         tactics = list(dict.fromkeys(tactics))
         return list(zip(tactics, _zipf(len(tactics))))

@@ -111,7 +111,7 @@ class _Locked:
 class Searcher:
     """Everything a worker needs to search: built once, shared by all workers."""
 
-    make_policy: Callable[[str, str], Callable]  # (backend name, theorem name) -> policy
+    make_policy: Callable[..., Callable]  # (backend name, theorem name, lemmas=()) -> policy
     value: object | None
     priority: Callable
     budget: SearchBudget
@@ -171,9 +171,9 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         raise UsageError(f"--ordering {cfg.ordering} needs a value model (--value-model, or a --model "
                          "folder trained with `qstar train value`)")
 
-    def make_policy(backend: str, theorem: str):
+    def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
         from agent.policies.mixed import MixedPolicy
-        automation = AutomationPolicy(backend)
+        automation = AutomationPolicy(backend, lemmas=lemmas)
         if model_policy is None and knn is None and tpl is None:
             return automation
         mp = None
