@@ -9,6 +9,7 @@ inline, because inlining every prefix would make the suite quadratic in size.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import subprocess
 from pathlib import Path
@@ -23,7 +24,9 @@ _SKIP_DIRS = ("Init/", "Compat/", "extraction/", "Program/", "ssr/", "Floats/", 
               "funind/", "derive/", "Strings/")
 
 
+@functools.lru_cache(maxsize=1)
 def coq_where() -> str:
+    """Coq's library folder (asked once per process: suites resolve hundreds of files by it)."""
     return subprocess.run(["coqc", "-where"], capture_output=True, text=True, timeout=30,
                           check=True).stdout.strip()
 

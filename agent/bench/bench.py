@@ -24,10 +24,11 @@ from typing import Annotated
 import tyro
 
 from agent.backends import UsageError
-from agent.io import JsonlLog
 from agent.bench.pool import run_items
-from agent.search.searcher import SearchConfig, build_searcher, default_model_for
 from agent.bench.suites import load_suite
+from agent.io import JsonlLog
+from agent.search.searcher import SearchConfig, build_searcher, default_model_for
+
 
 @dataclass
 class BenchConfig:
@@ -80,8 +81,6 @@ def bench_items(cfg: BenchConfig) -> list:
 
 
 def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
-    if not cfg.out:
-        raise UsageError("--out is required")
     items = bench_items(cfg)
     backend = items[0].theorem.backend
     from agent.backends import backend_named

@@ -35,8 +35,9 @@ class Worker:
             b = self.backends[th.backend]
             check = lambda t, tac: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
             s = self.searcher
-            return prove_theorem(self.envs[th.backend], th, policy=s.make_policy(th.backend, th.name, getattr(it, "lemmas", ())), check=check,
-                                 budget=s.budget, priority=s.priority, value=s.value, keep_tree=self.keep_tree,
+            policy = s.make_policy(th.backend, th.name, getattr(it, "lemmas", ()))
+            return prove_theorem(self.envs[th.backend], th, policy=policy, check=check, budget=s.budget,
+                                 priority=s.priority, value=s.value, keep_tree=self.keep_tree,
                                  fallback=getattr(it, "bare", None))
         except Exception as e:  # one theorem's failure must not stop the pool
             return TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error", f"{type(e).__name__}: {e}"[:500])

@@ -25,6 +25,8 @@ from collections import defaultdict
 
 def _goals(stored, backend: str) -> list[dict]:
     """Goals as rows store them (``Goal.to_json``), from a record or row of any age."""
+    if isinstance(stored, list) and all(isinstance(g, dict) for g in stored):
+        return stored  # already stored that way
     from agent.backends import goals_of
     return [g.to_json() for g in goals_of(stored, backend)]
 

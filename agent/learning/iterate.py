@@ -151,13 +151,14 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     # The retrieval database: every (state, tactic) of human and found proofs so far.
     from agent.backends import row_goals
     rows = read_jsonl(os.path.join(data, "sft.jsonl"), allow_empty=True)
-    pairs_rows = [(row_goals(r), r["tactic"]) for r in rows]
+    goals = {id(r): row_goals(r) for r in rows}  # each row's goals read once, for both models
     if cfg.template_epochs:  # the template policy, trained anew on the same rows each round
-        tpl, _ = train_templates(pairs_rows, TemplateConfig(epochs=cfg.template_epochs),
+        tpl, _ = train_templates([(goals[id(r)], r["tactic"]) for r in rows],
+                                 TemplateConfig(epochs=cfg.template_epochs),
                                  log_path=os.path.join(model, "template_train_log.jsonl"))
         tpl.save(model)
-    unique = [(row_goals(r), r["tactic"]) for r in dedup(rows)]
-    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), unique)  # weight copies are no neighbours
+    unique = [(goals[id(r)], r["tactic"]) for r in dedup(rows)]  # weight copies are no neighbours
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), unique)
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,

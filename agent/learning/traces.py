@@ -13,10 +13,10 @@ import json
 import os
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated
 
 import tyro
-from pathlib import Path
 
 from agent.backends import UsageError, backend_named
 

@@ -1,9 +1,9 @@
 """Features of a proof state read from its structured goals (never from rendered text).
 
 - ``goal_features``: the tokens of the focused goal, as a bag: hypothesis types and local
-  definitions' values (``h:``; hypothesis names vary from proof to proof, types carry the meaning), conclusion tokens
-  (``c:``) and conclusion bigrams (``b:``). Retrieval compares states by these, and the template
-  policy hashes them.
+  definitions' values (``h:``; hypothesis names vary from proof to proof, types carry the
+  meaning), conclusion tokens (``c:``) and conclusion bigrams (``b:``). Retrieval compares
+  states by these, and the template policy hashes them.
 - ``locals_of``: the focused goal's local names with their types, recency and whether the
   conclusion mentions them: the arguments a tactic template may take.
 
@@ -38,13 +38,24 @@ def focused(goals: Sequence[Goal]) -> Goal | None:
 
 def goal_features(goals: Sequence[Goal]) -> Counter:
     """Bag of tokens of the focused goal (empty when there is none)."""
-    feats: Counter = Counter()
     g = focused(goals)
     if g is None:
-        return feats
-    for h in g.hypotheses:  # a local definition's value says what it is as much as its type
-        feats.update("h:" + t for t in TOKEN.findall(h.body) + TOKEN.findall(h.type))
-    concl = TOKEN.findall(g.conclusion)
+        return Counter()
+    # a local definition's value says what it is as much as its type
+    return _bag([f"{h.body} {h.type}" for h in g.hypotheses], g.conclusion)
+
+
+def stored_goal_features(goal: dict) -> Counter:
+    """``goal_features`` of one goal as ``Goal.to_json`` stores it, read without building the
+    Goal (the retrieval database holds tens of thousands of them and is loaded at every start)."""
+    return _bag([f"{h.get('body', '')} {h['type']}" for h in goal["hyps"]], goal["concl"])
+
+
+def _bag(hypotheses: list[str], conclusion: str) -> Counter:
+    feats: Counter = Counter()
+    for text in hypotheses:
+        feats.update("h:" + t for t in TOKEN.findall(text))
+    concl = TOKEN.findall(conclusion)
     feats.update("c:" + t for t in concl)
     feats.update(f"b:{a} {b}" for a, b in zip(concl, concl[1:]))
     return feats

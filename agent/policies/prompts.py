@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Sequence
 
-from agent.env import Goal, pretty_goals
+from agent.env import Goal
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,12 @@ PRESETS: dict[str, Preset] = {
 def truncate_state(goals: Sequence[Goal], max_chars: int) -> str:
     """The goals rendered in at most ``max_chars`` characters (0 = no limit), keeping what matters
     most: the focused goal's conclusion, then its hypotheses nearest to it, then the other goals."""
-    text = pretty_goals(goals)
+    rendered = [g.pretty() for g in goals]  # each goal rendered once
+    text = "\n\n".join(rendered)
     if max_chars <= 0 or len(text) <= max_chars or not goals:
         return text
-    first = goals[0]
-    lines = first.pretty().split("\n")
-    concl_lines = 1 + first.conclusion.count("\n")  # the conclusion line and its continuations
+    lines = rendered[0].split("\n")
+    concl_lines = 1 + goals[0].conclusion.count("\n")  # the conclusion line and its continuations
     concl = "\n".join(lines[-concl_lines:])[:max_chars]
     kept: list[str] = []
     room = max_chars - len(concl)
@@ -109,9 +109,8 @@ def truncate_state(goals: Sequence[Goal], max_chars: int) -> str:
         kept.insert(0, hyp)
         room -= len(hyp) + 1
     out = "\n".join([*kept, concl])
-    for g in goals[1:]:
-        rendered = g.pretty()
-        if len(rendered) + 2 > max_chars - len(out):
+    for other in rendered[1:]:
+        if len(other) + 2 > max_chars - len(out):
             break
-        out += "\n\n" + rendered
+        out += "\n\n" + other
     return out

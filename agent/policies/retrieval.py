@@ -20,18 +20,23 @@ import math
 from collections import Counter, defaultdict
 
 from agent.env import Goal, ProofState
-from agent.policies.features import goal_features
+from agent.policies.features import goal_features, stored_goal_features
+
 
 class KnnPolicy:
     def __init__(self, rows: list[tuple[tuple[Goal, ...], str]], *, neighbours: int = 32, max_candidates: int = 8,
                  max_df: float = 0.05):
-        self.tactics = [tactic for _, tactic in rows]
+        self._index([goal_features(goals) for goals, _ in rows], [tactic for _, tactic in rows],
+                    neighbours=neighbours, max_candidates=max_candidates, max_df=max_df)
+
+    def _index(self, vecs: list[Counter], tactics: list[str], *, neighbours: int = 32, max_candidates: int = 8,
+               max_df: float = 0.05) -> "KnnPolicy":
+        self.tactics = tactics
         self.neighbours, self.max_candidates = neighbours, max_candidates
-        vecs = [goal_features(goals) for goals, _ in rows]
         df: Counter = Counter()
         for v in vecs:
             df.update(v.keys())
-        n = max(1, len(rows))
+        n = max(1, len(vecs))
         self.idf = {t: math.log(n / c) for t, c in df.items() if c <= max(2, max_df * n)}
         self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
         for i, v in enumerate(vecs):
@@ -39,7 +44,8 @@ class KnnPolicy:
             norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
             for t, x in w.items():
                 self.index[t].append((i, x / norm))
-        self.rows = len(rows)
+        self.rows = len(vecs)
+        return self
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         q = goal_features(state.goals)
@@ -59,14 +65,15 @@ class KnnPolicy:
 
     @staticmethod
     def save_rows(path: str, rows: list[tuple[tuple[Goal, ...], str]]) -> None:
-        """Write the database (gzip JSONL of {goals, tactic}) atomically."""
+        """Write the database (gzip JSONL of {goals, tactic}) atomically. Only the focused goal
+        is kept: it is all that retrieval (and a template policy trained on the rows) reads."""
         import os
         import tempfile
         fd, tmp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(path)), suffix=".tmp")
         os.close(fd)
         with gzip.open(tmp, "wt", encoding="utf-8") as f:
             for goals, tactic in rows:
-                f.write(json.dumps({"goals": [g.to_json() for g in goals], "tactic": tactic},
+                f.write(json.dumps({"goals": [g.to_json() for g in goals[:1]], "tactic": tactic},
                                    ensure_ascii=False) + "\n")
         os.replace(tmp, path)
 
@@ -77,5 +84,7 @@ class KnnPolicy:
         from agent.backends import row_goals
         opener = gzip.open if path.endswith(".gz") else open
         with opener(path, "rt", encoding="utf-8") as f:
-            rows = [json.loads(line) for line in f if line.strip()]
-        return cls([(row_goals(r), r["tactic"]) for r in rows if "tactic" in r], **kw)
+            rows = [r for r in map(json.loads, filter(str.strip, f)) if "tactic" in r]
+        vecs = [(stored_goal_features(r["goals"][0]) if r["goals"] else Counter())
+                if "goals" in r else goal_features(row_goals(r)) for r in rows]
+        return cls.__new__(cls)._index(vecs, [r["tactic"] for r in rows], **kw)
