@@ -41,6 +41,21 @@ class Backend:
     # (file text, proofs found so far, theorem) -> its context when the file is proved in order
     context_in_order: Callable[[str, dict, str], str] | None = None
     usable_lemmas: Callable[[str], list[str]] = lambda context: []  # names a proof may apply
+    hammer_installed: Callable[[], bool] = lambda: False  # CoqHammer's tactics load here
+    hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
+    hammer_line: str = ""  # the import those tactics need
+    hammer_suggest: Callable[[Theorem, float], str | None] | None = None  # (theorem, ATP limit) -> tactic
+    # file text -> every written tactic proof as (theorem, its steps), for qstar annotate
+    proof_scripts: Callable[[str], list[tuple[Theorem, list[str]]]] = lambda text: []
+    admit_proofs: Callable[[str, set[int]], str] = lambda text, indices: text  # those proofs left open
+
+    def imports_for(self, imports: str, hammer: bool) -> str:
+        """The line(s) ``--imports`` adds: ``import_line``, and the hammer's import when its
+        tactics are in the search (``--imports auto`` only: a LIST is the user's exact choice)."""
+        line = self.import_line(imports)
+        if hammer and imports == "auto" and self.hammer_line:
+            line = f"{line}\n{self.hammer_line}" if line else self.hammer_line
+        return line
 
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
@@ -65,7 +80,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.stdlib import PRELUDE, library_files, source_text
         from coq_env.check import added_imports
         from coq_env.imports import import_line, insert_imports
-        from coq_env.trace import trace_file
+        from coq_env.trace import admit_proofs, proof_scripts, trace_file
+        from coq_env import hammer
         return Backend(
             "coq", cf.open_theorems, cf.with_proofs,
             lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
@@ -75,7 +91,10 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
             trace_file, PRELUDE, library_files, source_text, import_line, insert_imports,
-            lambda text, ref: added_imports(text, ref)[0], cf.context_in_order, cf.usable_lemmas)
+            lambda text, ref: added_imports(text, ref)[0], cf.context_in_order, cf.usable_lemmas,
+            hammer.installed, hammer.SAUTO_TACTICS, hammer.TACTICS_LINE,
+            lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args),
+            proof_scripts=proof_scripts, admit_proofs=admit_proofs)
     if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
@@ -91,7 +110,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)",
             lambda env, path, name, timeout: trace_file(path, name, config=cfg),
-            import_line=_lean_imports)
+            import_line=_lean_imports, proof_scripts=lf.proof_scripts, admit_proofs=lf.admit_proofs)
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
 
 

@@ -18,6 +18,7 @@ from typing import Annotated, Union
 
 import tyro
 
+from agent.annotate.command import AnnotateConfig
 from agent.backends import UsageError, backend_for
 from agent.bench.bench import BenchConfig
 from agent.bench.prove_file import ProveConfig, read_source
@@ -72,6 +73,7 @@ class Train:
 Command = Union[
     Annotated[ProveConfig, tyro.conf.subcommand("prove")],
     Annotated[CheckConfig, tyro.conf.subcommand("check")],
+    Annotated[AnnotateConfig, tyro.conf.subcommand("annotate")],
     Annotated[BenchConfig, tyro.conf.subcommand(
         "bench", description="Benchmark a theorem suite (results.jsonl, summary table, plot).")],
     Annotated[CollectConfig, tyro.conf.subcommand("collect")],
@@ -138,6 +140,9 @@ def dispatch(cfg) -> int:
         return run_prove(cfg)
     if isinstance(cfg, CheckConfig):
         return run_check(cfg)
+    if isinstance(cfg, AnnotateConfig):
+        from agent.annotate.command import run_annotate
+        return run_annotate(cfg)
     if isinstance(cfg, BenchConfig):
         from agent.bench.bench import run_bench, run_collect
         return (run_collect if isinstance(cfg, CollectConfig) else run_bench)(cfg)

@@ -87,3 +87,28 @@ def trace_file(env, path: str, name: str, timeout: float) -> tuple[list[dict], d
     rows = list(trace_text(env, Path(path).read_text(encoding="utf-8"), source=name, timeout=timeout,
                            stats=stats))
     return rows, stats
+
+
+def proof_scripts(text: str) -> list[tuple[Theorem, list[str]]]:
+    """Every written proof of a file (Qed, Defined or Admitted) as (theorem, steps), each theorem
+    with the file's text before it as context. ``admit.`` steps are left out: the proof is open
+    from there, which the steps' final state shows. Raises SentenceError."""
+    out = []
+    for d in parse_coq_file(text):
+        if d.terminator == "Abort":
+            continue
+        steps = [s for s in proof_steps(d.body) if normalize(s) not in ("admit.", "give_up.")]
+        out.append((Theorem(d.name, d.statement, text[:d.stmt_start]), steps))
+    return out
+
+
+def admit_proofs(text: str, indices: set[int]) -> str:
+    """``text`` with the proofs at these positions of :func:`proof_scripts` replaced by
+    ``Admitted.``: a later proof is annotated in a context that loads, its check still refuses
+    any use of them."""
+    decls = [d for d in parse_coq_file(text) if d.terminator != "Abort"]
+    out = text
+    for i in sorted(indices, reverse=True):
+        d = decls[i]
+        out = out[:d.proof_start] + "Admitted." + out[d.end_end:]
+    return out

@@ -5,7 +5,8 @@ written back is checked again with `qstar check FILE --reference RAW` (the added
 must be accepted). Variants: `--imports none` and `--imports auto`, at one budget.
 
   python evals/raw_files.py [--suite ../shared/data/minif2f-rocq-valid.jsonl] [--model none]
-                            [--variants none,auto] [--limit N] [--out runs/raw_files]
+                            [--variants none,auto] [--hammer off|sauto|full] [--limit N]
+                            [--out runs/raw_files]
 
 Prints a table and writes OUT/results.json (one row per file and variant) and OUT/summary.json.
 """
@@ -35,6 +36,8 @@ class RawConfig:
     """Tactic model, as for qstar prove (none: automation only)."""
     variants: tuple[str, ...] = ("none", "auto")
     """--imports settings compared."""
+    hammer: str = "off"
+    """--hammer setting (off, sauto, full, auto)."""
     budget: int = 16
     """Node expansions per theorem (the README's benchmark budget)."""
     timeout: float = 20.0
@@ -59,7 +62,7 @@ class Item:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("suite", "model", "out"):
+    for name in ("suite", "model", "out", "hammer"):
         ap.add_argument("--" + name, default=getattr(RawConfig, name))
     ap.add_argument("--limit", type=int, default=RawConfig.limit)
     ap.add_argument("--workers", type=int, default=RawConfig.workers)
@@ -73,17 +76,17 @@ def main() -> None:
     from agent.backends import backend_named
     from agent.bench.pool import run_items
     from agent.io import atomic_write, read_jsonl
-    from agent.search.searcher import SearchConfig, build_searcher, default_model_for
+    from agent.search.searcher import SearchConfig, build_searcher, default_model_for, hammer_mode
     rows = read_jsonl(cfg.suite)[:cfg.limit or None]
     coq = backend_named("coq", check_timeout=300.0)
     search = SearchConfig(budget=cfg.budget, timeout=cfg.timeout, tactic_timeout=cfg.tactic_timeout,
-                          model=default_model_for(cfg.model, "coq"), **cfg.extra)
+                          model=default_model_for(cfg.model, "coq"), hammer=cfg.hammer, **cfg.extra)
     searcher = build_searcher(search, batching=True)
     os.makedirs(cfg.out, exist_ok=True)
     results, t0 = [], time.monotonic()
     try:
         for variant in cfg.variants:
-            line = coq.import_line(variant)
+            line = coq.imports_for(variant, hammer_mode(search, coq) != "off")
             items, unparsable = [], 0
             for r in rows:
                 raw = r["header"].rstrip("\n") + "\n\n" + r["formal_statement"].strip() + "\nProof.\nAdmitted.\n"

@@ -132,3 +132,48 @@ def skeleton(text: str) -> str:
         pos = d.end
     parts.append(text[pos:])
     return " ".join(strip_comments("".join(parts)).split())
+
+
+def proof_steps(proof: str) -> list[str] | None:
+    """A ``:= by`` proof as its top-level tactics (a line at the block's indentation starts a
+    step, deeper lines continue it; a one-line ``by t1; t2`` is one step); None for a term proof."""
+    body = proof[2:].lstrip() if proof.startswith(":=") else proof
+    if not re.match(r"by\b", body):
+        return None
+    rest = body[2:]
+    first, _, tail = rest.partition("\n")
+    steps: list[str] = [first.strip()] if first.strip() else []
+    base = None
+    for line in tail.splitlines():
+        if not strip_comments(line).strip():
+            continue
+        indent = len(line) - len(line.lstrip())
+        if base is None:
+            base = indent
+        if indent <= base or not steps:
+            steps.append(line.strip())
+        else:
+            steps[-1] += "\n" + line[base:].rstrip()
+    return [s for s in steps if s.strip() != "sorry"]
+
+
+def proof_scripts(text: str) -> list[tuple[Theorem, list[str]]]:
+    """Every tactic proof of a file as (theorem, top-level steps), each theorem in the context of
+    the file's text before it; ``sorry`` steps are left out (the proof is open from there)."""
+    out = []
+    for d in parse_lean_file(text):
+        steps = proof_steps(d.proof)
+        if steps is not None:
+            out.append((Theorem(name=d.name, statement=d.statement, context=text[:d.start], backend="lean"), steps))
+    return out
+
+
+def admit_proofs(text: str, indices: set[int]) -> str:
+    """``text`` with the proofs at these positions of :func:`proof_scripts` replaced by
+    ``:= by sorry``."""
+    decls = [d for d in parse_lean_file(text) if proof_steps(d.proof) is not None]
+    out = text
+    for i in sorted(indices, reverse=True):
+        d = decls[i]
+        out = out[:d.proof_start] + ":= by sorry" + out[d.end:]
+    return out

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
-# Set up qstar on Debian, idempotently: Coq 8.16 (+ Coquelicot) from apt when missing, then a
-# virtual environment .venv with torch (the CPU wheel 2.13.0 where one is on disk) and qstar.
+# Set up qstar on Debian, idempotently: Coq 8.16 (+ Coquelicot, CoqHammer and the E prover it
+# calls) from apt when missing, then a virtual environment .venv with torch (the CPU wheel 2.13.0
+# where one is on disk) and qstar. (No z3: CoqHammer calls a z3_tptp binary Debian's z3 lacks.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-if ! command -v coqidetop.opt >/dev/null 2>&1 && ! command -v coqidetop >/dev/null 2>&1; then
-  echo "setup: installing Coq from Debian" >&2
+if ! { command -v coqidetop.opt || command -v coqidetop; } >/dev/null 2>&1 \
+   || ! command -v eprover >/dev/null 2>&1 || ! dpkg -s libcoq-hammer >/dev/null 2>&1; then
+  echo "setup: installing Coq, Coquelicot and CoqHammer from Debian" >&2
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq coq libcoq-coquelicot >/dev/null
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq coq libcoq-coquelicot libcoq-hammer eprover >/dev/null
 fi
 
 PY=${PYTHON:-python3}

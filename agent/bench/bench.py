@@ -47,7 +47,8 @@ class BenchConfig:
     workers: int = 0
     """Kernel worker processes (0: one per core)."""
     prelude: str = "auto"
-    """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, none for Lean)."""
+    """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, and CoqHammer's
+    Tactics when --hammer is on; none for Lean)."""
     resume: bool = False
     """Continue an earlier run in the same folder (its log is kept; theorems in it are not run again)."""
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -58,7 +59,11 @@ def _prelude(cfg: BenchConfig, backend: str) -> str:
     if cfg.prelude != "auto":
         return cfg.prelude + ("\n" if cfg.prelude and not cfg.prelude.endswith("\n") else "")
     from agent.backends import backend_named
-    return backend_named(backend).prelude
+    from agent.search.searcher import hammer_mode
+    b = backend_named(backend)
+    if hammer_mode(cfg.search, b) != "off":  # the sauto family and hammer's reconstructions need it
+        return b.prelude + b.hammer_line + "\n"
+    return b.prelude
 
 
 def bench_items(cfg: BenchConfig) -> list:

@@ -36,9 +36,12 @@ class Worker:
             check = lambda t, tac: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
             s = self.searcher
             policy = s.make_policy(th.backend, th.name, getattr(it, "lemmas", ()))
+            last_resort = None
+            if s.hammer(b) == "full" and b.hammer_suggest is not None:
+                last_resort = lambda t: b.hammer_suggest(t, s.hammer_limit)  # noqa: E731
             return prove_theorem(self.envs[th.backend], th, policy=policy, check=check, budget=s.budget,
                                  priority=s.priority, value=s.value, keep_tree=self.keep_tree,
-                                 fallback=getattr(it, "bare", None))
+                                 fallback=getattr(it, "bare", None), last_resort=last_resort)
         except Exception as e:  # one theorem's failure must not stop the pool
             return TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error", f"{type(e).__name__}: {e}"[:500])
 

@@ -43,9 +43,9 @@ class ProveConfig:
     """Where to write the JSON report (default: OUTPUT with .report.json)."""
     imports: str = "auto"
     """Libraries the prover may add after the file's own imports: auto (Coq: Lia, Lra, Psatz and
-    Field; Lean: none, the file's imports bring Mathlib's tactics), none, or a comma-separated list
-    of installed libraries. Search and check run with them; the output keeps the line only when a
-    proof was found."""
+    Field, and CoqHammer's Tactics when --hammer is on; Lean: none, the file's imports bring
+    Mathlib's tactics), none, or a comma-separated list of installed libraries. Search and check
+    run with them; the output keeps the lines only when a proof was found."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """How each theorem is searched."""
     lean_project: str = ""
@@ -83,14 +83,16 @@ def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
     from agent.bench.pool import Worker
-    from agent.search.searcher import build_searcher, default_model_for
+    from agent.search.searcher import build_searcher, default_model_for, hammer_mode
 
     text = read_source(cfg.file)
+    if cfg.imports != "auto" and cfg.search.hammer == "auto":
+        cfg.search.hammer = "off"  # its tactics need its import, which only --imports auto adds
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
                           check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
     try:
         backend.open_theorems(text)  # the user's file parses as it is
-        line = backend.import_line(cfg.imports)
+        line = backend.imports_for(cfg.imports, hammer_mode(cfg.search, backend) != "off")
         source = backend.insert_imports(text, line)  # what search and check run on
         theorems = backend.open_theorems(source)
     except backend.parse_error as e:
@@ -166,7 +168,7 @@ def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, rec
     report = {
         "config": dataclasses.asdict(cfg),
         "backend": backend.name,
-        "added_imports": [line] if proofs and line else [],
+        "added_imports": line.splitlines() if proofs else [],
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
                     "error": sum(r.status == "error" for r in done),

@@ -36,11 +36,12 @@ class AutomationPolicy:
     """Candidate tactics for a state, best first, with prior log-probs."""
 
     def __init__(self, backend: str, *, tactics: tuple[str, ...] | None = None,
-                 case_splits: bool = True, lemmas: tuple[str, ...] = (), max_lemmas: int = 8):
+                 case_splits: bool = True, lemmas: tuple[str, ...] = (), max_lemmas: int = 8,
+                 extra: tuple[str, ...] = ()):
         if backend not in ("coq", "lean"):
             raise ValueError(f"unknown backend {backend!r}")
         self.backend = backend
-        self.tactics = tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)
+        self.tactics = (tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)) + tuple(extra)
         self.case_splits = case_splits
         self.lemmas = tuple(lemmas[:max_lemmas])  # the file's earlier lemmas, most recent first
 
@@ -58,3 +59,4 @@ class AutomationPolicy:
                         else [f"apply {name}", f"rw [{name}]", f"exact {name}"])
         tactics = list(dict.fromkeys(tactics))
         return list(zip(tactics, _zipf(len(tactics))))
+

@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from agent.env import ProofEnv, StartError, Theorem
+from agent.env import Proved, ProofEnv, StartError, Theorem
 from agent.search.best_first import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
 
 # check(theorem, tactics) -> (ok, reason): the backend's sound final check.
@@ -22,7 +22,7 @@ class TheoremRecord:
     proof: list[str] | None  # the tactics, when proved
     expansions: int
     seconds: float
-    stop_reason: str  # proved | budget | timeout | exhausted | statement_error | rejected
+    stop_reason: str  # proved | budget | timeout | exhausted | statement_error | rejected | last_resort
     message: str = ""  # why not proved, one line
     kernel_seconds: float = 0.0
     model_seconds: float = 0.0  # policy + value time
@@ -40,12 +40,16 @@ class TheoremRecord:
 def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
                   budget: SearchBudget, priority: Priority = by_logprob,
                   value: Value | None = None, load_timeout: float = 120.0,
-                  keep_tree: bool = False, fallback: Theorem | None = None) -> TheoremRecord:
+                  keep_tree: bool = False, fallback: Theorem | None = None,
+                  last_resort: Callable[[Theorem], str | None] | None = None) -> TheoremRecord:
     """Search for a proof of ``theorem`` and check it soundly.
 
     ``fallback`` is the same statement in another context (a suite's theorem without the bench
     prelude), tried when ``theorem`` does not load; the search and the final check then both
-    use it.
+    use it. ``last_resort`` is a slow one-shot tool (CoqHammer) asked for one tactic for the whole
+    statement when the search finds no proof; the kernel runs that tactic at the root, and a
+    proof it closes goes through the same final check. Cheap candidates first: an easy theorem
+    never pays for the tool.
     """
     t0 = time.monotonic()
     root, loaded, why = _load(env, theorem, fallback, load_timeout)
@@ -66,6 +70,21 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
         else:
             # The kernel's step verdicts said "proved" but the fresh-process check did not.
             record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
+    elif last_resort is not None:
+        tr = time.monotonic()
+        tactic = last_resort(theorem)
+        record.model_seconds = round(record.model_seconds + time.monotonic() - tr, 3)
+        step = env.apply(root, tactic, timeout=budget.tactic_timeout) if tactic else None
+        if isinstance(step, Proved):
+            record.expansions += 1
+            ok, reason = check(theorem, step.path)
+            if ok:
+                record.status, record.proof, record.stop_reason = "proved", list(step.path), "last_resort"
+            else:
+                record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
+        if record.status != "proved" and not record.message:
+            record.message = f"no proof found ({res.stop_reason}; then " + (
+                f"{tactic!r} did not close it)" if tactic else "the last resort found none)")
     else:
         record.message = f"no proof found ({res.stop_reason})"
     if keep_tree:

@@ -63,6 +63,13 @@ class SearchConfig:
     one; none: off."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """auto (CUDA if available), cpu or cuda."""
+    hammer: Literal["auto", "off", "sauto", "full"] = "auto"
+    """CoqHammer (Coq only): off; sauto (its sauto family among the automation's tactics: no ATP,
+    cheap); full (also `hammer` on the statement when the search finds no proof: external provers
+    pick lemmas, and the reconstruction tactic it prints is checked like any other; about 10 s
+    more per unproved theorem on 2 cores); auto: full when CoqHammer is installed, else off."""
+    hammer_limit: float = 5.0
+    """CoqHammer's ATP time limit in seconds (hammer only; its call is cut at twice this + 15 s)."""
 
     def budget_obj(self) -> SearchBudget:
         return SearchBudget(max_expansions=self.budget, max_seconds=self.timeout,
@@ -116,6 +123,20 @@ class Searcher:
     priority: Callable
     budget: SearchBudget
     close: Callable[[], None]
+    hammer: Callable[[object], str] = lambda backend: "off"  # Backend -> off | sauto | full
+    hammer_limit: float = 5.0
+
+
+def hammer_mode(cfg: SearchConfig, backend) -> str:
+    """What ``--hammer`` means for ``backend`` on this machine: off, sauto or full."""
+    if backend.name != "coq" or cfg.hammer == "off":
+        return "off"
+    if not backend.hammer_installed():
+        if cfg.hammer != "auto":
+            raise UsageError(f"--hammer {cfg.hammer}: CoqHammer is not installed "
+                             "(apt-get install libcoq-hammer eprover, or run scripts/setup.sh)")
+        return "off"
+    return "full" if cfg.hammer == "auto" else cfg.hammer
 
 
 def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
@@ -171,9 +192,19 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         raise UsageError(f"--ordering {cfg.ordering} needs a value model (--value-model, or a --model "
                          "folder trained with `qstar train value`)")
 
+    modes: dict[str, str] = {}
+
+    def mode(backend) -> str:
+        if backend.name not in modes:
+            modes[backend.name] = hammer_mode(cfg, backend)
+        return modes[backend.name]
+
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
+        from agent.backends import backend_named
         from agent.policies.mixed import MixedPolicy
-        automation = AutomationPolicy(backend, lemmas=lemmas)
+        b = backend_named(backend)
+        automation = AutomationPolicy(backend, lemmas=lemmas,
+                                      extra=b.hammer_tactics if mode(b) != "off" else ())
         if model_policy is None and knn is None and tpl is None:
             return automation
         mp = None
@@ -185,4 +216,5 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl)
 
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
-                    cfg.budget_obj(), server.close if server is not None else (lambda: None))
+                    cfg.budget_obj(), server.close if server is not None else (lambda: None),
+                    mode, cfg.hammer_limit)

@@ -1,0 +1,1 @@
+"""``qstar annotate FILE``: a written proof, step by step, with the kernel's verdicts and V."""

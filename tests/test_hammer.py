@@ -1,0 +1,125 @@
+"""CoqHammer in the portfolio: its sauto family among the candidates, and ``hammer`` as the last
+resort whose reconstructed tactic the kernel checks like any other."""
+
+import dataclasses
+import json
+
+import pytest
+
+from agent.backends import UsageError, backend_named
+from agent.env import ProofState, Theorem
+from agent.search.best_first import SearchBudget
+from agent.search.prover import prove_theorem
+from agent.search.searcher import SearchConfig, hammer_mode
+from coq_env.hammer import SAUTO_TACTICS, TACTICS_LINE, installed, reconstruction
+from conftest import qstar, requires_coq
+from helpers import ScriptedEnv, toy
+
+requires_hammer = pytest.mark.skipif(not installed(), reason="CoqHammer is not installed "
+                                     "(apt-get install libcoq-hammer eprover)")
+
+# What coqc printed for `hammer.` on In x l -> In x (l ++ l) (CoqHammer 1.3.2, Coq 8.16).
+HAMMER_OUTPUT = """Detecting provers...
+Eprover found
+Vampire not found
+Extracting features...
+Running provers (8 threads)...
+Eprover (nbayes-32) succeeded
+- dependencies: Lists.List.in_app_iff
+Reconstructing the proof...
+Trying reconstruction batch 1...
+Tactic hauto succeeded.
+Replace the hammer tactic with:
+\thauto use: in_app_iff.
+"""
+
+
+def test_the_reconstruction_tactic_is_read_from_hammers_output():
+    assert reconstruction(HAMMER_OUTPUT) == "hauto use: in_app_iff."
+    assert reconstruction("Detecting provers...\nEprover found\nHammer failed: ATPs failed to find a proof\n") is None
+
+
+def test_hammer_mode_follows_the_flag_the_backend_and_the_installation():
+    coq = backend_named("coq")
+    lean = dataclasses.replace(coq, name="lean")
+    absent = dataclasses.replace(coq, hammer_installed=lambda: False)
+    present = dataclasses.replace(coq, hammer_installed=lambda: True)
+    assert hammer_mode(SearchConfig(hammer="full"), lean) == "off"
+    assert hammer_mode(SearchConfig(hammer="auto"), absent) == "off"
+    with pytest.raises(UsageError, match="not installed"):
+        hammer_mode(SearchConfig(hammer="sauto"), absent)
+    assert hammer_mode(SearchConfig(hammer="auto"), present) == "full"
+    assert hammer_mode(SearchConfig(hammer="sauto"), present) == "sauto"
+    assert hammer_mode(SearchConfig(hammer="off"), present) == "off"
+    assert present.imports_for("auto", True).endswith("\n" + TACTICS_LINE)
+    assert TACTICS_LINE not in present.imports_for("auto", False)
+    assert present.imports_for("none", True) == ""  # a user's --imports choice is exact
+
+
+class _Start(ScriptedEnv):
+    """The scripted test double, started on a goal named by the theorem's statement."""
+
+    def start(self, theorem, *, timeout=None):
+        return ProofState((toy(theorem.statement),), ())
+
+
+def _prove(moves, hint, verdict=(True, "")):
+    env = _Start(moves)
+    checked = []
+
+    def check(th, tactics):
+        checked.append(tactics)
+        return verdict
+    rec = prove_theorem(env, Theorem("t", "G", ""), policy=lambda s: [("a.", -1.0)], check=check,
+                        budget=SearchBudget(max_expansions=4, max_seconds=5), last_resort=lambda th: hint)
+    return rec, env, checked
+
+
+def test_the_last_resort_runs_only_after_the_search_fails_and_its_proof_is_checked():
+    rec, env, checked = _prove({"G": {"a.": "QED", "h.": "QED"}}, "h.")
+    assert rec.status == "proved" and rec.proof == ["a."] and ("G", "h.") not in env.applied
+    rec, env, checked = _prove({"G": {"h.": "QED"}}, "h.")
+    assert (rec.status, rec.proof, rec.stop_reason) == ("proved", ["h."], "last_resort")
+    assert checked == [("h.",)]
+    rec, _, _ = _prove({"G": {"h.": "QED"}}, "h.", verdict=(False, "axiom"))
+    assert (rec.status, rec.stop_reason) == ("failed", "rejected") and "axiom" in rec.message
+    rec, _, _ = _prove({"G": {"h.": "H"}}, "h.")  # a tactic that leaves goals is no proof
+    assert rec.status == "failed" and "'h.' did not close it" in rec.message
+    rec, _, checked = _prove({}, None)
+    assert rec.status == "failed" and "found none" in rec.message and checked == []
+
+
+@requires_coq
+@requires_hammer
+def test_prove_falls_back_on_hammer_and_check_accepts_its_reconstruction(tmp_path):
+    src = tmp_path / "lists.v"
+    src.write_text("Require Import List.\n\n"  # the sauto family and the standard tactics fail here
+                   "Lemma in_rev_app : forall (l1 l2 : list nat) x, In x (rev l1) -> In x (l2 ++ l1).\n"
+                   "Proof.\nAdmitted.\n")
+    r = qstar("prove", str(src), "--model", "none", "--budget", "8", "--timeout", "30", "--hammer", "full",
+              "--hammer-limit", "10")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "lists_proved.report.json").read_text())
+    th = rep["theorems"][0]
+    assert th["status"] == "proved" and th["stop_reason"] == "last_resort", th
+    assert " use: " in th["proof"][0] and "hammer" not in th["proof"][0]  # no ATP call left in the file
+    assert TACTICS_LINE in rep["added_imports"]
+    c = qstar("check", str(tmp_path / "lists_proved.v"), "--reference", str(src))
+    assert c.returncode == 0 and "ok    in_rev_app" in c.stdout, c.stdout
+
+
+@requires_coq
+@requires_hammer
+def test_the_sauto_family_is_among_the_candidates_and_its_proofs_pass_the_check(tmp_path):
+    src = tmp_path / "fo.v"
+    src.write_text("Lemma split_list : forall (A : Type) (l : list A), l = nil \\/ exists x t, l = cons x t.\n"
+                   "Proof.\nAdmitted.\n")
+    report = tmp_path / "fo_proved.report.json"
+    for hammer, proved in (("off", 0), ("sauto", 1)):  # the standard tactics alone do not close it at the root
+        r = qstar("prove", str(src), "--model", "none", "--budget", "1", "--hammer", hammer)
+        assert r.returncode == 0, r.stderr
+        assert json.loads(report.read_text())["summary"]["proved"] == proved, r.stdout
+    th = json.loads(report.read_text())["theorems"][0]
+    assert th["proof"][0] in SAUTO_TACTICS, th
+    c = qstar("check", str(tmp_path / "fo_proved.v"), "--reference", str(src))
+    assert c.returncode == 0, c.stdout
