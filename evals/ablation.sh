@@ -13,17 +13,12 @@
 #                   only): the training variance a round's retraining brings
 # About 2 hours on 2 CPU cores. Usage: bash evals/ablation.sh [RUN_DIR]; then
 # python evals/ablation_table.py RUN_DIR
-set -euo pipefail
-cd "$(dirname "$0")/.."
 RUN=${1:-runs/ablation}
-Q=.venv/bin/qstar
+source "$(dirname "$0")/common.sh"
+BUDGET+=(--hammer off)  # the README figures of this script were measured before CoqHammer
 M=agent/default_model
-MINIF2F=${MINIF2F:-../shared/data/minif2f-rocq-valid.jsonl}
-BUDGET=(--budget 16 --timeout 20 --tactic-timeout 5)
 NONET=(--model none --retrieval "$M/knn.jsonl.gz" --templates "$M" --ordering bfs)
 FULL=(--ordering astar --astar-lambda 0.5 --samples 4)
-mkdir -p "$RUN"
-[ -f "$RUN/coq-stdlib.jsonl" ] || $Q stdlib-suite --out "$RUN/coq-stdlib.jsonl"
 STD=("$RUN/coq-stdlib.jsonl" --split test --limit 120 --spread --workers 2 --resume "${BUDGET[@]}")
 MF=("$MINIF2F" --workers 2 --resume "${BUDGET[@]}")
 $Q bench "${STD[@]}" --out "$RUN/stdlib/automation" --model none --ordering bfs

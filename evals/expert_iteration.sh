@@ -7,15 +7,9 @@
 # split (inside iterate; 120 lemmas spread evenly over the split) and on miniF2F-rocq valid
 # (bench per round), all with one fixed budget. About 2 hours on 2 CPU cores.
 # Usage: bash evals/expert_iteration.sh [RUN_DIR]; then python evals/ei_table.py RUN_DIR
-set -euo pipefail
-cd "$(dirname "$0")/.."
 RUN=${1:-runs/ei}
-Q=.venv/bin/qstar
-PY=.venv/bin/python
-MINIF2F=${MINIF2F:-../shared/data/minif2f-rocq-valid.jsonl}
-BUDGET=(--budget 16 --timeout 20 --tactic-timeout 5)
-mkdir -p "$RUN"
-[ -f "$RUN/coq-stdlib.jsonl" ] || $Q stdlib-suite --out "$RUN/coq-stdlib.jsonl"
+source "$(dirname "$0")/common.sh"
+BUDGET+=(--hammer off)  # the README figures of this script were measured before CoqHammer
 $Q trace stdlib --split train --out "$RUN/traces-train.jsonl"
 [ -f "$RUN/curriculum/curriculum.v" ] || $Q synth --out "$RUN/curriculum" --proved 1800 --open 100 --seed 0
 $Q trace "$RUN/curriculum/curriculum.v" --out "$RUN/traces-curriculum.jsonl"

@@ -48,7 +48,8 @@ def test_hammer_mode_follows_the_flag_the_backend_and_the_installation():
     assert hammer_mode(SearchConfig(hammer="auto"), absent) == "off"
     with pytest.raises(UsageError, match="not installed"):
         hammer_mode(SearchConfig(hammer="sauto"), absent)
-    assert hammer_mode(SearchConfig(hammer="auto"), present) == "full"
+    assert hammer_mode(SearchConfig(hammer="auto"), present) == "sauto"
+    assert hammer_mode(SearchConfig(hammer="full"), present) == "full"
     assert hammer_mode(SearchConfig(hammer="sauto"), present) == "sauto"
     assert hammer_mode(SearchConfig(hammer="off"), present) == "off"
     assert present.imports_for("auto", True).endswith("\n" + TACTICS_LINE)
@@ -71,7 +72,8 @@ def _prove(moves, hint, verdict=(True, "")):
         checked.append(tactics)
         return verdict
     rec = prove_theorem(env, Theorem("t", "G", ""), policy=lambda s: [("a.", -1.0)], check=check,
-                        budget=SearchBudget(max_expansions=4, max_seconds=5), last_resort=lambda th: hint)
+                        budget=SearchBudget(max_expansions=4, max_seconds=5), last_resort=lambda th: hint,
+                        keep_tree=True)
     return rec, env, checked
 
 
@@ -81,6 +83,9 @@ def test_the_last_resort_runs_only_after_the_search_fails_and_its_proof_is_check
     rec, env, checked = _prove({"G": {"h.": "QED"}}, "h.")
     assert (rec.status, rec.proof, rec.stop_reason) == ("proved", ["h."], "last_resort")
     assert checked == [("h.",)]
+    root = rec.tree["nodes"][0]  # the tree says so too: a proved statement is never labelled refuted
+    assert root["status"] == "proved" and rec.tree["proof"] == ["h."]
+    assert {"tactic": "h.", "outcome": "proved"}.items() <= rec.tree["edges"][-1].items()
     rec, _, _ = _prove({"G": {"h.": "QED"}}, "h.", verdict=(False, "axiom"))
     assert (rec.status, rec.stop_reason) == ("failed", "rejected") and "axiom" in rec.message
     rec, _, _ = _prove({"G": {"h.": "H"}}, "h.")  # a tactic that leaves goals is no proof

@@ -48,3 +48,22 @@ def test_a_later_lemma_uses_a_proved_earlier_one_and_never_an_unproved_one(tmp_p
     assert by["l5"]["status"] != "proved" or not any("l3" in step for step in by["l5"]["proof"])
     c = qstar("check", str(tmp_path / "bad_proved.v"), "--reference", str(bad))
     assert "FAIL  l3" in c.stdout and ("ok    l5" in c.stdout) == (by["l5"]["status"] == "proved")
+
+
+@requires_coq
+def test_workers_prove_the_open_theorems_apart_and_the_written_file_is_checked_whole(tmp_path):
+    src = tmp_path / "five.v"
+    src.write_text(HEADER + LEMMAS.format(l3=GOOD_L3))
+    r = qstar("prove", str(src), "--model", "none", "--budget", "30", "--timeout", "60", "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads((tmp_path / "five_proved.report.json").read_text())
+    by = {t["name"]: t for t in rep["theorems"]}
+    assert sorted(by) == ["l1", "l2", "l3", "l4", "l5"] and rep["not_attempted"] == []
+    assert all(by[n]["status"] == "proved" for n in ("l1", "l2", "l3", "l4")), by
+    for t in by.values():  # each was proved without the other open theorems in its context
+        assert not any(f"l{i}" in step for step in t["proof"] or () for i in range(1, 6)), t
+    c = qstar("check", str(tmp_path / "five_proved.v"), "--reference", str(src))
+    assert all(f"ok    l{i}" in c.stdout for i in range(1, 5)), c.stdout
+    assert ("ok    l5" in c.stdout) == (by["l5"]["status"] == "proved"), c.stdout  # l5 without l3: maybe not
+    r = qstar("prove", str(src), "--workers", "0")
+    assert r.returncode == 2 and "--workers must be at least 1" in r.stderr

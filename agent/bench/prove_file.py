@@ -33,7 +33,13 @@ from agent.search.searcher import SearchConfig
 
 @dataclass
 class ProveConfig:
-    """Prove the open theorems (Admitted / sorry) of a .v or .lean file."""
+    """Prove the open theorems (Admitted / sorry) of a .v or .lean file.
+
+    The defaults are sized for a person waiting at a terminal: theorems in file order, one at a
+    time, each with at most 64 expansions and 60 s of search (5 s per tactic; with CoqHammer
+    installed its sauto family among the tactics, no external prover), and every proof passes the
+    fresh-process final check (up to 300 s) before it is written. --workers N proves the open
+    theorems of a long file N at a time, each without the other open theorems."""
 
     file: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="FILE")]
     """The .v or .lean file whose open theorems (Admitted / sorry) are to be proved."""
@@ -48,6 +54,11 @@ class ProveConfig:
     run with them; the output keeps the lines only when a proof was found."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """How each theorem is searched."""
+    workers: int = 1
+    """Theorems proved at once. 1: in file order, each with the proofs found before it available;
+    N > 1: N at a time, each in the file's context without the other open theorems (a later
+    theorem cannot use an earlier one proved in the same run), and the written file is checked
+    whole at the end (a proof it refuses is taken out again and reported)."""
     lean_project: str = ""
     """Lake project with Mathlib and the REPL (Lean files only; default: lean_project/)."""
     coq_args: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
@@ -82,9 +93,10 @@ class _Item:
 def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
-    from agent.bench.pool import Worker
     from agent.search.searcher import build_searcher, default_model_for, hammer_mode
 
+    if cfg.workers < 1:
+        raise UsageError("--workers must be at least 1")
     text = read_source(cfg.file)
     if cfg.imports != "auto" and cfg.search.hammer == "auto":
         cfg.search.hammer = "off"  # its tactics need its import, which only --imports auto adds
@@ -108,29 +120,28 @@ def run_prove(cfg: ProveConfig) -> int:
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
     cfg.search.model = default_model_for(cfg.search.model, backend.name)
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
-    searcher = build_searcher(cfg.search)
+    searcher = build_searcher(cfg.search, batching=cfg.workers > 1)
     t0 = time.monotonic()
     records: dict[str, object] = {}
     options = {"lean_project": cfg.lean_project or None, "coq_args": tuple(cfg.coq_args)}
     interrupted = False
-    worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
     proofs: dict[str, tuple[str, ...]] = {}
+    texts = (text, source, line)
     try:
         with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
-            for th in theorems:
-                rec = worker.prove(_in_order(backend, source, th, proofs))
-                records[th.name] = rec
+            for rec in _prove_all(cfg, backend, source, theorems, proofs, searcher, options):
+                records[rec.name] = rec
                 if rec.status == "proved":
-                    proofs[th.name] = tuple(rec.proof)
-                _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
-                       interrupted=False)
+                    proofs[rec.name] = tuple(rec.proof)
+                _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted=False)
                 bar.update(1)
                 bar.set_postfix(proved=len(proofs))
+        if cfg.workers > 1 and proofs:
+            _check_whole(cfg, backend, records)
     except KeyboardInterrupt:
         interrupted = True
     finally:
-        worker.close()
         searcher.close()
     report = _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
                     interrupted=interrupted)
@@ -143,6 +154,35 @@ def run_prove(cfg: ProveConfig) -> int:
           + (f" (interrupted after {len(done)} theorems)" if interrupted else "")
           + f"; wrote {cfg.output} and {cfg.report}")
     return 130 if interrupted else 0
+
+
+def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, searcher, options):
+    """The records of the file's open theorems: in file order on one worker (each in the context
+    the proofs found so far give it), or in completion order on ``cfg.workers``."""
+    from agent.bench.pool import Worker, run_items
+    if cfg.workers == 1:
+        worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
+        try:
+            for th in theorems:
+                yield worker.prove(_in_order(backend, source, th, proofs))
+        finally:
+            worker.close()
+        return
+    items = [_in_order(backend, source, th, {}) for th in theorems]
+    for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
+                            workers=cfg.workers, backend_options=options):
+        yield rec
+
+
+def _check_whole(cfg: ProveConfig, backend, records: dict) -> None:
+    """With several workers each proof was checked without the other open theorems: check the
+    written file whole, take out any proof it refuses, and write again."""
+    verdicts = {v.name: v for v in backend.check_file(cfg.output, cfg.file)}
+    for name, rec in records.items():
+        v = verdicts.get(name)
+        if rec.status == "proved" and (v is None or not v.ok):
+            rec.status, rec.proof, rec.stop_reason = "failed", None, "rejected"
+            rec.message = "the whole-file check refused it: " + (v.reason if v else "not found")[:300]
 
 
 def _in_order(backend, source: str, th, proofs: dict) -> _Item:

@@ -80,6 +80,7 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
             ok, reason = check(theorem, step.path)
             if ok:
                 record.status, record.proof, record.stop_reason = "proved", list(step.path), "last_resort"
+                _add_root_proof(res.root, tactic)
             else:
                 record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
         if record.status != "proved" and not record.message:
@@ -89,9 +90,17 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
         record.message = f"no proof found ({res.stop_reason})"
     if keep_tree:
         from agent.search.records import tree_to_json
-        record.tree = tree_to_json(res.root, proof=res.proof if record.status == "proved" else None)
+        record.tree = tree_to_json(res.root, proof=tuple(record.proof) if record.status == "proved" else None)
     record.seconds = round(time.monotonic() - t0, 3)
     return record
+
+
+def _add_root_proof(root, tactic: str) -> None:
+    """The tree records the last resort's tactic as a proving edge of the root, so value labels
+    never call a proved statement refuted."""
+    from agent.search.best_first import PROVED, Edge
+    root.edges.append(Edge(tactic, 0.0, "proved", 0.0))
+    root.status = PROVED
 
 
 def _load(env: ProofEnv, theorem: Theorem, fallback: Theorem | None, timeout: float):

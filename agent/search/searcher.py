@@ -66,8 +66,9 @@ class SearchConfig:
     hammer: Literal["auto", "off", "sauto", "full"] = "auto"
     """CoqHammer (Coq only): off; sauto (its sauto family among the automation's tactics: no ATP,
     cheap); full (also `hammer` on the statement when the search finds no proof: external provers
-    pick lemmas, and the reconstruction tactic it prints is checked like any other; about 10 s
-    more per unproved theorem on 2 cores); auto: full when CoqHammer is installed, else off."""
+    pick lemmas, and the reconstruction tactic it prints is checked like any other; 10-25 s more
+    per unproved theorem on 2 cores); auto: sauto when CoqHammer is installed, else off (full
+    added no theorem at the README's budget)."""
     hammer_limit: float = 5.0
     """CoqHammer's ATP time limit in seconds (hammer only; its call is cut at twice this + 15 s)."""
 
@@ -136,7 +137,7 @@ def hammer_mode(cfg: SearchConfig, backend) -> str:
             raise UsageError(f"--hammer {cfg.hammer}: CoqHammer is not installed "
                              "(apt-get install libcoq-hammer eprover, or run scripts/setup.sh)")
         return "off"
-    return "full" if cfg.hammer == "auto" else cfg.hammer
+    return "sauto" if cfg.hammer == "auto" else cfg.hammer
 
 
 def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
