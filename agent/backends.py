@@ -44,6 +44,7 @@ class Backend:
     hammer_installed: Callable[[], bool] = lambda: False  # CoqHammer's tactics load here
     hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
     hammer_line: str = ""  # the import those tactics need
+    hammer_used: Callable[[tuple[str, ...]], bool] = lambda tactics: False  # might they need it?
     hammer_suggest: Callable[[Theorem, float], str | None] | None = None  # (theorem, ATP limit) -> tactic
     # file text -> every written tactic proof as (theorem, its steps), for qstar annotate
     proof_scripts: Callable[[str], list[tuple[Theorem, list[str]]]] = lambda text: []
@@ -92,7 +93,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
             trace_file, PRELUDE, library_files, source_text, import_line, insert_imports,
             lambda text, ref: added_imports(text, ref)[0], cf.context_in_order, cf.usable_lemmas,
-            hammer.installed, hammer.SAUTO_TACTICS, hammer.TACTICS_LINE,
+            hammer.installed, hammer.SAUTO_TACTICS, hammer.TACTICS_LINE, hammer.uses_tactics,
             lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args),
             proof_scripts=proof_scripts, admit_proofs=admit_proofs)
     if name == "lean":

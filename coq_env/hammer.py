@@ -29,6 +29,9 @@ PLUGIN_LINE = "From Hammer Require Import Hammer."
 SAUTO_TACTICS = ("qauto.", "hauto.", "sauto.", "sfirstorder.")
 """Cheap, no ATP: CoqHammer's sauto family, fast variant first (each ends within its own limits)."""
 
+_HAMMER_WORDS = re.compile(r"\b(?:[shq](?:auto|crush|fcrush|firstorder|congruence|simpl|done|trivial|blast|run|"
+                           r"intuition|split|rewriting)|use:|forward_reasoning)")
+
 _REPLACE = re.compile(r"Replace the hammer tactic with:\s*\n\s*(.+?\.)\s*$", re.M)
 
 
@@ -61,3 +64,9 @@ def reconstruction(output: str) -> str | None:
     """The tactic in CoqHammer's ``Replace the hammer tactic with:`` message, if it printed one."""
     found = _REPLACE.findall(output.replace("\r", ""))
     return " ".join(found[-1].split()) if found else None
+
+
+def uses_tactics(tactics) -> bool:
+    """Might these proof steps need CoqHammer's tactic library (a sauto-family or reconstruction
+    tactic)? A ``False`` is only a hint: an output written without the import is checked whole."""
+    return any(_HAMMER_WORDS.search(t) for t in tactics)

@@ -124,7 +124,9 @@ def test_the_sauto_family_is_among_the_candidates_and_its_proofs_pass_the_check(
         r = qstar("prove", str(src), "--model", "none", "--budget", "1", "--hammer", hammer)
         assert r.returncode == 0, r.stderr
         assert json.loads(report.read_text())["summary"]["proved"] == proved, r.stdout
-    th = json.loads(report.read_text())["theorems"][0]
+    rep = json.loads(report.read_text())
+    th = rep["theorems"][0]
     assert th["proof"][0] in SAUTO_TACTICS, th
+    assert TACTICS_LINE in rep["added_imports"]  # kept: the proof needs it
     c = qstar("check", str(tmp_path / "fo_proved.v"), "--reference", str(src))
     assert c.returncode == 0, c.stdout

@@ -139,12 +139,12 @@ def run_prove(cfg: ProveConfig) -> int:
                 bar.set_postfix(proved=len(proofs))
         if cfg.workers > 1 and proofs:
             _check_whole(cfg, backend, records)
+        texts = _without_unused_hammer(cfg, backend, texts, records)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         searcher.close()
-    report = _write(cfg, backend, (text, source, line), theorems, records, time.monotonic() - t0,
-                    interrupted=interrupted)
+    report = _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted=interrupted)
     done = [records[th.name] for th in theorems if th.name in records]
     _print_table(done)
     s = report["summary"]
@@ -172,6 +172,24 @@ def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, s
     for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
                             workers=cfg.workers, backend_options=options):
         yield rec
+
+
+def _without_unused_hammer(cfg: ProveConfig, backend, texts: tuple[str, str, str], records: dict):
+    """The texts to write: without CoqHammer's import when no proof seems to use it and the file
+    written without it passes the whole-file check (the proofs were found and checked with it)."""
+    text, source, line = texts
+    proofs = {r.name: tuple(r.proof) for r in records.values() if r.status == "proved"}
+    if (not proofs or not backend.hammer_line or backend.hammer_line not in line.splitlines()
+            or any(backend.hammer_used(p) for p in proofs.values())):
+        return texts
+    trimmed = "\n".join(ln for ln in line.splitlines() if ln != backend.hammer_line)
+    candidate = backend.insert_imports(text, trimmed)
+    from agent.io import atomic_write
+    atomic_write(cfg.output, backend.with_proofs(candidate, proofs))
+    verdicts = {v.name: v.ok for v in backend.check_file(cfg.output, cfg.file)}
+    if all(verdicts.get(name) for name in proofs):
+        return text, candidate, trimmed
+    return texts  # the caller rewrites the output with the import
 
 
 def _check_whole(cfg: ProveConfig, backend, records: dict) -> None:
