@@ -130,3 +130,19 @@ def test_the_sauto_family_is_among_the_candidates_and_its_proofs_pass_the_check(
     assert TACTICS_LINE in rep["added_imports"]  # kept: the proof needs it
     c = qstar("check", str(tmp_path / "fo_proved.v"), "--reference", str(src))
     assert c.returncode == 0, c.stdout
+
+
+@requires_coq
+@requires_hammer
+def test_a_hammer_call_past_its_deadline_is_killed_and_reads_as_no_suggestion():
+    import subprocess
+    import time
+    from coq_env.hammer import suggest
+    th = Theorem("in_rev_app", "Lemma in_rev_app : forall (l1 l2 : list nat) x, In x (rev l1) -> In x (l2 ++ l1).",
+                 "Require Import List.\n")
+    t0 = time.monotonic()
+    assert suggest(th, limit=10, timeout=1.0) is None
+    assert time.monotonic() - t0 < 10  # cut at the deadline, not at the ATP limit
+    time.sleep(0.5)
+    left = subprocess.run(["pgrep", "-f", "QstarHammer.v|eprover"], capture_output=True, text=True).stdout
+    assert left.strip() == "", left  # its process group, provers included, is gone

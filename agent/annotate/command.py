@@ -50,7 +50,8 @@ class AnnotateConfig:
 
 def run_annotate(cfg: AnnotateConfig) -> int:
     from agent.annotate.render import table, to_html, to_json
-    from agent.annotate.steps import AnnotateSettings, annotate_proof
+    from agent.annotate.steps import annotate_proof
+    from agent.search.best_first import SearchBudget
     from agent.bench.prove_file import read_source
     from agent.io import atomic_write
     from agent.search.searcher import build_searcher, default_model_for
@@ -69,7 +70,8 @@ def run_annotate(cfg: AnnotateConfig) -> int:
     search = SearchConfig(model=default_model_for(cfg.model, backend.name), value_model=cfg.value_model,
                           tactic_timeout=cfg.tactic_timeout, hammer="off")
     searcher = build_searcher(search)
-    settings = AnnotateSettings(cfg.tactic_timeout, cfg.candidates, cfg.search_budget, cfg.search_seconds)
+    budget = SearchBudget(max_expansions=cfg.search_budget, max_seconds=cfg.search_seconds,
+                          tactic_timeout=cfg.tactic_timeout)
     check = (lambda th, tac: (lambda v: (v.ok, v.reason))(backend.check_proof(th, tac)))  # noqa: E731
     env = backend.make_env()
     annotations = []
@@ -80,11 +82,11 @@ def run_annotate(cfg: AnnotateConfig) -> int:
                       file=sys.stderr, disable=None):
             th, steps = backend.proof_scripts(backend.admit_proofs(text, broken))[i] if broken else scripts[i]
             if i not in wanted:  # an earlier proof of --theorem's context: only whether it goes through
-                ann = annotate_proof(env, th, steps, policy=lambda s: [], settings=settings)
+                ann = annotate_proof(env, th, steps, policy=lambda s: [], budget=budget)
             else:
                 ann = annotate_proof(env, th, steps, policy=searcher.make_policy(backend.name, th.name),
                                      value=searcher.value, check=check, priority=searcher.priority,
-                                     settings=settings)
+                                     budget=budget, candidates=cfg.candidates)
                 annotations.append(ann)
             if ann.status != "complete" or ann.checked is False:
                 broken.add(i)

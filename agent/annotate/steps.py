@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from agent.env import Goals, Proved, ProofState, StartError, TacticError, TacticTimeout, Theorem
+from agent.search.best_first import SearchBudget, best_first_search, by_logprob
 
 
 @dataclass
@@ -53,19 +54,12 @@ class Annotation:
     message: str = ""
 
 
-@dataclass
-class AnnotateSettings:
-    tactic_timeout: float = 10.0
-    candidates: int = 8
-    search_budget: int = 16
-    search_seconds: float = 20.0
-
-
 def annotate_proof(env, theorem: Theorem, steps: list[str], *, policy, value=None,
                    check: Callable[[Theorem, tuple[str, ...]], tuple[bool, str]] | None = None,
-                   priority=None, settings: AnnotateSettings | None = None) -> Annotation:
-    """The annotation of one written proof (``steps``) of ``theorem``."""
-    s = settings or AnnotateSettings()
+                   priority=None, budget: SearchBudget | None = None, candidates: int = 8) -> Annotation:
+    """The annotation of one written proof (``steps``) of ``theorem``. ``budget.tactic_timeout``
+    bounds every step and candidate; the rest of ``budget`` is the small search from the mark."""
+    s = budget or SearchBudget(max_expansions=16, max_seconds=20.0, tactic_timeout=10.0)
     try:
         state = env.start(theorem)
     except StartError as e:
@@ -100,7 +94,7 @@ def annotate_proof(env, theorem: Theorem, steps: list[str], *, policy, value=Non
     if ann.marked is not None:
         at = states[ann.marked - 1] if ann.mark != "open_end" else state
         _alternatives(env, theorem, at, ann, policy=policy, value=value, check=check, priority=priority,
-                      settings=s)
+                      budget=s, candidates=candidates)
     return ann
 
 
@@ -134,19 +128,14 @@ def _mark(ann: Annotation) -> None:
 
 
 def _alternatives(env, theorem: Theorem, at: ProofState, ann: Annotation, *, policy, value, check,
-                  priority, settings: AnnotateSettings) -> None:
-    from agent.search.best_first import SearchBudget, best_first_search, by_logprob
-    candidates = policy(at)[:settings.candidates]
-    for tactic, _ in candidates:
-        r = env.apply(at, tactic, timeout=settings.tactic_timeout)
+                  priority, budget: SearchBudget, candidates: int) -> None:
+    for tactic, _ in policy(at)[:candidates]:
+        r = env.apply(at, tactic, timeout=budget.tactic_timeout)
         verdict = {Goals: "ok", Proved: "proved", TacticError: "error", TacticTimeout: "timeout"}.get(type(r), "crash")
         ann.alternatives.append(Alternative(tactic, verdict, " ".join(getattr(r, "message", "").split())[:200]))
     if check is None:
         return
-    res = best_first_search(env, at, policy=policy, priority=priority or by_logprob, value=value,
-                            budget=SearchBudget(max_expansions=settings.search_budget,
-                                                max_seconds=settings.search_seconds,
-                                                tactic_timeout=settings.tactic_timeout))
+    res = best_first_search(env, at, policy=policy, priority=priority or by_logprob, value=value, budget=budget)
     if res.proof is not None:
         ok, _ = check(theorem, tuple(res.proof))
         if ok:

@@ -194,18 +194,20 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
                          "folder trained with `qstar train value`)")
 
     modes: dict[str, str] = {}
+    extras: dict[str, tuple[str, ...]] = {}  # backend name -> CoqHammer's tactics when they are on
 
     def mode(backend) -> str:
         if backend.name not in modes:
             modes[backend.name] = hammer_mode(cfg, backend)
+            extras[backend.name] = backend.hammer_tactics if modes[backend.name] != "off" else ()
         return modes[backend.name]
 
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
-        from agent.backends import backend_named
         from agent.policies.mixed import MixedPolicy
-        b = backend_named(backend)
-        automation = AutomationPolicy(backend, lemmas=lemmas,
-                                      extra=b.hammer_tactics if mode(b) != "off" else ())
+        if backend not in extras:  # resolved once per backend, not per theorem
+            from agent.backends import backend_named
+            mode(backend_named(backend))
+        automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend])
         if model_policy is None and knn is None and tpl is None:
             return automation
         mp = None
