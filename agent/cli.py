@@ -27,6 +27,7 @@ from agent.learning.sft import SFTConfig
 from agent.learning.traces import TraceConfig
 from agent.learning.value_train import ValueTrainConfig
 from agent.policies.template_policy import TemplateTrainConfig
+from agent.learning.qv_train import QVTrainConfig
 from coq_env.synthetic import SynthConfig
 
 
@@ -63,11 +64,13 @@ class StdlibSuiteConfig:
 
 @dataclass
 class Train:
-    """Train the policy (sft), the value (value) or the template policy (templates)."""
+    """Train the policy (sft), the value (value), the template policy (templates), or Q(s, a) and
+    V(s) over goal features from search records (qv)."""
 
     what: Union[Annotated[SFTConfig, tyro.conf.subcommand("sft")],
                 Annotated[ValueTrainConfig, tyro.conf.subcommand("value")],
-                Annotated[TemplateTrainConfig, tyro.conf.subcommand("templates")]]
+                Annotated[TemplateTrainConfig, tyro.conf.subcommand("templates")],
+                Annotated[QVTrainConfig, tyro.conf.subcommand("qv")]]
 
 
 Command = Union[
@@ -113,14 +116,19 @@ def run_check(cfg: CheckConfig) -> int:
 
 
 def run_train(cfg) -> int:
-    what = {SFTConfig: "sft", ValueTrainConfig: "value", TemplateTrainConfig: "templates"}[type(cfg)]
-    if not os.path.isfile(cfg.data):
-        raise UsageError(f"no such data file: {cfg.data}")
+    what = {SFTConfig: "sft", ValueTrainConfig: "value", TemplateTrainConfig: "templates",
+            QVTrainConfig: "qv"}[type(cfg)]
+    for path in (cfg.records if what == "qv" else [cfg.data]):
+        if not os.path.isfile(path):
+            raise UsageError(f"no such data file: {path}")
     print(f"qstar train {what} config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
     try:
         if what == "sft":
             from agent.learning.sft import train_sft
             summary = train_sft(cfg)
+        elif what == "qv":
+            from agent.learning.qv_train import train_qv
+            summary = train_qv(cfg)
         elif what == "templates":
             from agent.policies.template_policy import run_train_templates
             summary = run_train_templates(cfg)

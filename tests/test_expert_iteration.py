@@ -209,7 +209,7 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     suite = tmp_path / "suite.jsonl"
     arith_suite(suite)
     out = tmp_path / "run"
-    args = ["iterate", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
+    args = ["iterate", "--learner", "lm", "--out", str(out), "--rounds", "0", "--train-suite", str(suite),
             "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
             "--sft-steps", "8", "--value-steps", "4", "--width", "32", "--budget", "6",
             "--samples", "2", "--workers", "2", "--ordering", "astar", "--proof-weight", "3"]
@@ -236,6 +236,39 @@ def test_one_tiny_round_of_iterate_end_to_end(tmp_path):
     after = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
     assert [(x["round"], x["proved"]) for x in after] == [(x["round"], x["proved"]) for x in json.loads(
         "[" + ",".join(before.splitlines()) + "]")]
+
+
+def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_path):
+    from agent.env import Goal
+    from agent.policies.retrieval import KnnPolicy
+    suite = tmp_path / "suite.jsonl"
+    arith_suite(suite)
+    init = tmp_path / "init"
+    init.mkdir()
+    KnnPolicy.save_rows(str(init / "knn.jsonl.gz"), [((Goal((), "forall n : nat, n + 0 = n"),), "intros; lia.")])
+    out = tmp_path / "run"
+    args = ["iterate", "--out", str(out), "--rounds", "1", "--init", str(init), "--train-suite", str(suite),
+            "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
+            "--template-epochs", "1", "--budget", "6", "--workers", "2", "--ordering", "astar",
+            "--hammer", "off"]
+    r = qstar(*args)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(x) for x in (out / "rounds.jsonl").read_text().splitlines()]
+    assert [x["round"] for x in rows] == ["automation", "init", 0, 1]
+    r0, r1 = rows[2], rows[3]
+    assert r0["collect_proved"] > 0 and r0["pool_proved_total"] == r0["collect_proved"]
+    # round 1 searches only what round 0 did not prove, and the cumulative count never falls
+    assert r1["collect_attempted"] == r0["collect_attempted"] - r0["collect_proved"]
+    assert r1["pool_proved_total"] == r0["pool_proved_total"] + r1["collect_proved"]
+    model = out / "round_1" / "model"
+    assert (model / "q_model.npy").is_file() and (model / "template_model.json").is_file()
+    with gzip.open(model / "knn.jsonl.gz", "rt") as f:
+        assert len(f.read().splitlines()) > 1  # the init's row plus every found proof's steps
+    cfg = json.loads((out / "round_0" / "collect" / "config.json").read_text())
+    assert cfg["search"]["online"] == "on"
+    cfg = json.loads((out / "round_1" / "eval" / "config.json").read_text())
+    assert cfg["search"]["model"].endswith("round_1/model") and cfg["search"]["ordering"] == "astar"
+    assert "| init |" in (out / "rounds.md").read_text()
 
 
 def test_limit_spread_takes_evenly_spaced_theorems(tmp_path):

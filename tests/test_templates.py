@@ -87,7 +87,8 @@ def test_train_templates_cli_then_prove_with_them_soundly(tmp_path):
     src.write_text((ROOT / "examples" / "arith.v").read_text())
     report = tmp_path / "report.json"
     r = qstar("prove", str(src), "--output", str(tmp_path / "out.v"), "--report", str(report),
-              "--model", "none", "--templates", str(model), "--automation", "off", "--budget", "4")
+              "--model", "none", "--templates", str(model), "--automation", "off", "--goal-args", "off",
+              "--budget", "4")
     assert r.returncode == 0, r.stderr
     rep = json.loads(report.read_text())
     proved = [t for t in rep["theorems"] if t["status"] == "proved"]

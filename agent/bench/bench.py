@@ -19,7 +19,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
@@ -40,6 +40,9 @@ class BenchConfig:
     """Output folder (config.json, the JSONL log, summaries)."""
     split: str = ""
     """Only theorems of this split (empty: all)."""
+    half: Literal["", "iterate", "eval"] = ""
+    """Only the theorems of this half of the suite, by a fixed hash of the name (iterate: expert
+    iteration may search them; eval: held out); empty: all."""
     limit: int = 0
     """At most this many theorems (0: all), in suite order."""
     spread: bool = False
@@ -74,7 +77,7 @@ def bench_items(cfg: BenchConfig) -> list:
     its compiled twin, whose names clash with the replay's; such a theorem is searched and
     checked in its file's own context instead (the record says ``prelude_dropped``).
     """
-    items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread)
+    items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread, half=cfg.half)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
     prelude = _prelude(cfg, items[0].theorem.backend)
@@ -108,9 +111,12 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     return items, JsonlLog(log_path)
 
 
-def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume: bool, desc: str) -> list[dict]:
+def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume: bool, desc: str,
+             skip: frozenset = frozenset()) -> list[dict]:
+    """Run the suite's theorems not in the log yet (nor in ``skip``); the log's rows of the suite."""
     from tqdm import tqdm
     items, log = _start(cfg, log_name, always_resume=always_resume)
+    items = [it for it in items if it.id not in skip]
     todo = [it for it in items if it.id not in log.done]
     workers = cfg.workers or os.cpu_count() or 1
     searcher = build_searcher(cfg.search, batching=True)

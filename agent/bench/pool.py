@@ -41,7 +41,8 @@ class Worker:
                 last_resort = lambda t: b.hammer_suggest(t, s.hammer_limit)  # noqa: E731
             return prove_theorem(self.envs[th.backend], th, policy=policy, check=check, budget=s.budget,
                                  priority=s.priority, value=s.value, keep_tree=self.keep_tree,
-                                 fallback=getattr(it, "bare", None), last_resort=last_resort)
+                                 fallback=getattr(it, "bare", None), last_resort=last_resort,
+                                 on_proof=s.learn)
         except Exception as e:  # one theorem's failure must not stop the pool
             return TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error", f"{type(e).__name__}: {e}"[:500])
 

@@ -28,11 +28,23 @@ def _cut_lean_proof(stmt: str) -> str:
     return re.sub(r":=\s*(by\s+)?sorry\s*$", "", stmt.rstrip()).rstrip()
 
 
-def load_suite(path: str, *, split: str = "", limit: int = 0, spread: bool = False) -> list[SuiteItem]:
+HALVES = ("iterate", "eval")
+
+
+def half_of(name: str) -> str:
+    """The fixed half of a theorem by a hash of its name: ``iterate`` (expert iteration may
+    search it) or ``eval`` (never searched in training). crc32, so every run and machine agree."""
+    import zlib
+    return HALVES[zlib.crc32(name.encode("utf-8")) % 2]
+
+
+def load_suite(path: str, *, split: str = "", limit: int = 0, spread: bool = False,
+               half: str = "") -> list[SuiteItem]:
     """Theorems of a suite file (optionally one split, at most ``limit``), in file order.
 
     Ids are unique: the k-th repeat of an id (one name in two modules of a file) gets ``#k``.
 
+    With ``half`` (``iterate`` or ``eval``), only the theorems of that half (``half_of``).
     With ``spread``, the ``limit`` theorems are evenly spaced over the split rather than its
     first ones (a stdlib split in file order starts with a hundred lemmas of one file).
     """
@@ -49,7 +61,7 @@ def load_suite(path: str, *, split: str = "", limit: int = 0, spread: bool = Fal
     seen: dict[str, int] = {}
     for row in rows:
         name, stmt = row["name"], row["formal_statement"]
-        if split and row.get("split", "") != split:
+        if split and row.get("split", "") != split or half and half_of(name) != half:
             continue
         kind = ("lean" if ":= by sorry" in stmt or "import " in row.get("header", "") else "coq")
         if "header" in row:

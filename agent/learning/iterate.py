@@ -1,5 +1,15 @@
 """Expert iteration: search, keep what the kernel accepts, train on it, search again.
 
+Two learners (``--learner``):
+- ``features`` (the default, made for CPUs): each round searches the pool's statements that no
+  round has proved yet (the train suite, e.g. miniF2F's iterate half, plus ``--curriculum``),
+  with every proof joining the retrieval database the moment the final check accepts it
+  (online); then trains on all records so far Q(s, a) and V(s) over goal features (``qstar train
+  qv``, seconds) and the template policy, and rebuilds the retrieval database (the ``init``
+  folder's rows plus every found proof). Round 0 searches with the ``init`` folder (retrieval and
+  templates ranked by their own scores, row ``init`` of the table).
+- ``lm``: the transformer policy and its value head, trained by SFT (for GPUs; below).
+
 Folder layout of a run (everything resumable; a finished stage is never run twice):
 
     OUT/config.json              the whole IterateConfig
@@ -27,6 +37,7 @@ import os
 import sys
 import time
 from dataclasses import dataclass, field
+from typing import Literal
 
 from agent.backends import UsageError
 from agent.bench.bench import BenchConfig, run_pool, summarize, write_summary
@@ -48,6 +59,17 @@ class IterateConfig:
     """Suite JSONL of held-out theorems."""
     rounds: int = 2
     """Rounds after round 0."""
+    learner: Literal["features", "lm"] = "features"
+    """features: Q, V over goal features, templates and online retrieval (CPU minutes); lm: the
+    transformer policy and value head by SFT (GPU)."""
+    train_half: Literal["", "iterate", "eval"] = ""
+    """Only this half of train_suite (by a fixed hash of the name); e.g. iterate, with
+    --eval-half eval on the same suite."""
+    eval_half: Literal["", "iterate", "eval"] = ""
+    """Only this half of eval_suite; eval is never searched in training when --train-half is iterate."""
+    curriculum: str = ""
+    """Another suite JSONL joining the pool every round searches (features learner; e.g. the
+    statements of `qstar synth`)."""
     train_split: str = "train"
     """Split of train_suite to collect on."""
     train_limit: int = 0
@@ -61,7 +83,9 @@ class IterateConfig:
     traces: str = ""
     """Human traces (qstar trace output) added to every round's SFT and value data."""
     init: str = "tiny-causal"
-    """Model of round 0's training start: tiny-causal / tiny-seq2seq, a preset or a folder."""
+    """lm: model of round 0's training start (tiny-causal / tiny-seq2seq, a preset or a folder).
+    features: a folder whose retrieval database and template policy round 0 searches with and
+    every round's database starts from (default: the bundled model)."""
     width: int = 128
     """Hidden width of a tiny model."""
     layers: int = 2
@@ -96,10 +120,10 @@ class IterateConfig:
 
 
 def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int, model: str,
-               order: str) -> BenchConfig:
-    search = dataclasses.replace(cfg.search, model=model or "none", ordering=order)
-    return BenchConfig(suite=suite, out=out, split=split, limit=limit, spread=cfg.spread, workers=cfg.workers,
-                       prelude=cfg.prelude, resume=True, search=search)
+               order: str, half: str = "", **search) -> BenchConfig:
+    search = dataclasses.replace(cfg.search, model=model or "none", ordering=order, **search)
+    return BenchConfig(suite=suite, out=out, split=split, half=half, limit=limit, spread=cfg.spread,
+                       workers=cfg.workers, prelude=cfg.prelude, resume=True, search=search)
 
 
 def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:
@@ -183,10 +207,13 @@ def run_iterate(cfg: IterateConfig) -> int:
     rows = []
     t0 = time.monotonic()
     base = _bench_cfg(cfg, os.path.join(cfg.out, "baseline"), cfg.eval_suite, cfg.eval_split,
-                      cfg.eval_limit, "", "bfs")
+                      cfg.eval_limit, "", "bfs", cfg.eval_half,
+                      **({"goal_args": "off"} if cfg.learner == "features" else {}))
     s = write_summary(base, run_pool(base, log_name="results.jsonl", keep_tree=False,
                                      always_resume=True, desc="baseline"))
     rows.append({"round": "automation", **_row(s, time.monotonic() - t0)})
+    if cfg.learner == "features":
+        return _iterate_features(cfg, rows)
     record_files: list[str] = []
     model = ""
     for k in range(cfg.rounds + 1):
@@ -211,6 +238,117 @@ def run_iterate(cfg: IterateConfig) -> int:
     return 0
 
 
+def _init_folder(cfg: IterateConfig) -> str:
+    from agent.search.searcher import KNN_FILE, resolve_model
+    init = resolve_model("default" if cfg.init in ("tiny-causal", "default", "auto") else cfg.init)
+    if not os.path.isfile(os.path.join(init, KNN_FILE)):
+        raise UsageError(f"--init {init}: the features learner needs a folder with a retrieval database ({KNN_FILE})")
+    return init
+
+
+def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
+    init = _init_folder(cfg)
+    t1 = time.monotonic()
+    ev = _bench_cfg(cfg, os.path.join(cfg.out, "init_eval"), cfg.eval_suite, cfg.eval_split, cfg.eval_limit,
+                    _no_lm(cfg, init), "bfs", cfg.eval_half)
+    s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
+                                   desc="init eval"))
+    rows.append({"round": "init", **_row(s, time.monotonic() - t1)})
+    _write_rounds(cfg.out, rows)
+    pool = [(cfg.train_suite, cfg.train_split, cfg.train_limit, cfg.train_half, "collect")]
+    if cfg.curriculum:
+        pool.append((cfg.curriculum, "", 0, "", "collect_curriculum"))
+    record_files: list[str] = []
+    proved: set[tuple[str, str]] = set()  # (pool part, theorem id) proved by some round
+    model = _no_lm(cfg, init)
+    for k in range(cfg.rounds + 1):
+        rdir = os.path.join(cfg.out, f"round_{k}")
+        t1 = time.monotonic()
+        order = cfg.search.ordering if k else "bfs"  # round 0's init has no V
+        attempted = found = 0
+        for suite, split, limit, half, name in pool:
+            col = _bench_cfg(cfg, os.path.join(rdir, name), suite, split, limit, model, order, half, online="on")
+            skip = frozenset(i for part, i in proved if part == name)
+            got = run_pool(col, log_name="records.jsonl", keep_tree=True, always_resume=True,
+                           desc=f"round {k} {name}", skip=skip)
+            record_files.append(os.path.join(rdir, name, "records.jsonl"))
+            attempted += len(got)
+            for r in got:
+                if r["status"] == "proved":
+                    proved.add((name, r["id"]))
+                    found += 1
+        model = train_features_round(cfg, rdir, init, record_files)
+        ev = _bench_cfg(cfg, os.path.join(rdir, "eval"), cfg.eval_suite, cfg.eval_split, cfg.eval_limit, model,
+                        cfg.search.ordering, cfg.eval_half)
+        s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
+                                       desc=f"round {k} eval"))
+        metrics = json.loads(open(os.path.join(model, "qv_metrics.json"), encoding="utf-8").read())
+        rows.append({"round": k, **_row(s, time.monotonic() - t1), "collect_proved": found,
+                     "collect_attempted": attempted, "pool_proved_total": len(proved),
+                     "data_q_rows": metrics.get("q_pos", 0) + metrics.get("q_neg", 0),
+                     "data_value": metrics.get("v_pos", 0) + metrics.get("v_neg", 0),
+                     "v_auc_held_out": metrics.get("v_auc_held_out"), "q_auc_held_out": metrics.get("q_auc_held_out")})
+        _write_rounds(cfg.out, rows)
+    print(open(os.path.join(cfg.out, "rounds.md"), encoding="utf-8").read())
+    return 0
+
+
+def _no_lm(cfg: IterateConfig, init: str) -> str:
+    """A folder with the init's retrieval database and template policy and no network (the
+    features learner never runs an LM): round 0 searches with it."""
+    import shutil
+
+    from agent.policies.template_policy import META_FILE, MODEL_FILE
+    from agent.search.searcher import KNN_FILE
+    out = os.path.join(cfg.out, "init_model")
+    if not os.path.isfile(os.path.join(out, KNN_FILE)):
+        os.makedirs(out, exist_ok=True)
+        for f in (META_FILE, MODEL_FILE, KNN_FILE):  # the database last: it marks the copy done
+            if os.path.isfile(os.path.join(init, f)):
+                shutil.copyfile(os.path.join(init, f), os.path.join(out, f + ".tmp"))
+                os.replace(os.path.join(out, f + ".tmp"), os.path.join(out, f))
+    return out
+
+
+def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files: list[str]) -> str:
+    """Model k of the features learner: Q and V on every record so far, the retrieval database
+    (init's rows + every found proof's steps) and the template policy retrained on the same rows."""
+    import gzip
+
+    from agent.backends import goals_of
+    from agent.learning.data import dedup, from_records
+    from agent.learning.qv_train import QVTrainConfig, train_qv
+    from agent.policies.qscore import has_q
+    from agent.policies.retrieval import KnnPolicy
+    from agent.policies.template_policy import META_FILE, TemplateConfig, train_templates
+    from agent.search.searcher import KNN_FILE
+    model = os.path.join(rdir, "model")
+    if has_q(model) and os.path.isfile(os.path.join(model, KNN_FILE)) and os.path.isfile(os.path.join(model, "qv_metrics.json")):
+        return model  # trained already (resume)
+    os.makedirs(model, exist_ok=True)
+    with gzip.open(os.path.join(init, KNN_FILE), "rt", encoding="utf-8") as f:
+        base = [json.loads(line) for line in f if line.strip()]
+    found = []
+    for path in record_files:
+        sft, _, _, _ = from_records(read_jsonl(path, allow_empty=True), gamma=cfg.gamma)
+        found += sft
+    found = dedup([{"goals": r["goals"][:1], "tactic": r["tactic"]} for r in found])
+    rows = [(goals_of(r["goals"]), r["tactic"]) for r in base + found]
+    if cfg.template_epochs:
+        weighted = rows + [(goals_of(r["goals"]), r["tactic"]) for r in found] * (max(cfg.proof_weight, 1) - 1)
+        tpl, _ = train_templates(weighted, TemplateConfig(epochs=cfg.template_epochs),
+                                 log_path=os.path.join(model, "template_train_log.jsonl"))
+        tpl.save(model)
+    else:
+        import shutil
+        for f in (META_FILE, "template_model.safetensors"):
+            if os.path.isfile(os.path.join(init, f)):
+                shutil.copyfile(os.path.join(init, f), os.path.join(model, f))
+    train_qv(QVTrainConfig(records=record_files, out=model))
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)  # last: it marks the round trained
+    return model
+
+
 def _row(s: dict, seconds: float) -> dict:
     return {"proved": s["proved"], "attempted": s["theorems"], "rate": round(s["rate"], 4),
             "statement_errors": s["statement_error"], "seconds": round(seconds, 1)}
@@ -219,9 +357,20 @@ def _row(s: dict, seconds: float) -> dict:
 def _write_rounds(out: str, rows: list[dict]) -> None:
     from agent.io import atomic_write
     write_jsonl(os.path.join(out, "rounds.jsonl"), rows)
-    lines = ["| round | proved | attempted | rate | statement errors | train proved | SFT rows | value rows | pairs | seconds |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
-    for r in rows:
+    features = any("pool_proved_total" in r for r in rows) or any(r["round"] == "init" for r in rows)
+    if features:
+        lines = ["| round | eval proved | attempted | rate | statement errors | pool searched | pool proved (round) | "
+                 "pool proved (all rounds) | Q rows | V rows | Q AUC (held out) | V AUC (held out) | seconds |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+        for r in rows:
+            lines.append(f"| {r['round']} | {r['proved']} | {r['attempted']} | {100 * r['rate']:.1f}% | "
+                         f"{r['statement_errors']} | {r.get('collect_attempted', '')} | {r.get('collect_proved', '')} | "
+                         f"{r.get('pool_proved_total', '')} | {r.get('data_q_rows', '')} | {r.get('data_value', '')} | "
+                         f"{r.get('q_auc_held_out', '')} | {r.get('v_auc_held_out', '')} | {r['seconds']} |")
+    else:
+        lines = ["| round | proved | attempted | rate | statement errors | train proved | SFT rows | value rows | pairs | seconds |",
+                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for r in ([] if features else rows):
         lines.append(f"| {r['round']} | {r['proved']} | {r['attempted']} | {100 * r['rate']:.1f}% | "
                      f"{r['statement_errors']} | {r.get('collect_proved', '')} | {r.get('data_sft', '')} | "
                      f"{r.get('data_value', '')} | {r.get('data_pairs', '')} | {r['seconds']} |")
@@ -233,11 +382,14 @@ def _write_rounds(out: str, rows: list[dict]) -> None:
     except ImportError:
         return
     fig, ax = plt.subplots(figsize=(6, 4))
-    model_rows = [r for r in rows if r["round"] != "automation"]
+    model_rows = [r for r in rows if r["round"] not in ("automation", "init")]
     ax.plot([r["round"] for r in model_rows], [100 * r["rate"] for r in model_rows], "o-", label="model round k")
     base = next((r for r in rows if r["round"] == "automation"), None)
     if base:
         ax.axhline(100 * base["rate"], linestyle="--", color="gray", label="automation only")
+    init = next((r for r in rows if r["round"] == "init"), None)
+    if init:
+        ax.axhline(100 * init["rate"], linestyle=":", color="tab:orange", label="init (sources' own scores)")
     ax.set_xlabel("round")
     ax.set_ylabel("held-out proved (%)")
     ax.legend()

@@ -17,6 +17,7 @@ import gzip
 import heapq
 import json
 import math
+import threading
 from collections import Counter, defaultdict
 
 from agent.env import Goal, ProofState
@@ -45,9 +46,29 @@ class KnnPolicy:
             for t, x in w.items():
                 self.index[t].append((i, x / norm))
         self.rows = len(vecs)
+        self._lock = threading.Lock()
         return self
 
+    def add(self, steps: list[tuple[tuple[Goal, ...], str]]) -> None:
+        """Online learning: new (goals, tactic) rows join the index at once (a token unseen when
+        the database was built gets the largest idf, log n). Safe beside concurrent queries."""
+        with self._lock:
+            for goals, tactic in steps:
+                v = goal_features(goals)
+                top = math.log(max(self.rows, 1))
+                w = {t: (1 + math.log(c)) * self.idf.setdefault(t, top) for t, c in v.items()}
+                norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
+                i = len(self.tactics)
+                self.tactics.append(tactic)
+                for t, x in w.items():
+                    self.index[t].append((i, x / norm))
+                self.rows += 1
+
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        with self._lock:
+            return self._query(state)
+
+    def _query(self, state: ProofState) -> list[tuple[str, float]]:
         q = goal_features(state.goals)
         w = {t: (1 + math.log(c)) * self.idf[t] for t, c in q.items() if t in self.idf}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0

@@ -72,6 +72,7 @@ class Edge:
     seconds: float  # kernel wall time of this step
     child: Node | None = None
     message: str = ""
+    sources: dict | None = None  # {source: [log-prob, rank]} when the policy says (MixedPolicy)
 
 
 Priority = Callable[[Node], float]
@@ -189,6 +190,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         expansions += 1
         tp = time.monotonic()
         candidates = policy(node.state)
+        explain = getattr(policy, "sources_of", None)
         node.model_seconds = time.monotonic() - tp
         policy_time += node.model_seconds
         children: list[Node] = []
@@ -203,6 +205,8 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             dt = time.monotonic() - tk
             kernel += dt
             edge = _edge(tactic, logprob, step, dt)
+            if explain is not None:
+                edge.sources = explain(tactic)
             node.edges.append(edge)
             if isinstance(step, Proved):
                 edge.outcome = "proved"

@@ -41,7 +41,8 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
                   budget: SearchBudget, priority: Priority = by_logprob,
                   value: Value | None = None, load_timeout: float = 120.0,
                   keep_tree: bool = False, fallback: Theorem | None = None,
-                  last_resort: Callable[[Theorem], str | None] | None = None) -> TheoremRecord:
+                  last_resort: Callable[[Theorem], str | None] | None = None,
+                  on_proof: Callable[[list], None] | None = None) -> TheoremRecord:
     """Search for a proof of ``theorem`` and check it soundly.
 
     ``fallback`` is the same statement in another context (a suite's theorem without the bench
@@ -49,7 +50,8 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     use it. ``last_resort`` is a slow one-shot tool (CoqHammer) asked for one tactic for the whole
     statement when the search finds no proof; the kernel runs that tactic at the root, and a
     proof it closes goes through the same final check. Cheap candidates first: an easy theorem
-    never pays for the tool.
+    never pays for the tool. ``on_proof`` gets the [(goals, tactic)] steps of a proof once the
+    final check has accepted it (online learning: the retrieval database takes them at once).
     """
     t0 = time.monotonic()
     root, loaded, why = _load(env, theorem, fallback, load_timeout)
@@ -88,11 +90,27 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
                 f"{tactic!r} did not close it)" if tactic else "the last resort found none)")
     else:
         record.message = f"no proof found ({res.stop_reason})"
+    if on_proof is not None and record.status == "proved":
+        on_proof(proof_steps(res.root))
     if keep_tree:
         from agent.search.records import tree_to_json
         record.tree = tree_to_json(res.root, proof=tuple(record.proof) if record.status == "proved" else None)
     record.seconds = round(time.monotonic() - t0, 3)
     return record
+
+
+def proof_steps(root) -> list:
+    """[(goals, tactic)] along the proved path of a finished search tree."""
+    from agent.search.best_first import PROVED
+    steps, node = [], root
+    while node is not None and node.status == PROVED:
+        edge = next((e for e in node.edges if e.outcome == "proved"), None) or next(
+            (e for e in node.edges if e.outcome == "goals" and e.child.status == PROVED), None)
+        if edge is None:
+            break
+        steps.append((node.state.goals, edge.tactic))
+        node = edge.child if edge.outcome == "goals" else None
+    return steps
 
 
 def _add_root_proof(root, tactic: str) -> None:

@@ -27,5 +27,6 @@ def tree_to_json(root: Node, *, proof: tuple[str, ...] | None) -> dict:
             edges.append({"src": ids[id(n)], "tactic": e.tactic, "logprob": round(e.logprob, 5),
                           "outcome": e.outcome, "message": e.message[:300],
                           "seconds": round(e.seconds, 4),
-                          "dst": ids.get(id(e.child)) if e.child is not None else None})
+                          "dst": ids.get(id(e.child)) if e.child is not None else None,
+                          **({"sources": e.sources} if e.sources else {})})
     return {"nodes": out_nodes, "edges": edges, "proof": list(proof) if proof else None}

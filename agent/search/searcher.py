@@ -35,7 +35,9 @@ class SearchConfig:
     """Tactic model: a preset (see README), a hub id, a local folder, `default` (the bundled Coq
     model), `none` (automation only) or `auto` (the bundled model for Coq, none for Lean)."""
     value_model: str = ""
-    """Value model folder; 'policy' for the head saved with --model (default when it has one)."""
+    """Value model folder: a learned V over goal features (state_value.npy/.json, `qstar train
+    qv`) or an LM value head; 'policy' for the head saved with --model; none: no value. Empty:
+    the --model folder's V over goal features if it has one, else its LM value head if it has one."""
     ordering: Literal["bfs", "bfs-norm", "value", "astar"] = "bfs"
     """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
     BFS-Prover), value (the critic alone), astar (g + lambda * -log V)."""
@@ -61,6 +63,19 @@ class SearchConfig:
     templates: str = ""
     """Template policy folder (agent.policies.template_policy); empty: the --model folder's if it has
     one; none: off."""
+    goal_args: Literal["on", "off"] = "on"
+    """Candidates with arguments read from the goal (values a linear system pins, nra/nia hint
+    squares, Rabs/Rmax/Rmin/if case splits, destruct of or/and/exists hypotheses,
+    field_simplify/ring_simplify at a hypothesis): agent.policies.goal_args."""
+    goal_weight: float = 0.3
+    """Prior weight of the goal-argument candidates when ranked by the sources' own scores."""
+    q: str = ""
+    """Q(s, a) model folder (q_model.npy/.json, `qstar train qv`) that ranks every source's
+    candidates, its log Q being the step log-prob of bfs and A*'s g; empty: the --model folder's
+    if it has one; none: rank by the sources' own scores."""
+    online: Literal["on", "off"] = "off"
+    """on: the steps of every proof found (after the final check) join the retrieval database at
+    once, so the next theorems of the same run can use them (iterate's collects do this)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """auto (CUDA if available), cpu or cuda."""
     hammer: Literal["auto", "off", "sauto", "full"] = "auto"
@@ -126,6 +141,7 @@ class Searcher:
     close: Callable[[], None]
     hammer: Callable[[object], str] = lambda backend: "off"  # Backend -> off | sauto | full
     hammer_limit: float = 5.0
+    learn: Callable[[list], None] | None = None  # [(goals, tactic)] of a checked proof -> retrieval
 
 
 def hammer_mode(cfg: SearchConfig, backend) -> str:
@@ -148,7 +164,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
-    if model:
+    if model and not (os.path.isdir(model) and not os.path.isfile(os.path.join(model, "config.json"))):
         from agent.policies.transformer import BatchingPolicy, PolicyConfig, TransformerPolicy
         from agent.policies.prompts import PRESETS
         if not (model in PRESETS or os.path.isdir(model) or "/" in model):
@@ -157,8 +173,15 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
             model, device=cfg.device,
             config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
         server = BatchingPolicy(model_policy) if batching else None
+    from agent.policies.qscore import QScorer, StateValue, has_q, has_state_value
     value = None
-    if cfg.value_model and cfg.value_model != "policy":
+    if cfg.value_model == "none":
+        pass
+    elif cfg.value_model and cfg.value_model != "policy" and has_state_value(cfg.value_model):
+        value = StateValue.load(cfg.value_model)
+    elif not cfg.value_model and model and os.path.isdir(model) and has_state_value(model):
+        value = StateValue.load(model)
+    elif cfg.value_model and cfg.value_model != "policy":
         if not has_value_head(cfg.value_model):
             raise UsageError(f"--value-model {cfg.value_model}: no value_head.safetensors there")
         value = ValueModel.load(cfg.value_model, device=cfg.device)
@@ -176,6 +199,12 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         if not os.path.isfile(knn_path):
             raise UsageError(f"--retrieval {knn_path}: no such file")
         knn = KnnPolicy.load(knn_path)
+    q = None
+    q_dir = cfg.q or (model if model and os.path.isdir(model) and has_q(model) else "")
+    if q_dir and q_dir != "none":
+        if not has_q(q_dir):
+            raise UsageError(f"--q {q_dir}: no q_model.npy / q_model.json there (`qstar train qv` writes them)")
+        q = QScorer.load(q_dir)
     tpl = None
     tpl_dir = cfg.templates or model
     if tpl_dir and tpl_dir != "none":
@@ -203,21 +232,25 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         return modes[backend.name]
 
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
+        from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
         if backend not in extras:  # resolved once per backend, not per theorem
             from agent.backends import backend_named
             mode(backend_named(backend))
         automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend])
-        if model_policy is None and knn is None and tpl is None:
+        goal = GoalArgPolicy(backend) if cfg.goal_args == "on" else None
+        if model_policy is None and knn is None and tpl is None and goal is None and q is None:
             return automation
         mp = None
         if model_policy is not None:
             mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
-        if cfg.automation != "mix" and knn is None and tpl is None:
+        if cfg.automation != "mix" and knn is None and tpl is None and goal is None and q is None:
             return mp
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
-                           automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl)
+                           automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
+                           goal_args=goal, goal_weight=cfg.goal_weight, q=q)
 
+    learn = knn.add if knn is not None and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
-                    mode, cfg.hammer_limit)
+                    mode, cfg.hammer_limit, learn)

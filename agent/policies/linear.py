@@ -1,0 +1,155 @@
+"""Linear equations read from goal text, and the variables a linear system pins down.
+
+A competition statement often fixes its unknowns by a few linear equations among its
+hypotheses (``3 * x + 2 * y = 7``, ``x - y = -1``); asserting ``x = 1`` and ``y = 2`` first turns
+the rest into arithmetic that ``lra``/``lia`` close. Neither retrieval nor templates can propose
+those values: they come from the goal. This module parses a term of ``+ - * /``, numerals,
+variables and parentheses (Coq's and Lean's notation agree on these) into a linear form, and
+solves the system by exact rational elimination. Anything else (a power, a product of two
+variables, a function application) makes the equation non-linear, and it is skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+
+_TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z_][\w']*|[-+*/()=<>≠]|\S")
+_SCOPE = re.compile(r"%[A-Za-z]+|\(\s*(\d+)\s*:\s*[ℝℤℕℚ]\s*\)")
+
+Linear = dict  # variable -> coefficient; the key "" holds the constant
+
+
+class _NotLinear(Exception):
+    pass
+
+
+def parse_linear(text: str, variables: set[str]) -> Linear | None:
+    """The linear form of ``text`` over ``variables``, or None when it is not one."""
+    toks = _TOKEN.findall(_SCOPE.sub(lambda m: m.group(1) or "", text))
+    pos = 0
+
+    def peek() -> str:
+        return toks[pos] if pos < len(toks) else ""
+
+    def take() -> str:
+        nonlocal pos
+        pos += 1
+        return toks[pos - 1]
+
+    def add(a: Linear, b: Linear, sign: int) -> Linear:
+        out = dict(a)
+        for k, v in b.items():
+            out[k] = out.get(k, Fraction(0)) + sign * v
+        return out
+
+    def const(a: Linear) -> Fraction | None:
+        return a.get("", Fraction(0)) if all(v == 0 for k, v in a.items() if k) else None
+
+    def scale(a: Linear, c: Fraction) -> Linear:
+        return {k: v * c for k, v in a.items()}
+
+    def expr() -> Linear:
+        out = term()
+        while peek() in ("+", "-"):
+            sign = 1 if take() == "+" else -1
+            out = add(out, term(), sign)
+        return out
+
+    def term() -> Linear:
+        out = factor()
+        while peek() in ("*", "/"):
+            op, rhs = take(), factor()
+            c_rhs, c_out = const(rhs), const(out)
+            if op == "*":
+                if c_rhs is not None:
+                    out = scale(out, c_rhs)
+                elif c_out is not None:
+                    out = scale(rhs, c_out)
+                else:
+                    raise _NotLinear
+            else:
+                if not c_rhs:
+                    raise _NotLinear
+                out = scale(out, 1 / c_rhs)
+        return out
+
+    def factor() -> Linear:
+        t = take() if pos < len(toks) else ""
+        if t == "-":
+            return scale(factor(), Fraction(-1))
+        if t == "(":
+            out = expr()
+            if peek() != ")":
+                raise _NotLinear
+            take()
+            return out
+        if re.fullmatch(r"\d+(?:\.\d+)?", t):
+            return {"": Fraction(t)}
+        if t in variables and peek() not in ("^", "("):
+            return {t: Fraction(1)}
+        raise _NotLinear
+
+    try:
+        out = expr()
+    except (_NotLinear, IndexError, ZeroDivisionError):
+        return None
+    return out if pos == len(toks) else None
+
+
+def split_equation(text: str) -> tuple[str, str] | None:
+    """``lhs = rhs`` with one ``=`` at the top level and no other relation there, or None."""
+    depth, at = 0, -1
+    for i, ch in enumerate(text):
+        if ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif depth == 0 and ch in "<>≠≤≥":
+            return None  # an inequality (<=, >=, <>), not an equation
+        elif depth == 0 and ch == "=":
+            if at >= 0 or text[i + 1:i + 2] in ("=", ">") or text[i - 1:i] in (":", "!"):
+                return None
+            at = i
+    return (text[:at], text[at + 1:]) if at > 0 else None
+
+
+def pinned_values(equations: list[str], variables: set[str]) -> dict[str, Fraction]:
+    """The variables whose value the linear equations among ``equations`` determine."""
+    rows = []
+    for eq in equations:
+        sides = split_equation(eq)
+        if sides is None:
+            continue
+        lhs, rhs = (parse_linear(s, variables) for s in sides)
+        if lhs is None or rhs is None:
+            continue
+        row = {k: lhs.get(k, Fraction(0)) - rhs.get(k, Fraction(0)) for k in set(lhs) | set(rhs)}
+        if any(v for k, v in row.items() if k):
+            rows.append(row)
+    names = sorted({k for r in rows for k, v in r.items() if k and v})
+    if not names:
+        return {}
+    # Gauss-Jordan on [A | b] with A x = b, b = -constant
+    mat = [[r.get(n, Fraction(0)) for n in names] + [-r.get("", Fraction(0))] for r in rows]
+    pivots, r = [], 0
+    for c in range(len(names)):
+        p = next((i for i in range(r, len(mat)) if mat[i][c] != 0), None)
+        if p is None:
+            continue
+        mat[r], mat[p] = mat[p], mat[r]
+        lead = mat[r][c]
+        mat[r] = [v / lead for v in mat[r]]
+        for i in range(len(mat)):
+            if i != r and mat[i][c] != 0:
+                f = mat[i][c]
+                mat[i] = [a - f * b for a, b in zip(mat[i], mat[r])]
+        pivots.append((r, c))
+        r += 1
+    if any(all(v == 0 for v in row[:-1]) and row[-1] != 0 for row in mat):
+        return {}  # inconsistent hypotheses: nothing to pin (the goal may follow by contradiction)
+    out = {}
+    for row, c in pivots:
+        if all(mat[row][j] == 0 for j in range(len(names)) if j != c):
+            out[names[c]] = mat[row][-1]
+    return out

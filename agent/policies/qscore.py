@@ -1,0 +1,126 @@
+"""Q(s, a) and V(s) over hashed features of the structured goal: the learned parts that train
+in seconds on two cores (``agent.learning.hashed``; trained by ``qstar train qv``).
+
+- ``QScorer``: the probability that candidate tactic ``a`` at state ``s`` is a step of a proof,
+  trained on every kernel verdict of the search records (``agent.learning.qdata``). Features:
+  the focused goal's tokens crossed with the tactic's stem and with its shape (local names and
+  numerals abstracted), the tactic itself, and which sources proposed it with their own rank and
+  log-prob bins; so it ranks the candidates of every source on one scale. ``log_q`` is what
+  best-first search and A*'s g use as the step's log-prob.
+- ``StateValue``: V(s), the probability that the state can be closed, trained on proved /
+  refuted states only; A*'s h is -log V.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import OrderedDict
+from typing import Sequence
+
+from agent.env import Goal, ProofState
+from agent.learning.hashed import HashedLogistic, exists, hash_features
+from agent.policies.features import IDENT, goal_features
+from agent.policies.tactic_templates import stem
+
+Q_STEM, V_STEM = "q_model", "state_value"
+_NUM = re.compile(r"\d+")
+
+
+def _goal_tokens(goals: Sequence[Goal]) -> list[str]:
+    """Distinct unigram tokens of the focused goal (hypothesis and conclusion tokens)."""
+    return [t for t in goal_features(goals) if not t.startswith("b:")]
+
+
+def shape(tactic: str, goals: Sequence[Goal]) -> str:
+    """The tactic with the focused goal's local names and the numerals abstracted."""
+    names = {n for n, _ in goals[0].locals()} if goals else set()
+    return _NUM.sub("#", IDENT.sub(lambda m: "_" if m.group(0) in names else m.group(0), tactic))
+
+
+# the sources' prior weights when ranked by their own scores (SearchConfig's defaults)
+SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "goal": 0.3, "auto": 0.1}
+
+
+def own_score(sources: dict) -> float:
+    """The candidate's score when ranked by the sources' own scores: its best weighted log-prob."""
+    return max((lp + math.log(SOURCE_WEIGHTS.get(s, 1.0)) for s, (lp, _) in sources.items()), default=-20.0)
+
+
+def q_features(goals: Sequence[Goal], tactic: str, sources: dict, tokens: list[str] | None = None) -> list:
+    """Features of a (state, candidate) pair: names (value 1) and (name, value) pairs."""
+    tokens = _goal_tokens(goals) if tokens is None else tokens
+    st, sh = stem(tactic), shape(tactic, goals)
+    out = [f"t={tactic}", f"s={st}", f"sh={sh}", f"ng={min(len(goals), 4)}|{st}"]
+    out += [f"{tok}|s={st}" for tok in tokens]
+    out += [f"{tok}|sh={sh}" for tok in tokens if tok.startswith("c:")]
+    for src, (lp, rank) in sources.items():
+        out += [f"src={src}", f"src={src}|r{min(int(rank), 8)}", f"src={src}|lp{min(int(-lp), 12)}",
+                f"src={src}|s={st}"]
+    out.append(f"nsrc={len(sources)}")
+    out += [("own", own_score(sources))] + [(f"src={src}|lpv", lp) for src, (lp, _) in sources.items()]
+    return out
+
+
+def v_features(goals: Sequence[Goal]) -> list[str]:
+    """Feature names of a state."""
+    if not goals:
+        return ["no-goals"]
+    out = [f"ng={min(len(goals), 6)}", f"nh={min(len(goals[0].hypotheses), 12)}",
+           f"len={min(len(goals[0].conclusion) // 20, 10)}"]
+    out += list(goal_features(goals))
+    return out
+
+
+class QScorer:
+    """Q(s, a) from a trained hashed logistic model."""
+
+    def __init__(self, model: HashedLogistic):
+        self.model = model
+
+    def probs(self, goals: Sequence[Goal], candidates: list[tuple[str, dict]]) -> list[float]:
+        tokens = _goal_tokens(goals)
+        rows = [hash_features(q_features(goals, t, src, tokens), self.model.cfg.buckets) for t, src in candidates]
+        return self.model.probs(rows).tolist()
+
+    def log_q(self, goals: Sequence[Goal], candidates: list[tuple[str, dict]]) -> list[float]:
+        return [math.log(max(p, 1e-9)) for p in self.probs(goals, candidates)]
+
+    @classmethod
+    def load(cls, folder: str) -> "QScorer":
+        return cls(HashedLogistic.load(folder, Q_STEM)[0])
+
+
+class StateValue:
+    """V(s) from a trained hashed logistic model: batched, cached per state."""
+
+    def __init__(self, model: HashedLogistic, cache_size: int = 100_000):
+        self.model = model
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_size = cache_size
+
+    def __call__(self, states: list[ProofState]) -> list[float]:
+        todo = [s for s in dict.fromkeys(states) if s not in self._cache]
+        if todo:
+            rows = [hash_features(v_features(s.goals), self.model.cfg.buckets) for s in todo]
+            for s, p in zip(todo, self.model.probs(rows).tolist()):
+                self._cache[s] = p
+            while len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+        return [self._cache[s] for s in states]
+
+    def heuristic(self, v: float) -> float:
+        """h(state) for A*: -log V."""
+        return -math.log(max(v, 1e-9))
+
+    @classmethod
+    def load(cls, folder: str) -> "StateValue":
+        return cls(HashedLogistic.load(folder, V_STEM)[0])
+
+
+def has_q(folder: str) -> bool:
+    return exists(folder, Q_STEM)
+
+
+def has_state_value(folder: str) -> bool:
+    return exists(folder, V_STEM)

@@ -1,0 +1,197 @@
+"""Q(s, a) and V(s) over goal features: labels from kernel verdicts, the hashed learner, the
+goal-argument candidates, and the whole path on the real Coq kernel (collect, train qv, search
+ranked by Q with A* on V, every proof through the final check)."""
+
+import json
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from agent.env import Goal, Hypothesis, ProofState
+from agent.learning.hashed import HashedConfig, HashedLogistic, hash_features, roc_auc
+from agent.learning.qdata import rows_from_records
+from agent.policies.goal_args import coq_candidates, lean_candidates
+from agent.policies.linear import pinned_values
+from agent.policies.mixed import MixedPolicy
+from agent.search.best_first import best_first_search
+from agent.search.records import tree_to_json
+from conftest import ROOT, qstar, requires_coq
+from helpers import ScriptedEnv, toy
+
+
+def goal(hyps, concl, style="coq"):
+    return Goal(tuple(Hypothesis(tuple(n.split(", ")), t) for n, t in hyps), concl, style=style)
+
+
+def test_a_linear_system_pins_its_variables_and_nothing_else():
+    assert pinned_values(["3 * x + 2 * y = 7", "x - y = -1", "x <= 3"], {"x", "y"}) == {"x": 1, "y": 2}
+    assert pinned_values(["x / 2 + 1 = 3", "y * y = 4"], {"x", "y"}) == {"x": 4}  # y * y: not linear
+    assert pinned_values(["2 * (x + 1)%R = 10%R"], {"x"}) == {"x": 4}
+    assert pinned_values(["x + y = 3"], {"x", "y"}) == {}  # one equation, two unknowns
+    assert pinned_values(["x = 1", "x = 2"], {"x"}) == {}  # inconsistent: nothing to pin
+    assert pinned_values(["(3 : ℝ) * a + 2 = 11"], {"a"}) == {"a": Fraction(3)}
+
+
+def test_goal_arguments_come_from_the_goal():
+    g = goal([("x, y", "R"), ("h0", "x + y = 7"), ("h1", "3 * x + y = 45")], "x ^ 2 - y ^ 2 = 217")
+    c = coq_candidates(g)
+    assert c[0] == "assert (x = 19)%R by lra; assert (y = - 12)%R by lra; subst x y."
+    assert any(t.startswith("pose proof (pow2_ge_0 (x - y))") and t.endswith("nra.") for t in c)
+    g = goal([("a", "R"), ("h", "Rabs (a - 1) < Rmax a 2")], "a < 3")
+    c = coq_candidates(g)
+    assert "unfold Rabs in *; destruct (Rcase_abs (a - 1)); lra." in c
+    assert "unfold Rmax in *; destruct (Rle_dec a 2); lra." in c
+    g = goal([("n", "nat"), ("k", "nat"), ("h", "exists k : nat, n = 2 * k"), ("o", "n = 1 \\/ n = 3")], "n < 4")
+    c = coq_candidates(g)
+    assert "destruct h as [k0 Hk0]." in c and "destruct o as [o | o]." in c
+    g = goal([("a, b", "ℝ"), ("h", "a + b = 2")], "a * b ≤ 1", style="lean")
+    assert "nlinarith [sq_nonneg (a - b), sq_nonneg (a + b), sq_nonneg (a), sq_nonneg (b)]" in lean_candidates(g)
+
+
+@requires_coq
+def test_goal_argument_candidates_close_real_goals_in_coq():
+    from agent.backends import backend_named
+    from agent.env import Goals, Proved, Theorem
+    from agent.policies.goal_args import GoalArgPolicy
+    env = backend_named("coq").make_env()
+    ctx = "Require Import Reals Lra Psatz.\nOpen Scope R_scope.\n"
+    cases = {"Lemma sys (x y : R) (h0 : x + y = 7) (h1 : 3 * x + y = 45) : x ^ 2 - y ^ 2 = 217.": "lra.",
+             "Lemma ab (x : R) (h : Rabs (x - 1) < 2) : x < 3.": None,
+             "Lemma sq (a b : R) (h : a ^ 2 + b ^ 2 = 2) : a * b <= 1.": None}
+    try:
+        for stmt, finish in cases.items():
+            state = env.start(Theorem(stmt.split()[1], stmt, ctx), timeout=60)
+            closed = False
+            for tactic, _ in GoalArgPolicy("coq")(state):
+                step = env.apply(state, tactic, timeout=10)
+                if isinstance(step, Goals) and finish:
+                    step = env.apply(step.state, finish, timeout=10)
+                if isinstance(step, Proved):
+                    closed = True
+                    break
+            assert closed, stmt
+    finally:
+        env.close()
+
+
+def _record(moves, policy, *, proved_ok=True):
+    res = best_first_search(ScriptedEnv(moves), ProofState((toy("A"),)), policy=policy, check_invariants=True)
+    status = "proved" if res.proof and proved_ok else "failed"
+    return {"name": "t", "status": status, "tree": tree_to_json(res.root, proof=res.proof if proved_ok else None)}
+
+
+class _Table:
+    """A test double for a candidate source: fixed candidates per conclusion."""
+
+    def __init__(self, table):
+        self.table = table
+
+    def __call__(self, state):
+        return self.table.get(state.goals[0].conclusion, [])
+
+
+def test_every_kernel_verdict_is_a_label_and_unknowns_are_not():
+    moves = {"A": {"good": "B", "dead": "R", "slow": "TIMEOUT", "live": "U"}, "B": {"fin": "QED"}, "R": {},
+             "U": {"more": "V"}}
+    knn = _Table({"A": [("dead", -0.3), ("good", -0.5), ("bad", -1.0), ("slow", -2.0), ("live", -9.0)],
+                  "B": [("fin", -0.1)], "R": [("x", -0.1)], "U": [("more", -0.1)]})
+    policy = MixedPolicy(None, None, retrieval=knn)
+    rec = _record(moves, policy)
+    q, v = rows_from_records([rec])
+    labels = {(r.goals[0]["concl"], r.tactic): r.label for r in q}
+    # proof steps 1; kernel error, timeout, step into a refuted state 0; the step into the
+    # never-expanded state U (and U's own edges) unknown
+    assert labels == {("A", "good"): 1.0, ("B", "fin"): 1.0, ("A", "bad"): 0.0, ("A", "slow"): 0.0,
+                      ("A", "dead"): 0.0, ("R", "x"): 0.0}
+    assert {r.goals[0]["concl"]: r.label for r in v} == {"A": 1.0, "B": 1.0, "R": 0.0}
+    assert next(r for r in q if r.tactic == "good").sources == {"knn": [-0.5, 1]}
+    # a proof the final check refused teaches nothing positive
+    q, v = rows_from_records([_record(moves, policy, proved_ok=False)])
+    assert not any(r.label for r in q) and not any(r.label for r in v)
+
+
+def test_hashed_logistic_learns_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(0)
+    rows, labels = [], []
+    for _ in range(2000):
+        y = float(rng.random() < 0.3)
+        feats = [f"noise{rng.integers(50)}", "pos-cue" if y and rng.random() < 0.9 else f"other{rng.integers(5)}",
+                 ("size", 2.0 if y else 0.5)]
+        rows.append(hash_features(feats, 1 << 12))
+        labels.append(y)
+    m = HashedLogistic(HashedConfig(buckets=1 << 12, epochs=3))
+    losses = m.fit(rows[:1500], labels[:1500])
+    assert losses[-1] < losses[0]
+    assert roc_auc(labels[1500:], m.probs(rows[1500:]).tolist()) > 0.95
+    m.save(str(tmp_path), "m")
+    back, _ = HashedLogistic.load(str(tmp_path), "m")
+    assert np.allclose(back.probs(rows[:10]), m.probs(rows[:10]))
+
+
+def test_roc_auc_counts_ties_half_and_needs_both_classes():
+    assert roc_auc([0, 1], [0.1, 0.9]) == 1.0
+    assert roc_auc([0, 1], [0.9, 0.1]) == 0.0
+    assert roc_auc([0, 1, 0, 1], [0.5, 0.5, 0.5, 0.5]) == 0.5
+    assert math.isnan(roc_auc([1, 1], [0.2, 0.3]))
+
+
+def test_q_ranks_every_sources_candidates_and_its_log_is_the_step_logprob():
+    class ByLength:
+        """A test double for Q: prefers shorter tactics."""
+
+        def log_q(self, goals, candidates):
+            return [-float(len(t)) for t, _ in candidates]
+
+    knn = _Table({"A": [("long tactic", -0.1)]})
+    auto = _Table({"A": [("lia", -3.0), ("long tactic", -4.0)]})
+    policy = MixedPolicy(None, auto, retrieval=knn, q=ByLength())
+    out = policy(ProofState((toy("A"),)))
+    assert out == [("lia", -3.0), ("long tactic", -11.0)]
+    assert policy.sources_of("long tactic") == {"knn": [-0.1, 0], "auto": [-4.0, 1]}
+    unranked = MixedPolicy(None, auto, retrieval=knn)(ProofState((toy("A"),)))
+    assert unranked[0][0] == "long tactic"
+
+
+@requires_coq
+def test_collect_train_qv_and_search_ranked_by_q_with_astar_on_v(tmp_path):
+    suite = tmp_path / "suite.jsonl"
+    ctx = "Require Import Reals Lra Arith Lia.\nOpen Scope R_scope.\n"
+    stmts = [f"Lemma l{i} (x y : R) (h0 : x + y = {i + 3}) (h1 : x - y = 1) : x * y = {(i + 4) * (i + 2) / 4}."
+             for i in range(4)] + \
+            ["Lemma n1 (n : nat) : (n + 0 = n)%nat.", "Lemma n2 (a b : nat) : (a + b = b + a)%nat.",
+             "Lemma bad (x : R) (h : x = 1) : x = 2."]
+    with open(suite, "w") as f:
+        for s in stmts:
+            f.write(json.dumps({"name": s.split()[1], "split": "train", "header": ctx, "formal_statement": s}) + "\n")
+    common = ["--model", "none", "--budget", "6", "--timeout", "20", "--tactic-timeout", "5", "--workers", "1",
+              "--hammer", "off"]
+    r = qstar("collect", str(suite), "--out", str(tmp_path / "col"), *common)
+    assert r.returncode == 0, r.stderr
+    recs = [json.loads(line) for line in open(tmp_path / "col" / "records.jsonl")]
+    assert sum(x["status"] == "proved" for x in recs) >= 5
+    assert any(e.get("sources") for x in recs for e in x["tree"]["edges"])
+    model = tmp_path / "qv"
+    r = qstar("train", "qv", "--records", str(tmp_path / "col" / "records.jsonl"), "--out", str(model),
+              "--holdout", "0")
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads((model / "qv_metrics.json").read_text())
+    assert metrics["q_pos"] >= 5 and metrics["q_neg"] > metrics["q_pos"]
+    assert (model / "q_model.npy").is_file() and (model / "state_value.npy").is_file()
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "bench"), *common[2:], "--model", str(model),
+              "--ordering", "astar", "--astar-lambda", "0.5")
+    assert r.returncode == 0, r.stderr
+    res = [json.loads(line) for line in open(tmp_path / "bench" / "results.jsonl")]
+    assert {x["name"] for x in res if x["status"] == "proved"} >= {x["name"] for x in recs if x["status"] == "proved"}
+    assert not any(x["name"] == "bad" and x["status"] == "proved" for x in res)
+
+
+def test_a_found_proof_joins_the_retrieval_database_at_once():
+    from agent.policies.retrieval import KnnPolicy
+    rows = [((goal([("n", "nat")], f"n + {i} = {i} + n"),), "lia.") for i in range(20)]
+    knn = KnnPolicy(rows)
+    state = ProofState((goal([("x, y", "R"), ("h", "Rabs x < y")], "Rabs x <= y"),))
+    assert "unfold Rabs; lra." not in [t for t, _ in knn(state)]
+    knn.add([((goal([("a, b", "R"), ("h", "Rabs a < b")], "Rabs a <= b"),), "unfold Rabs; lra.")])
+    assert knn(state)[0][0] == "unfold Rabs; lra."
