@@ -67,13 +67,24 @@ class HashedLogistic:
         return 1.0 / (1.0 + np.exp(-self.logits(rows)))
 
     def fit(self, rows: list[Row], labels: list[float], *, weights: list[float] | None = None,
+            init: dict[int, float] | None = None, free: set[int] | frozenset = frozenset(),
             progress: str = "") -> list[float]:
-        """Train from zero on (bucket ids, label in {0, 1}) rows; returns the loss per epoch."""
+        """Train on (bucket ids, values) rows with labels in {0, 1}; returns the loss per epoch.
+
+        Weights start at zero except ``init`` (bucket -> weight: a prior the data corrects, e.g.
+        1 on the sources' own score, so an untrained Q ranks as the sources do); the L2 penalty
+        spares the buckets in ``free`` (the few dense features) and holds the sparse crosses
+        near zero unless the data insist."""
         import torch
         cfg = self.cfg
         torch.manual_seed(cfg.seed)
         bag = torch.nn.EmbeddingBag(cfg.buckets, 1, mode="sum")
         torch.nn.init.zeros_(bag.weight)
+        with torch.no_grad():
+            for i, w in (init or {}).items():
+                bag.weight[i, 0] = w
+        penal = torch.ones(cfg.buckets)
+        penal[list(free)] = 0.0
         bias = torch.nn.Parameter(torch.zeros(1))
         opt = torch.optim.Adam([*bag.parameters(), bias], lr=cfg.lr)
         y_all = torch.tensor(labels, dtype=torch.float32)
@@ -95,8 +106,8 @@ class HashedLogistic:
                 out = bag(flat, offsets, per_sample_weights=vals).squeeze(-1) + bias
                 loss = torch.nn.functional.binary_cross_entropy_with_logits(
                     out, y_all[idx], weight=w_all[idx], reduction="sum") / len(idx)
-                used = bag.weight[flat]
-                loss = loss + cfg.l2 * (used ** 2).sum() / len(idx)
+                used = bag.weight[flat].squeeze(-1)
+                loss = loss + cfg.l2 * (penal[flat] * used ** 2).sum() / len(idx)
                 opt.zero_grad()
                 loss.backward()
                 opt.step()

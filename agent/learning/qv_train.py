@@ -38,8 +38,8 @@ class QVTrainConfig:
     """Passes over the rows (Q; V, with far fewer rows, gets twice as many)."""
     lr: float = 0.05
     """Adam learning rate of both."""
-    l2: float = 1e-6
-    """L2 penalty per weight."""
+    l2: float = 1e-2
+    """L2 penalty per sparse weight (Q's dense source features are spared)."""
     seed: int = 0
     """Shuffling seed."""
 
@@ -53,13 +53,12 @@ class QVTrainConfig:
 
 
 def _q_ids(rows, buckets: int):
+    """(hashed rows, the prior's initial weights, the unpenalised buckets)."""
     from agent.backends import goals_of
-    from agent.policies.qscore import q_features
-    out = []
-    for r in rows:
-        goals = goals_of(r.goals)
-        out.append(hash_features(q_features(goals, r.tactic, r.sources), buckets))
-    return out
+    from agent.policies.qscore import dense_prior, q_features
+    feats = [q_features(goals_of(r.goals), r.tactic, r.sources) for r in rows]
+    init, free = dense_prior(feats, buckets)
+    return [hash_features(f, buckets) for f in feats], init, free
 
 
 def _v_ids(rows, buckets: int):
@@ -93,14 +92,15 @@ def train_qv(cfg: QVTrainConfig) -> dict:
     q_rows, v_rows = rows_from_records(records)
     if not q_rows:
         raise ValueError("no labelled edge in the records (were they written by `qstar collect`?)")
-    q_ids, v_ids = _q_ids(q_rows, cfg.q.buckets), _v_ids(v_rows, cfg.v.buckets)
+    (q_ids, q_init, q_free), v_ids = _q_ids(q_rows, cfg.q.buckets), _v_ids(v_rows, cfg.v.buckets)
     metrics: dict = {"records": len(records), "theorems_held_out": 0, **summary(q_rows, v_rows)}
     test_q = [held_out(r.theorem, cfg.holdout) for r in q_rows]
     test_v = [held_out(r.theorem, cfg.holdout) for r in v_rows]
     metrics["theorems_held_out"] = len({r.theorem for r, t in zip(q_rows, test_q) if t})
     if any(test_q) and not all(test_q):
         m = HashedLogistic(cfg.q)
-        m.fit([x for x, t in zip(q_ids, test_q) if not t], [r.label for r, t in zip(q_rows, test_q) if not t])
+        m.fit([x for x, t in zip(q_ids, test_q) if not t], [r.label for r, t in zip(q_rows, test_q) if not t],
+              init=q_init, free=q_free)
         held = [(r, x) for r, x, t in zip(q_rows, q_ids, test_q) if t]
         probs = m.probs([x for _, x in held]).tolist()
         metrics["q_auc_held_out"] = round(roc_auc([r.label for r, _ in held], probs), 4)
@@ -116,7 +116,8 @@ def train_qv(cfg: QVTrainConfig) -> dict:
         metrics["v_auc_held_out"] = round(roc_auc([r.label for r, _ in held], m.probs([x for _, x in held]).tolist()), 4)
         metrics["v_held_out_rows"] = len(held)
     q = HashedLogistic(cfg.q)
-    metrics["q_loss"] = [round(x, 5) for x in q.fit(q_ids, [r.label for r in q_rows], progress="train Q")]
+    metrics["q_loss"] = [round(x, 5) for x in q.fit(q_ids, [r.label for r in q_rows], init=q_init, free=q_free,
+                                                               progress="train Q")]
     q.save(cfg.out, Q_STEM, {"rows": len(q_rows)})
     v = HashedLogistic(cfg.v)  # with no labelled state, V stays 0.5 everywhere: A* is then bfs
     if v_rows:

@@ -62,6 +62,17 @@ def q_features(goals: Sequence[Goal], tactic: str, sources: dict, tokens: list[s
     return out
 
 
+DENSE = ("own", "src=", "nsrc=")  # the sources' own features: unpenalised, `own` starts at weight 1
+
+
+def dense_prior(rows_features: list[list], buckets: int) -> tuple[dict[int, float], set[int]]:
+    """(initial weights, unpenalised buckets) of Q's training: the dense source features are
+    free, and the sources' own score starts at weight 1."""
+    names = {f if isinstance(f, str) else f[0] for fs in rows_features for f in fs}
+    free = {int(hash_features([n], buckets)[0][0]) for n in names if n.startswith(DENSE)}
+    return {int(hash_features(["own"], buckets)[0][0]): 1.0}, free
+
+
 def v_features(goals: Sequence[Goal]) -> list[str]:
     """Feature names of a state."""
     if not goals:
