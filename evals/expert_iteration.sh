@@ -25,7 +25,7 @@ rows += list(map(json.loads, open(f"{run}/curriculum/curriculum-suite.jsonl")))
 with open(f"{run}/train-suite.jsonl", "w") as f:
     f.writelines(json.dumps(r) + "\n" for r in rows)
 EOF
-$Q iterate --out "$RUN/iterate" --rounds 2 \
+$Q iterate --learner lm --out "$RUN/iterate" --rounds 2 \
   --train-suite "$RUN/train-suite.jsonl" --train-split train \
   --eval-suite "$RUN/coq-stdlib.jsonl" --eval-split test --eval-limit 120 --spread \
   --traces "$RUN/traces-all.jsonl" --proof-weight 10 --template-epochs 8 --width 64 --layers 2 --max-state-chars 256 \

@@ -185,6 +185,12 @@ def test_collect_train_qv_and_search_ranked_by_q_with_astar_on_v(tmp_path):
     res = [json.loads(line) for line in open(tmp_path / "bench" / "results.jsonl")]
     assert {x["name"] for x in res if x["status"] == "proved"} >= {x["name"] for x in recs if x["status"] == "proved"}
     assert not any(x["name"] == "bad" and x["status"] == "proved" for x in res)
+    # annotate shows the learned Q of each written step
+    r = qstar("annotate", str(ROOT / "examples" / "annotate.v"), "--model", str(model), "--json")
+    assert r.returncode == 0, r.stderr
+    steps = [st for p in json.loads(r.stdout)["proofs"] for st in p["steps"] if st["verdict"] != "not_run"]
+    assert steps and all(st["q"] is not None and 0 <= st["q"] <= 1 for st in steps)
+    assert any(st["q"] > 0 for st in steps)  # a step some source proposes is not ruled out
 
 
 def test_a_found_proof_joins_the_retrieval_database_at_once():

@@ -1,7 +1,8 @@
 """Run a written proof step by step through a ProofEnv and say where it goes wrong.
 
 Each step gets the kernel's verdict, the goals before and after it, the value V of the state
-before and after (when a value model is loaded) and Q (null until a model has a learned Q). The
+before and after (when a value model is loaded) and Q(s, a) of the written step (when the policy
+ranks by a learned Q: ``agent.policies.qscore``; null otherwise). The
 step the kernel first rejects is marked; else, when goals are left at the end, the end of the
 proof; else (a proof that goes through) the step where V drops most. At the mark, qstar's own candidates are
 tried in the kernel, and a small search from there says whether one of them closes the goal; a
@@ -28,7 +29,7 @@ class Step:
     goals_after: list[dict] | None = None
     v_before: float | None = None
     v_after: float | None = None
-    q: float | None = None  # no model has a learned Q yet: always null
+    q: float | None = None  # the learned Q of this step at its state (null without a Q model)
     seconds: float = 0.0
 
 
@@ -88,6 +89,8 @@ def annotate_proof(env, theorem: Theorem, steps: list[str], *, policy, value=Non
     ann = Annotation(theorem.name, status, rows)
     if value is not None:
         _values(ann, states, value)
+    if getattr(policy, "q", None) is not None:
+        _q_values(ann, states, policy)
     if status == "complete" and check is not None:
         ann.checked, ann.check_reason = check(theorem, tuple(steps))
     _mark(ann)
@@ -108,6 +111,17 @@ def _values(ann: Annotation, states: list[ProofState], value) -> None:
             row.v_after = 1.0
         elif row.verdict == "ok":
             row.v_after = round(float(vs[row.index]), 4)
+
+
+def _q_values(ann: Annotation, states: list[ProofState], policy) -> None:
+    """Q of each step that ran: the scorer sees the step with the sources that propose it there
+    (none, for a tactic no source would write), as in search."""
+    for row in ann.steps:
+        if row.verdict == "not_run":
+            continue
+        state = states[row.index - 1]
+        policy(state)  # the sources' candidates at this state
+        row.q = round(policy.q.probs(state.goals, [(row.tactic, policy.sources_of(row.tactic))])[0], 4)
 
 
 def _mark(ann: Annotation) -> None:
