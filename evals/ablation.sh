@@ -15,7 +15,7 @@
 # python evals/ablation_table.py RUN_DIR
 RUN=${1:-runs/ablation}
 source "$(dirname "$0")/common.sh"
-BUDGET+=(--hammer off)  # the README figures of this script were measured before CoqHammer
+BUDGET+=(--hammer off --goal-args off)  # its README figures predate CoqHammer and the goal arguments
 M=agent/default_model
 NONET=(--model none --retrieval "$M/knn.jsonl.gz" --templates "$M" --ordering bfs)
 FULL=(--ordering astar --astar-lambda 0.5 --samples 4)

@@ -8,9 +8,11 @@
 # About 2.5 hours on 2 CPU cores (the miniF2F hammer row alone about an hour). Usage:
 # bash evals/automation_table.sh [RUN_DIR] [--no-minif2f-full]; the ranked table is printed at
 # the end (python evals/automation_table.py RUN_DIR prints it again). Finished parts are kept.
+# --goal-args off throughout: the automation list alone (the goal-argument candidates came later;
+# evals/learning_ablation.sh measures them).
 RUN=${1:-runs/automation}
 source "$(dirname "$0")/common.sh"
-STD=("$RUN/coq-stdlib.jsonl" --split test --limit 120 --spread --workers 2 --resume "${BUDGET[@]}" --model none)
+STD=("$RUN/coq-stdlib.jsonl" --split test --limit 120 --spread --workers 2 --resume "${BUDGET[@]}" --model none --goal-args off)
 $Q bench "${STD[@]}" --prelude "" --hammer off --out "$RUN/stdlib/none-off"
 for h in off sauto full; do
   $Q bench "${STD[@]}" --hammer $h --out "$RUN/stdlib/auto-$h"

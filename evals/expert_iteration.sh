@@ -9,7 +9,7 @@
 # Usage: bash evals/expert_iteration.sh [RUN_DIR]; then python evals/ei_table.py RUN_DIR
 RUN=${1:-runs/ei}
 source "$(dirname "$0")/common.sh"
-BUDGET+=(--hammer off)  # the README figures of this script were measured before CoqHammer
+BUDGET+=(--hammer off --goal-args off)  # its README figures predate CoqHammer and the goal arguments
 $Q trace stdlib --split train --out "$RUN/traces-train.jsonl"
 [ -f "$RUN/curriculum/curriculum.v" ] || $Q synth --out "$RUN/curriculum" --proved 1800 --open 100 --seed 0
 $Q trace "$RUN/curriculum/curriculum.v" --out "$RUN/traces-curriculum.jsonl"

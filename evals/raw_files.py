@@ -5,7 +5,8 @@ written back is checked again with `qstar check FILE --reference RAW` (the added
 must be accepted). Variants: `--imports none` and `--imports auto`, at one budget.
 
   python evals/raw_files.py [--suite ../shared/data/minif2f-rocq-valid.jsonl] [--model none]
-                            [--variants none,auto] [--hammer off|sauto|full] [--limit N]
+                            [--variants none,auto] [--hammer off|sauto|full] [--goal-args off|on]
+                            [--limit N]
                             [--out runs/raw_files]
 
 Prints a table and writes OUT/results.json (one row per file and variant) and OUT/summary.json.
@@ -38,6 +39,8 @@ class RawConfig:
     """--imports settings compared."""
     hammer: str = "off"
     """--hammer setting (off, sauto, full, auto)."""
+    goal_args: str = "off"
+    """--goal-args setting (off: the README's rows, measured before the goal-argument candidates)."""
     budget: int = 16
     """Node expansions per theorem (the README's benchmark budget)."""
     timeout: float = 20.0
@@ -62,8 +65,8 @@ class Item:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for name in ("suite", "model", "out", "hammer"):
-        ap.add_argument("--" + name, default=getattr(RawConfig, name))
+    for name in ("suite", "model", "out", "hammer", "goal_args"):
+        ap.add_argument("--" + name.replace("_", "-"), default=getattr(RawConfig, name))
     ap.add_argument("--limit", type=int, default=RawConfig.limit)
     ap.add_argument("--workers", type=int, default=RawConfig.workers)
     ap.add_argument("--variants", default=",".join(RawConfig.variants), help="--imports settings, comma-separated")
@@ -80,7 +83,8 @@ def main() -> None:
     rows = read_jsonl(cfg.suite)[:cfg.limit or None]
     coq = backend_named("coq", check_timeout=300.0)
     search = SearchConfig(budget=cfg.budget, timeout=cfg.timeout, tactic_timeout=cfg.tactic_timeout,
-                          model=default_model_for(cfg.model, "coq"), hammer=cfg.hammer, **cfg.extra)
+                          model=default_model_for(cfg.model, "coq"), hammer=cfg.hammer, goal_args=cfg.goal_args,
+                          **cfg.extra)
     searcher = build_searcher(search, batching=True)
     os.makedirs(cfg.out, exist_ok=True)
     results, t0 = [], time.monotonic()
