@@ -211,7 +211,7 @@ def run_iterate(cfg: IterateConfig) -> int:
                       **({"goal_args": "off"} if cfg.learner == "features" else {}))
     s = write_summary(base, run_pool(base, log_name="results.jsonl", keep_tree=False,
                                      always_resume=True, desc="baseline"))
-    rows.append({"round": "automation", **_row(s, time.monotonic() - t0)})
+    rows.append({"round": "automation", **_row(s, _first_seconds(base.out, time.monotonic() - t0))})
     if cfg.learner == "features":
         return _iterate_features(cfg, rows)
     record_files: list[str] = []
@@ -253,7 +253,7 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
                     _no_lm(cfg, init), "bfs", cfg.eval_half)
     s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
                                    desc="init eval"))
-    rows.append({"round": "init", **_row(s, time.monotonic() - t1)})
+    rows.append({"round": "init", **_row(s, _first_seconds(ev.out, time.monotonic() - t1))})
     _write_rounds(cfg.out, rows)
     pool = [(cfg.train_suite, cfg.train_split, cfg.train_limit, cfg.train_half, "collect")]
     if cfg.curriculum:
@@ -283,7 +283,7 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
         s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
                                        desc=f"round {k} eval"))
         metrics = json.loads(open(os.path.join(model, "qv_metrics.json"), encoding="utf-8").read())
-        rows.append({"round": k, **_row(s, time.monotonic() - t1), "collect_proved": found,
+        rows.append({"round": k, **_row(s, _first_seconds(rdir, time.monotonic() - t1)), "collect_proved": found,
                      "collect_attempted": attempted, "pool_proved_total": len(proved),
                      "data_q_rows": metrics.get("q_pos", 0) + metrics.get("q_neg", 0),
                      "data_value": metrics.get("v_pos", 0) + metrics.get("v_neg", 0),
@@ -291,6 +291,17 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
         _write_rounds(cfg.out, rows)
     print(open(os.path.join(cfg.out, "rounds.md"), encoding="utf-8").read())
     return 0
+
+
+def _first_seconds(rdir: str, seconds: float) -> float:
+    """A round's wall time as its first run measured it (a resumed run that finds the round done
+    takes seconds, not the round's time)."""
+    from agent.io import atomic_write
+    path = os.path.join(rdir, "seconds.json")
+    if os.path.isfile(path):
+        return json.loads(open(path, encoding="utf-8").read())["seconds"]
+    atomic_write(path, json.dumps({"seconds": round(seconds, 1)}) + "\n")
+    return seconds
 
 
 def _no_lm(cfg: IterateConfig, init: str) -> str:
@@ -390,6 +401,7 @@ def _write_rounds(out: str, rows: list[dict]) -> None:
     init = next((r for r in rows if r["round"] == "init"), None)
     if init:
         ax.axhline(100 * init["rate"], linestyle=":", color="tab:orange", label="init (sources' own scores)")
+    ax.set_xticks([r["round"] for r in model_rows])
     ax.set_xlabel("round")
     ax.set_ylabel("held-out proved (%)")
     ax.legend()
