@@ -17,7 +17,6 @@ import os
 import time
 from dataclasses import asdict, dataclass
 
-from agent.learning.hashed import HashedConfig, HashedLogistic, hash_features, roc_auc
 
 
 @dataclass
@@ -44,17 +43,20 @@ class QVTrainConfig:
     """Shuffling seed."""
 
     @property
-    def q(self) -> HashedConfig:
+    def q(self):
+        from agent.learning.hashed import HashedConfig
         return HashedConfig(buckets=self.q_buckets, epochs=self.epochs, lr=self.lr, l2=self.l2, seed=self.seed)
 
     @property
-    def v(self) -> HashedConfig:
+    def v(self):
+        from agent.learning.hashed import HashedConfig
         return HashedConfig(buckets=self.v_buckets, epochs=2 * self.epochs, lr=self.lr, l2=self.l2, seed=self.seed)
 
 
 def _q_ids(rows, buckets: int):
     """(hashed rows, the prior's initial weights, the unpenalised buckets)."""
     from agent.backends import goals_of
+    from agent.learning.hashed import hash_features
     from agent.policies.qscore import dense_prior, q_features
     feats = [q_features(goals_of(r.goals), r.tactic, r.sources) for r in rows]
     init, free = dense_prior(feats, buckets)
@@ -63,6 +65,7 @@ def _q_ids(rows, buckets: int):
 
 def _v_ids(rows, buckets: int):
     from agent.backends import goals_of
+    from agent.learning.hashed import hash_features
     from agent.policies.qscore import v_features
     return [hash_features(v_features(goals_of(r.goals)), buckets) for r in rows]
 
@@ -83,6 +86,7 @@ def _top1(q_rows, probs) -> float:
 
 def train_qv(cfg: QVTrainConfig) -> dict:
     from agent.io import read_jsonl
+    from agent.learning.hashed import HashedLogistic, roc_auc
     from agent.learning.qdata import held_out, rows_from_records, summary
     from agent.policies.qscore import Q_STEM, V_STEM, own_score
     t0 = time.monotonic()

@@ -23,7 +23,7 @@ import re
 from fractions import Fraction
 
 from agent.env import Goal, ProofState
-from agent.policies.linear import pinned_values
+from agent.policies.linear import pinned_values, top_level
 
 _REAL, _INT, _NAT = ("R", "ℝ"), ("Z", "ℤ"), ("nat", "ℕ")
 _MAX_VARS = 4
@@ -86,15 +86,20 @@ def _pins(g: Goal) -> list[tuple[str, Fraction, str]]:
 
 
 def _top_level(text: str, op: str) -> bool:
-    depth = 0
-    for i, ch in enumerate(text):
-        if ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif depth == 0 and text.startswith(op, i):
-            return True
-    return False
+    return any(text.startswith(op, i) for i in top_level(text))
+
+
+def _cases(g: Goal, exists: str, or_: str, and_: str):
+    """(kind, name, witness) of each hypothesis a case split opens: an existential (its witness's
+    name, fresh), a disjunction or a conjunction at the top level."""
+    for name, t in _hyps(g):
+        if t.startswith(exists):
+            m = re.match(rf"{re.escape(exists.strip())}\s*\(?([A-Za-z_][\w']*)", t)
+            yield "exists", name, _fresh(g, m.group(1) if m else "w")
+        elif _top_level(t, or_):
+            yield "or", name, ""
+        elif _top_level(t, and_):
+            yield "and", name, ""
 
 
 def _atom(text: str, i: int) -> tuple[str, int] | None:
@@ -181,14 +186,12 @@ def coq_candidates(g: Goal) -> list[str]:
     if ints and (_is_relation(g.conclusion) or "*" in g.conclusion):
         terms = _square_terms(ints)
         out.append("; ".join(f"pose proof (Z.square_nonneg ({t}))" for t in terms) + "; nia.")
-    for name, t in _hyps(g):
-        if t.startswith("exists "):
-            m = re.match(r"exists\s+\(?([A-Za-z_][\w']*)", t)
-            w = _fresh(g, m.group(1) if m else "w")
+    for kind, name, w in _cases(g, "exists ", "\\/", "/\\"):
+        if kind == "exists":
             out.append(f"destruct {name} as [{w} {_fresh(g, 'H' + w)}].")
-        elif _top_level(t, "\\/"):
+        elif kind == "or":
             out.append(f"destruct {name} as [{name} | {name}].")
-        elif _top_level(t, "/\\"):
+        else:
             out.append(f"destruct {name} as [{_fresh(g, name + 'a')} {_fresh(g, name + 'b')}].")
     for name, t in _hyps(g)[-4:]:
         if "/" in t and (_top_level(t, "=") or _is_relation(t)):
@@ -211,14 +214,12 @@ def lean_candidates(g: Goal) -> list[str]:
         out.append("nlinarith [" + ", ".join(f"sq_nonneg ({t})" for t in terms) + "]")
     if _if_conditions(g.conclusion):
         out.append("split_ifs")
-    for name, t in _hyps(g):
-        if t.startswith("∃"):
-            m = re.match(r"∃\s*\(?([A-Za-z_][\w']*)", t)
-            w = _fresh(g, m.group(1) if m else "w")
+    for kind, name, w in _cases(g, "∃", "∨", "∧"):
+        if kind == "exists":
             out.append(f"obtain ⟨{w}, {_fresh(g, 'h' + w)}⟩ := {name}")
-        elif _top_level(t, "∨"):
+        elif kind == "or":
             out.append(f"rcases {name} with {name} | {name}")
-        elif _top_level(t, "∧"):
+        else:
             out.append(f"obtain ⟨{_fresh(g, name + 'a')}, {_fresh(g, name + 'b')}⟩ := {name}")
     for name, t in _hyps(g)[-4:]:
         if "/" in t:

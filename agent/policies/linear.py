@@ -97,17 +97,26 @@ def parse_linear(text: str, variables: set[str]) -> Linear | None:
     return out if pos == len(toks) else None
 
 
-def split_equation(text: str) -> tuple[str, str] | None:
-    """``lhs = rhs`` with one ``=`` at the top level and no other relation there, or None."""
-    depth, at = 0, -1
+def top_level(text: str):
+    """The indices of ``text`` outside every bracket pair: where a term's top-level operator is."""
+    depth = 0
     for i, ch in enumerate(text):
         if ch in "([{":
             depth += 1
         elif ch in ")]}":
             depth -= 1
-        elif depth == 0 and ch in "<>≠≤≥":
+        elif depth == 0:
+            yield i
+
+
+def split_equation(text: str) -> tuple[str, str] | None:
+    """``lhs = rhs`` with one ``=`` at the top level and no other relation there, or None."""
+    at = -1
+    for i in top_level(text):
+        ch = text[i]
+        if ch in "<>≠≤≥":
             return None  # an inequality (<=, >=, <>), not an equation
-        elif depth == 0 and ch == "=":
+        if ch == "=":
             if at >= 0 or text[i + 1:i + 2] in ("=", ">") or text[i - 1:i] in (":", "!"):
                 return None
             at = i

@@ -14,17 +14,22 @@ import math
 
 from agent.env import ProofState
 
+# Each source's prior weight when candidates are ranked by the sources' own scores (the defaults
+# of SearchConfig's --automation-weight and --goal-weight; Q's "own score" feature uses them too).
+SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "goal": 0.3, "auto": 0.1}
+
 
 class MixedPolicy:
     """Union of candidates from named sources; any source may be absent."""
 
-    def __init__(self, model_policy, automation, *, automation_weight: float = 0.1,
-                 retrieval=None, retrieval_weight: float = 1.0, templates=None, template_weight: float = 1.0,
-                 goal_args=None, goal_weight: float = 0.3, q=None, top: int = 0):
-        named = (("lm", model_policy, 1.0), ("knn", retrieval, retrieval_weight), ("tpl", templates, template_weight),
-                 ("goal", goal_args, goal_weight), ("auto", automation, automation_weight))
+    def __init__(self, model_policy, automation, *, automation_weight: float = SOURCE_WEIGHTS["auto"],
+                 retrieval=None, templates=None, goal_args=None, goal_weight: float = SOURCE_WEIGHTS["goal"],
+                 q=None):
+        named = (("lm", model_policy, SOURCE_WEIGHTS["lm"]), ("knn", retrieval, SOURCE_WEIGHTS["knn"]),
+                 ("tpl", templates, SOURCE_WEIGHTS["tpl"]), ("goal", goal_args, goal_weight),
+                 ("auto", automation, automation_weight))
         self.parts = [(name, p, math.log(w)) for name, p, w in named if p is not None]
-        self.model_policy, self.q, self.top = model_policy, q, top
+        self.model_policy, self.q = model_policy, q
         self._sources: dict[str, dict[str, list]] = {}
 
     def bind(self, theorem_name: str) -> "MixedPolicy":
@@ -47,7 +52,5 @@ class MixedPolicy:
         if self.q is not None and best:
             tactics = list(best)
             scores = self.q.log_q(state.goals, [(t, sources[t]) for t in tactics])
-            ranked = sorted(zip(tactics, scores), key=lambda x: -x[1])
-        else:
-            ranked = sorted(best.items(), key=lambda x: -x[1])
-        return ranked[:self.top] if self.top else ranked
+            return sorted(zip(tactics, scores), key=lambda x: -x[1])
+        return sorted(best.items(), key=lambda x: -x[1])

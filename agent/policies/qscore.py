@@ -21,6 +21,7 @@ from typing import Sequence
 from agent.env import Goal, ProofState
 from agent.learning.hashed import HashedLogistic, exists, hash_features
 from agent.policies.features import IDENT, goal_features
+from agent.policies.mixed import SOURCE_WEIGHTS
 from agent.policies.tactic_templates import stem
 
 Q_STEM, V_STEM = "q_model", "state_value"
@@ -36,10 +37,6 @@ def shape(tactic: str, goals: Sequence[Goal]) -> str:
     """The tactic with the focused goal's local names and the numerals abstracted."""
     names = {n for n, _ in goals[0].locals()} if goals else set()
     return _NUM.sub("#", IDENT.sub(lambda m: "_" if m.group(0) in names else m.group(0), tactic))
-
-
-# the sources' prior weights when ranked by their own scores (SearchConfig's defaults)
-SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "goal": 0.3, "auto": 0.1}
 
 
 def own_score(sources: dict) -> float:

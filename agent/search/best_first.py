@@ -166,6 +166,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         value_time += time.monotonic() - tv
     root.priority = priority(root)
     queue: list[tuple[float, int, Node]] = [(root.priority, next(tie), root)]
+    explain = getattr(policy, "sources_of", None)  # which sources proposed a tactic (MixedPolicy)
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
         for n in table.values():
@@ -190,7 +191,6 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         expansions += 1
         tp = time.monotonic()
         candidates = policy(node.state)
-        explain = getattr(policy, "sources_of", None)
         node.model_seconds = time.monotonic() - tp
         policy_time += node.model_seconds
         children: list[Node] = []

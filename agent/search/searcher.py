@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable, Literal
 
 from agent.backends import UsageError
+from agent.policies.mixed import SOURCE_WEIGHTS
 from agent.search.best_first import SearchBudget
 
 ORDERINGS = ("bfs", "bfs-norm", "value", "astar")
@@ -55,7 +56,7 @@ class SearchConfig:
     """Sampling temperature."""
     automation: Literal["mix", "off"] = "mix"
     """mix: add the automation tactics to the model's candidates; off: the model alone."""
-    automation_weight: float = 0.1
+    automation_weight: float = SOURCE_WEIGHTS["auto"]
     """Prior weight of automation candidates when mixed."""
     retrieval: str = ""
     """k-NN retrieval database ({goals, tactic} JSONL[.gz]); empty: the --model folder's
@@ -67,7 +68,7 @@ class SearchConfig:
     """Candidates with arguments read from the goal (values a linear system pins, nra/nia hint
     squares, Rabs/Rmax/Rmin/if case splits, destruct of or/and/exists hypotheses,
     field_simplify/ring_simplify at a hypothesis): agent.policies.goal_args."""
-    goal_weight: float = 0.3
+    goal_weight: float = SOURCE_WEIGHTS["goal"]
     """Prior weight of the goal-argument candidates when ranked by the sources' own scores."""
     q: str = ""
     """Q(s, a) model folder (q_model.npy/.json, `qstar train qv`) that ranks every source's
@@ -164,6 +165,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
+    # a folder without a Hugging Face config holds no network (retrieval, templates, Q, V only)
     if model and not (os.path.isdir(model) and not os.path.isfile(os.path.join(model, "config.json"))):
         from agent.policies.transformer import BatchingPolicy, PolicyConfig, TransformerPolicy
         from agent.policies.prompts import PRESETS
@@ -239,12 +241,13 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
             mode(backend_named(backend))
         automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend])
         goal = GoalArgPolicy(backend) if cfg.goal_args == "on" else None
-        if model_policy is None and knn is None and tpl is None and goal is None and q is None:
+        mixes = any(x is not None for x in (knn, tpl, goal, q))  # more than one source, or a Q to rank
+        if model_policy is None and not mixes:
             return automation
         mp = None
         if model_policy is not None:
             mp = server.for_theorem(theorem) if server is not None else model_policy.bind(theorem)
-        if cfg.automation != "mix" and knn is None and tpl is None and goal is None and q is None:
+        if cfg.automation != "mix" and not mixes:
             return mp
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
