@@ -12,9 +12,10 @@ import pytest
 from agent.env import Goal, Hypothesis, ProofState
 from agent.learning.hashed import HashedConfig, HashedLogistic, hash_features, roc_auc
 from agent.learning.qdata import rows_from_records
-from agent.policies.goal_args import coq_candidates, lean_candidates
+from agent.policies.goal_args import coq_candidates, lean_candidates, split_relation
 from agent.policies.linear import pinned_values
 from agent.policies.mixed import MixedPolicy
+from agent.policies.poly import coefficient, degree, parse_poly, render
 from agent.search.best_first import best_first_search
 from agent.search.records import tree_to_json
 from conftest import ROOT, qstar, requires_coq
@@ -50,6 +51,50 @@ def test_goal_arguments_come_from_the_goal():
     assert "nlinarith [sq_nonneg (a - b), sq_nonneg (a + b), sq_nonneg (a), sq_nonneg (b)]" in lean_candidates(g)
 
 
+def test_polynomials_are_read_exactly_and_anything_else_is_refused():
+    p = parse_poly("28 * a ^ 2 + 1 - 10 * a", {"a"})
+    assert p == {(("a", 2),): 28, (): 1, (("a", 1),): -10} and degree(p) == 2
+    assert render(p) == "28 * a ^ 2 - 10 * a + 1"
+    q = parse_poly("(a * x - 5) * (2 * (b * x) + c)", {"a", "b", "c", "x"})
+    assert render(coefficient(q, "x", 2)) == "2 * a * b" and render(coefficient(q, "x", 0)) == "- 5 * c"
+    assert parse_poly("2 * 8 - 7", set()) == {(): 9} and parse_poly("x / 4", {"x"}) == {(("x", 1),): Fraction(1, 4)}
+    for text in ("sqrt x", "f x + 1", "x / y", "x ^ n", "x y", "2 * (x + 1"):
+        assert parse_poly(text, {"x", "y"}) is None, text
+    assert split_relation("10 * a <= 28 * a ^ 2 + 1") == ("10 * a ", "<=", " 28 * a ^ 2 + 1")
+    for text in ("x <> 3", "a = b -> c = d", "1 < x < 2", "f (x <= 1)", "x ≠ 1"):
+        assert split_relation(text) is None, text
+
+
+def test_goal_arguments_of_the_second_kinds():
+    # a recurrence, instantiated at every index between the ones given (and two below)
+    g = goal([("s", "nat -> R"), ("h0", "forall n : nat, s (S (S n)) = s (S n) + s n"),
+              ("h1", "s 9 = 110"), ("h2", "s 7 = 42")], "s 4 = 10")
+    inst = "; ".join(f"pose proof (h0 {k}%nat)" for k in range(2, 10))
+    assert inst + "; lra." in coq_candidates(g)
+    # an identity in x, at 0, 1, -1 and the goal's numerals; a premise proved inside, optional
+    g = goal([("a, c", "R"), ("H", "forall x : R, x <> 0 -> a * x ^ 2 + c = 3 * x ^ 2 + 1")], "a + c = 4")
+    c = coq_candidates(g)
+    assert c[0].startswith("try pose proof (H 0 ltac:(solve [lia | lra") and "try pose proof (H (-1) " in c[0]
+    # a perfect square's root, and sqrt facts for nra; never a sqrt of a bound variable
+    g = goal([("f", "R -> R"), ("h0", "forall x : R, f x = sqrt (x - 7)")], "3 * sqrt (2 * 8 - 7) + sqrt 2 = 9 + sqrt 2")
+    c = coq_candidates(g)
+    assert "rewrite (sqrt_lem_1 (2 * 8 - 7) 3) by lra." in c
+    assert any(t.startswith("pose proof (sqrt_pos (2 * 8 - 7)); try pose proof (sqrt_sqrt (2 * 8 - 7) ltac:(lra)); "
+                            "pose proof (sqrt_pos 2)") for t in c)
+    assert not any("x - 7" in t for t in c)
+    # the completed square of a quadratic relation; field_simplify_eq on an equation of quotients
+    g = goal([("x, y", "R"), ("H", "y = x ^ 2 - 6 * x + 13")], "4 <= y")
+    assert "pose proof (pow2_ge_0 (- x + 3)); nra." in coq_candidates(g)
+    g = goal([("a", "ℝ")], "10 * a ≤ 28 * a ^ 2 + 1", style="lean")
+    assert "nlinarith [sq_nonneg (- 28 * a + 5)]" in lean_candidates(g)
+    g = goal([("x, y", "R"), ("H", "x + y = 4 * (x * y)")], "1 / x + 1 / y = 4")
+    assert "field_simplify_eq; try nra; auto." in coq_candidates(g)
+    # a conjunction or a disjunction is not a quotient: no field_simplify at it
+    g = goal([("x", "R"), ("H", "0 < x /\\ x < 1"), ("H1", "x = 0 \\/ x = 1"), ("H2", "x / 2 = 1")], "x < 3")
+    c = coq_candidates(g)
+    assert "field_simplify in H2." in c and not any(t.startswith("field_simplify in H.") or "in H1." in t for t in c)
+
+
 @requires_coq
 def test_goal_argument_candidates_close_real_goals_in_coq():
     from agent.backends import backend_named
@@ -59,7 +104,16 @@ def test_goal_argument_candidates_close_real_goals_in_coq():
     ctx = "Require Import Reals Lra Psatz.\nOpen Scope R_scope.\n"
     cases = {"Lemma sys (x y : R) (h0 : x + y = 7) (h1 : 3 * x + y = 45) : x ^ 2 - y ^ 2 = 217.": "lra.",
              "Lemma ab (x : R) (h : Rabs (x - 1) < 2) : x < 3.": None,
-             "Lemma sq (a b : R) (h : a ^ 2 + b ^ 2 = 2) : a * b <= 1.": None}
+             "Lemma sq (a b : R) (h : a ^ 2 + b ^ 2 = 2) : a * b <= 1.": None,
+             "Lemma rec (s : nat -> R) (h0 : forall n : nat, s (S (S n)) = s (S n) + s n) "
+             "(h1 : s 9%nat = 110) (h2 : s 7%nat = 42) : s 4%nat = 10.": None,
+             "Lemma idt (a b c : R) (h : forall x : R, 24 * x ^ 2 - 19 * x - 35 = (a * x - 5) * (2 * (b * x) + c)) "
+             ": a * b - 3 * c = -9.": None,
+             "Lemma rt : 3 * sqrt (2 * 8 - 7) - 8 = 1.": "lra.",
+             "Lemma root (k : R) (h : 2 * ((13 - sqrt 131) / 4) ^ 2 - 13 * ((13 - sqrt 131) / 4) + k = 0) "
+             ": k = 19 / 4.": None,
+             "Lemma cs (a : R) : 10 * a <= 28 * a ^ 2 + 1.": None,
+             "Lemma fs (x y : R) (h : x <> 0) (h' : y <> 0) (e : x + y = 4 * (x * y)) : 1 / x + 1 / y = 4.": None}
     try:
         for stmt, finish in cases.items():
             state = env.start(Theorem(stmt.split()[1], stmt, ctx), timeout=60)

@@ -4,10 +4,17 @@ other proofs) and templates (slots filled with local names only) cannot write.
 From the focused goal's structured fields:
 - values a linear system of hypotheses pins down: ``assert (x = 1)%R by lra.`` (all of them
   and a ``subst`` as one step, and each alone);
-- hint terms for ``nra``/``nia``: squares of the differences and sums of the goal's real or
-  integer variables (``pose proof (pow2_ge_0 (x - y)); nra.``; Lean ``nlinarith [sq_nonneg
-  (x - y), ...]``);
-- ``field_simplify`` / ``ring_simplify`` at a hypothesis with a quotient or a product;
+- instances of a hypothesis ``forall n, ...`` at the numerals the problem mentions (a
+  recurrence at the indices between the ones given, an identity in ``x`` at 0, 1, -1 and the
+  goal's numerals): ``pose proof (h0 4%nat); ...; lra.``;
+- ``sqrt`` facts: a perfect square's root rewritten to its value (``rewrite (sqrt_lem_1 9 3) by
+  lra.``), and ``0 <= sqrt t`` with ``sqrt t * sqrt t = t`` for ``nra``;
+- hint terms for ``nra``/``nia``: the completed square of each quadratic relation (``28 * a ^ 2
+  + 1 >= 10 * a`` gives ``(56 * a - 10) ^ 2 >= 0``), and squares of the differences and sums of
+  the goal's real or integer variables (``pose proof (pow2_ge_0 (x - y)); nra.``; Lean
+  ``nlinarith [sq_nonneg (x - y), ...]``);
+- ``field_simplify`` / ``ring_simplify`` at a hypothesis with a quotient or a product, and
+  ``field_simplify_eq`` on an equation with a quotient;
 - case splits on the goal's ``Rabs`` / ``Rmax`` / ``Rmin`` / ``if`` subterms;
 - ``destruct`` of a hypothesis that is a disjunction, a conjunction or an existential.
 
@@ -24,9 +31,11 @@ from fractions import Fraction
 
 from agent.env import Goal, ProofState
 from agent.policies.linear import pinned_values, top_level
+from agent.policies.poly import add, coefficient, constant, degree, integral, parse_poly, render
 
 _REAL, _INT, _NAT = ("R", "ℝ"), ("Z", "ℤ"), ("nat", "ℕ")
 _MAX_VARS = 4
+_MAX_INSTANCES = 10
 
 
 class GoalArgPolicy:
@@ -157,6 +166,131 @@ def _is_relation(text: str) -> bool:
     return any(_top_level(text, op) for op in ("<=", ">=", "<", ">", "≤", "≥"))
 
 
+def _has_division(text: str) -> bool:
+    """A quotient ``a / b``; not the ``/\\`` and ``\\/`` of a conjunction or disjunction."""
+    return re.search(r"(?<!\\)/(?!\\)", text) is not None
+
+
+def split_relation(text: str) -> tuple[str, str, str] | None:
+    """``(lhs, op, rhs)`` for the one relation (``= <= >= < > ≤ ≥``) at the top level, or None
+    (none, several, or a disequality, an implication, an arrow or a definition there)."""
+    found, skip = [], -1
+    for i in top_level(text):
+        if i <= skip:
+            continue
+        two = text[i:i + 2]
+        if two in ("<>", "->", "<-", "=>", ":=", "==") or text[i] in "≠→↔":
+            return None
+        if two in ("<=", ">="):
+            found.append((i, two))
+            skip = i + 1
+        elif text[i] in "=<>≤≥":
+            found.append((i, text[i]))
+    if len(found) != 1:
+        return None
+    i, op = found[0]
+    return text[:i], op, text[i + len(op):]
+
+
+def _completed_squares(g: Goal, variables: list[str]) -> list[str]:
+    """For each quadratic relation ``p(x, ...) op 0`` among the goal and hypotheses, and each
+    variable ``x`` it is quadratic in: ``2 A x + B`` where ``p = A x^2 + B x + C`` (``A`` a
+    number, ``B`` linear in the others); its square is the certificate ``nra`` needs."""
+    out, vs = [], set(variables)
+    for t in [g.conclusion] + [t for _, t in _hyps(g)]:
+        rel = split_relation(t)
+        if rel is None:
+            continue
+        lhs, rhs = parse_poly(rel[0], vs), parse_poly(rel[2], vs)
+        if lhs is None or rhs is None:
+            continue
+        p = add(lhs, rhs, -1)
+        if degree(p) != 2:
+            continue
+        for x in variables:
+            a = constant(coefficient(p, x, 2)) if degree(p, x) == 2 else None
+            if not a:
+                continue
+            hint = integral(add({((x, 1),): 2 * a}, coefficient(p, x, 1)))
+            if len(hint) > 1:  # a lone 2 A x: the plain square of x says it already
+                out.append(render(hint))
+    return list(dict.fromkeys(out))[:3]
+
+
+def _rational_sqrt(q: Fraction) -> Fraction | None:
+    if q < 0:
+        return None
+    n, d = math.isqrt(q.numerator), math.isqrt(q.denominator)
+    return Fraction(n, d) if n * n == q.numerator and d * d == q.denominator else None
+
+
+_GLOBALS = {"PI", "sin", "cos", "tan", "exp", "ln", "sqrt", "Rabs", "INR", "IZR", "Rsqr"}
+
+
+def _sqrt_facts(g: Goal) -> tuple[list[str], list[str]]:
+    """(rewrites of a perfect square's root to its value, the ``sqrt`` arguments), from the
+    texts without binders and of arguments whose names are all in scope."""
+    names = {n for n, _ in g.locals()} | _GLOBALS
+    texts = [t for t in [g.conclusion] + [t for _, t in _hyps(g)] if not re.match(r"(forall|exists|fun)\b", t)]
+    args = list(dict.fromkeys(a for t in texts for (a,) in _applications(t, "sqrt", 1)
+                              if set(re.findall(r"[A-Za-z_][\w']*", a)) <= names))[:3]
+    rewrites = []
+    for a in args:
+        p = parse_poly(a, set())
+        c = constant(p) if p is not None else None
+        r = _rational_sqrt(c) if c is not None else None
+        if r is not None:
+            rewrites.append(f"rewrite (sqrt_lem_1 {a} {_coq_num(r) if r >= 0 else r}) by lra.")
+    return rewrites, args
+
+
+def _foralls(g: Goal, types: tuple[str, ...]):
+    """(name, bound type, premises) of each hypothesis ``forall v : T, ...`` with one bound
+    variable of a number type; premises counts its top-level ``->``."""
+    for name, t in _hyps(g):
+        m = re.match(r"forall\s+\(?([A-Za-z_][\w']*)\s*:\s*([^,()]+?)\)?\s*,(.*)$", t, re.S)
+        if not m or m.group(2).strip() not in types:
+            continue
+        body = m.group(3)
+        premises = sum(1 for i in top_level(body) if body.startswith("->", i) or body.startswith("→", i))
+        yield name, m.group(2).strip(), premises
+
+
+def _instance_points(g: Goal, name: str, kind: str) -> list[int]:
+    """Where to instantiate ``name``: for a sequence over nat, every index between the least and
+    the greatest literal index the other texts apply a function to (and two below, where a
+    recurrence reaches back); otherwise the small literals they mention and 0, 1 (and -1)."""
+    others = [g.conclusion] + [t for n, t in _hyps(g) if n != name]
+    funcs = [n for n, h in g.locals() if not h.body and ("->" in h.type or "→" in h.type)]
+    idx = sorted({int(a) for t in others for f in funcs for (a,) in _applications(t, f, 1)
+                  if a.isdigit() and int(a) <= 1000})
+    if kind in _NAT and idx:
+        lo, hi = max(idx[0] - 2, 0), idx[-1]
+        pts = list(range(lo, hi + 1)) if hi - lo < _MAX_INSTANCES else \
+            sorted({k - d for k in idx for d in (0, 1, 2) if k - d >= 0})
+        return pts[:_MAX_INSTANCES]
+    lits = [int(x) for t in others for x in re.findall(r"(?<![\w.^])\d+(?![\w.])", t) if int(x) <= 100]
+    base = [0, 1] if kind in _NAT else [0, 1, -1]
+    return list(dict.fromkeys(base + lits))[:6]
+
+
+def _coq_instances(g: Goal) -> list[tuple[str, tuple[str, str]]]:
+    """(the instance steps, two closers) of each one-variable universal hypothesis (the closers
+    by the bound variable's type: a sequence over nat may take real or natural values)."""
+    out = []
+    for name, kind, premises in _foralls(g, _REAL + _INT + _NAT):
+        scope = {"nat": "%nat", "Z": "%Z"}.get(kind, "")
+        proof = " ltac:(solve [lia | lra | split; lra | split; lia])" * premises
+        steps = []
+        for k in _instance_points(g, name, kind):
+            arg = f"{k}{scope}" if k >= 0 else f"(-{-k}){scope}"
+            step = f"pose proof ({name} {arg}{proof})"
+            steps.append(f"try {step}" if premises else step)
+        if steps:
+            out.append(("; ".join(steps), ("lra", "nra") if kind in _REAL else ("lra", "lia")))
+    return out[:2]
+
+
 def coq_candidates(g: Goal) -> list[str]:
     out: list[str] = []
     texts = [g.conclusion] + [t for _, t in _hyps(g)]
@@ -166,6 +300,13 @@ def coq_candidates(g: Goal) -> list[str]:
         asserts = [f"assert ({v} = {_coq_num(q)})%{k} by {by[k]}" for v, q, k in pins]
         out.append("; ".join(asserts) + f"; subst {' '.join(v for v, _, _ in pins)}.")
         out += [a + "." for a in asserts]
+    for steps, closers in _coq_instances(g):
+        out += [f"{steps}; {c}." for c in closers] + [f"{steps}."]
+    rewrites, roots = _sqrt_facts(g)
+    out += rewrites
+    if roots:
+        facts = "; ".join(f"pose proof (sqrt_pos {a}); try pose proof (sqrt_sqrt {a} ltac:(lra))" for a in roots)
+        out += [f"{facts}; nra.", f"{facts}."]
     for fn, arity, spec in (("Rabs", 1, None), ("Rmax", 2, "Rmax"), ("Rmin", 2, "Rmin")):
         args = [a for t in texts for a in _applications(t, fn, arity)]
         args = list(dict.fromkeys(args))[:3]
@@ -179,6 +320,9 @@ def coq_candidates(g: Goal) -> list[str]:
     for c in _if_conditions(" ".join(texts))[:2]:
         out += [f"destruct ({c}).", f"destruct ({c}); lra."]
     reals, ints = _vars(g, _REAL), _vars(g, _INT)
+    completed = _completed_squares(g, reals)
+    if completed:
+        out.append("; ".join(f"pose proof (pow2_ge_0 ({t}))" for t in completed) + "; nra.")
     if reals and (_is_relation(g.conclusion) or "^" in g.conclusion or "*" in g.conclusion):
         terms = _square_terms(reals)
         out.append("; ".join(f"pose proof (pow2_ge_0 ({t}))" for t in terms) + "; nra.")
@@ -194,11 +338,14 @@ def coq_candidates(g: Goal) -> list[str]:
         else:
             out.append(f"destruct {name} as [{_fresh(g, name + 'a')} {_fresh(g, name + 'b')}].")
     for name, t in _hyps(g)[-4:]:
-        if "/" in t and (_top_level(t, "=") or _is_relation(t)):
+        if _has_division(t) and (_top_level(t, "=") or _is_relation(t)):
             out.append(f"field_simplify in {name}.")
         elif re.search(r"\^|[\w)]\s*\*\s*[A-Za-z_(]", t) and _top_level(t, "="):
             out.append(f"ring_simplify in {name}.")
-    if "/" in g.conclusion:
+    if _has_division(g.conclusion):
+        rel = split_relation(g.conclusion)
+        if rel and rel[1] == "=":  # cross-multiplied, closed with the hypotheses' products
+            out += ["field_simplify_eq; try nra; auto.", "field_simplify_eq."]
         out.append("field_simplify.")
     return out
 
@@ -208,7 +355,14 @@ def lean_candidates(g: Goal) -> list[str]:
     for v, q, _ in _pins(g):
         val = str(q.numerator) if q.denominator == 1 else f"{q.numerator} / {q.denominator}"
         out.append(f"have h{v} : {v} = {val} := by linarith")
+    for name, kind, premises in _foralls(g, _REAL + _INT + _NAT):
+        if not premises:
+            pts = _instance_points(g, name, kind)
+            out.append("; ".join(f"have := {name} {k if k >= 0 else f'({k})'}" for k in pts))
     reals = _vars(g, _REAL) + _vars(g, _INT)
+    completed = _completed_squares(g, reals)
+    if completed:
+        out.append("nlinarith [" + ", ".join(f"sq_nonneg ({t})" for t in completed) + "]")
     if reals and (_is_relation(g.conclusion) or "^" in g.conclusion):
         terms = _square_terms(reals)
         out.append("nlinarith [" + ", ".join(f"sq_nonneg ({t})" for t in terms) + "]")
@@ -222,7 +376,7 @@ def lean_candidates(g: Goal) -> list[str]:
         else:
             out.append(f"obtain ⟨{_fresh(g, name + 'a')}, {_fresh(g, name + 'b')}⟩ := {name}")
     for name, t in _hyps(g)[-4:]:
-        if "/" in t:
+        if _has_division(t):
             out.append(f"field_simp at {name}")
         elif "^" in t or "*" in t:
             out.append(f"ring_nf at {name}")

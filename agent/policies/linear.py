@@ -3,98 +3,26 @@
 A competition statement often fixes its unknowns by a few linear equations among its
 hypotheses (``3 * x + 2 * y = 7``, ``x - y = -1``); asserting ``x = 1`` and ``y = 2`` first turns
 the rest into arithmetic that ``lra``/``lia`` close. Neither retrieval nor templates can propose
-those values: they come from the goal. This module parses a term of ``+ - * /``, numerals,
-variables and parentheses (Coq's and Lean's notation agree on these) into a linear form, and
-solves the system by exact rational elimination. Anything else (a power, a product of two
-variables, a function application) makes the equation non-linear, and it is skipped.
+those values: they come from the goal. This module reads the linear equations, and
+solves the system by exact rational elimination. Terms are read by ``poly.parse_poly``; one of
+degree two or more, or not a polynomial at all (a function application), is skipped.
 """
 
 from __future__ import annotations
 
-import re
 from fractions import Fraction
 
-_TOKEN = re.compile(r"\d+(?:\.\d+)?|[A-Za-z_][\w']*|[-+*/()=<>≠]|\S")
-_SCOPE = re.compile(r"%[A-Za-z]+|\(\s*(\d+)\s*:\s*[ℝℤℕℚ]\s*\)")
+from agent.policies.poly import degree, parse_poly
 
 Linear = dict  # variable -> coefficient; the key "" holds the constant
 
 
-class _NotLinear(Exception):
-    pass
-
-
 def parse_linear(text: str, variables: set[str]) -> Linear | None:
     """The linear form of ``text`` over ``variables``, or None when it is not one."""
-    toks = _TOKEN.findall(_SCOPE.sub(lambda m: m.group(1) or "", text))
-    pos = 0
-
-    def peek() -> str:
-        return toks[pos] if pos < len(toks) else ""
-
-    def take() -> str:
-        nonlocal pos
-        pos += 1
-        return toks[pos - 1]
-
-    def add(a: Linear, b: Linear, sign: int) -> Linear:
-        out = dict(a)
-        for k, v in b.items():
-            out[k] = out.get(k, Fraction(0)) + sign * v
-        return out
-
-    def const(a: Linear) -> Fraction | None:
-        return a.get("", Fraction(0)) if all(v == 0 for k, v in a.items() if k) else None
-
-    def scale(a: Linear, c: Fraction) -> Linear:
-        return {k: v * c for k, v in a.items()}
-
-    def expr() -> Linear:
-        out = term()
-        while peek() in ("+", "-"):
-            sign = 1 if take() == "+" else -1
-            out = add(out, term(), sign)
-        return out
-
-    def term() -> Linear:
-        out = factor()
-        while peek() in ("*", "/"):
-            op, rhs = take(), factor()
-            c_rhs, c_out = const(rhs), const(out)
-            if op == "*":
-                if c_rhs is not None:
-                    out = scale(out, c_rhs)
-                elif c_out is not None:
-                    out = scale(rhs, c_out)
-                else:
-                    raise _NotLinear
-            else:
-                if not c_rhs:
-                    raise _NotLinear
-                out = scale(out, 1 / c_rhs)
-        return out
-
-    def factor() -> Linear:
-        t = take() if pos < len(toks) else ""
-        if t == "-":
-            return scale(factor(), Fraction(-1))
-        if t == "(":
-            out = expr()
-            if peek() != ")":
-                raise _NotLinear
-            take()
-            return out
-        if re.fullmatch(r"\d+(?:\.\d+)?", t):
-            return {"": Fraction(t)}
-        if t in variables and peek() not in ("^", "("):
-            return {t: Fraction(1)}
-        raise _NotLinear
-
-    try:
-        out = expr()
-    except (_NotLinear, IndexError, ZeroDivisionError):
+    p = parse_poly(text, variables)
+    if p is None or degree(p) > 1:
         return None
-    return out if pos == len(toks) else None
+    return {(m[0][0] if m else ""): c for m, c in p.items()}
 
 
 def top_level(text: str):
