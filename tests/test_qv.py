@@ -209,7 +209,7 @@ def test_q_ranks_every_sources_candidates_and_its_log_is_the_step_logprob():
 
 
 @requires_coq
-def test_collect_train_qv_and_search_ranked_by_q_with_astar_on_v(tmp_path):
+def test_collect_train_qv_and_search_ranked_by_q_with_astar_and_mcts_on_v(tmp_path):
     suite = tmp_path / "suite.jsonl"
     ctx = "Require Import Reals Lra Arith Lia.\nOpen Scope R_scope.\n"
     stmts = [f"Lemma l{i} (x y : R) (h0 : x + y = {i + 3}) (h1 : x - y = 1) : x * y = {(i + 4) * (i + 2) / 4}."
@@ -237,6 +237,13 @@ def test_collect_train_qv_and_search_ranked_by_q_with_astar_on_v(tmp_path):
               "--ordering", "astar", "--astar-lambda", "0.5")
     assert r.returncode == 0, r.stderr
     res = [json.loads(line) for line in open(tmp_path / "bench" / "results.jsonl")]
+    assert {x["name"] for x in res if x["status"] == "proved"} >= {x["name"] for x in recs if x["status"] == "proved"}
+    assert not any(x["name"] == "bad" and x["status"] == "proved" for x in res)
+    # MCTS on the same kernel, with Q's prior and V at the leaf: the same theorems, soundly checked
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "mcts"), *common[2:], "--model", str(model),
+              "--ordering", "mcts", "--mcts-width", "4", "--mcts-novelty", "0.1")
+    assert r.returncode == 0, r.stderr
+    res = [json.loads(line) for line in open(tmp_path / "mcts" / "results.jsonl")]
     assert {x["name"] for x in res if x["status"] == "proved"} >= {x["name"] for x in recs if x["status"] == "proved"}
     assert not any(x["name"] == "bad" and x["status"] == "proved" for x in res)
     # annotate shows the learned Q of each written step

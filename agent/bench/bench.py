@@ -48,7 +48,12 @@ class BenchConfig:
     spread: bool = False
     """With --limit: theorems evenly spaced over the split, not its first ones."""
     workers: int = 0
-    """Kernel worker processes (0: one per core)."""
+    """Kernel worker processes (0: one per core; with --cluster ray, one per CPU of the cluster)."""
+    cluster: str = "local"
+    """Where the workers run: local (a pool on this machine), ray (a Ray runtime on this machine,
+    joined or started), or a Ray cluster's address (ray://HOST:PORT through Ray Client, or the
+    head's HOST:PORT): kernel workers as actors on its nodes, one model actor, this process
+    writing the log (pip install 'qstar[ray]')."""
     prelude: str = "auto"
     """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, and CoqHammer's
     Tactics when --hammer is on; none for Lean)."""
@@ -88,7 +93,33 @@ def bench_items(cfg: BenchConfig) -> list:
     return items
 
 
+def load_models_check(search: SearchConfig) -> None:
+    """The checks ``build_searcher`` makes, before a cluster starts: a bad flag fails in one line
+    here, not inside an actor."""
+    from agent.search.searcher import ORDERINGS
+    if search.ordering not in ORDERINGS:
+        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
+
+
+def check_cluster(cluster: str) -> None:
+    if cluster not in ("local", "ray") and not cluster.startswith("ray://") and ":" not in cluster:
+        raise UsageError(f"--cluster {cluster!r}: local, ray, ray://HOST:PORT or a head's HOST:PORT")
+
+
+def _with_defaults(conf: dict, defaults: dict) -> dict:
+    """``conf`` with an option it lacks (a run from before the option existed) at its default,
+    and without ``resume``: two configs of the same run compare equal."""
+    out = {}
+    for k in set(conf) | set(defaults):
+        if k == "resume":
+            continue
+        v = conf.get(k, defaults.get(k))
+        out[k] = _with_defaults(v, defaults.get(k) or {}) if isinstance(v, dict) else v
+    return out
+
+
 def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
+    check_cluster(cfg.cluster)
     items = bench_items(cfg)
     backend = items[0].theorem.backend
     from agent.backends import backend_named
@@ -103,7 +134,8 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
         if not (cfg.resume or always_resume):
             raise UsageError(f"{log_path} exists: pass --resume to continue that run, or another --out")
         old = json.loads(open(conf_path, encoding="utf-8").read()) if os.path.exists(conf_path) else {}
-        if {k: v for k, v in old.items() if k != "resume"} != {k: v for k, v in conf.items() if k != "resume"}:
+        defaults = dataclasses.asdict(BenchConfig(suite=cfg.suite, out=cfg.out))
+        if _with_defaults(old, defaults) != _with_defaults(conf, defaults):
             raise UsageError(f"{cfg.out} holds a run with another config; use another --out")
     from agent.io import atomic_write
     atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
@@ -118,18 +150,27 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
     items, log = _start(cfg, log_name, always_resume=always_resume)
     items = [it for it in items if it.id not in skip]
     todo = [it for it in items if it.id not in log.done]
-    workers = cfg.workers or os.cpu_count() or 1
-    searcher = build_searcher(cfg.search, batching=True)
+    if cfg.cluster == "local":
+        searcher = build_searcher(cfg.search, batching=True)
+        results = run_items(todo, searcher=searcher, check_timeout=cfg.search.check_timeout,
+                            workers=cfg.workers or os.cpu_count() or 1, keep_tree=keep_tree)
+        close = searcher.close
+    else:
+        from agent.bench.ray_pool import import_ray, run_items_ray
+        import_ray()
+        load_models_check(cfg.search)
+        results = run_items_ray(todo, search_cfg=cfg.search, cluster=cfg.cluster, workers=cfg.workers,
+                                check_timeout=cfg.search.check_timeout, keep_tree=keep_tree)
+        close = results.close
     try:
         with tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="thm",
                   file=sys.stderr, disable=None) as bar:
-            for it, rec in run_items(todo, searcher=searcher, check_timeout=cfg.search.check_timeout,
-                                     workers=workers, keep_tree=keep_tree):
+            for it, rec in results:
                 log.append({"id": it.id, "split": it.split, **rec.to_json()})
                 bar.update(1)
                 bar.set_postfix(proved=sum(r["status"] == "proved" for r in log.rows))
     finally:
-        searcher.close()
+        close()
         log.close()
     wanted = {it.id for it in items}
     return [r for r in log.rows if r["id"] in wanted]

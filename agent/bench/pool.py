@@ -42,7 +42,7 @@ class Worker:
             return prove_theorem(self.envs[th.backend], th, policy=policy, check=check, budget=s.budget,
                                  priority=s.priority, value=s.value, keep_tree=self.keep_tree,
                                  fallback=getattr(it, "bare", None), last_resort=last_resort,
-                                 on_proof=s.learn)
+                                 on_proof=s.learn, search=s.search)
         except Exception as e:  # one theorem's failure must not stop the pool
             return TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error", f"{type(e).__name__}: {e}"[:500])
 

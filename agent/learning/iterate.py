@@ -111,7 +111,10 @@ class IterateConfig:
     gamma: float = 0.9
     """Value target of a state d steps from the end of a proof: gamma^d."""
     workers: int = 0
-    """Kernel worker processes (0: one per core)."""
+    """Kernel worker processes (0: one per core; with --cluster ray, one per CPU of the cluster)."""
+    cluster: str = "local"
+    """Where each round's searches run: local, ray, or a Ray cluster's address (see qstar bench
+    --cluster); training runs in this process."""
     prelude: str = "auto"
     """Text put before every header (auto: Lia/Lra/Psatz for Coq)."""
     search: SearchConfig = field(default_factory=lambda: SearchConfig(model="none", ordering="astar",
@@ -123,7 +126,8 @@ def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int,
                order: str, half: str = "", **search) -> BenchConfig:
     search = dataclasses.replace(cfg.search, model=model or "none", ordering=order, **search)
     return BenchConfig(suite=suite, out=out, split=split, half=half, limit=limit, spread=cfg.spread,
-                       workers=cfg.workers, prelude=cfg.prelude, resume=True, search=search)
+                       workers=cfg.workers, cluster=cfg.cluster, prelude=cfg.prelude, resume=True,
+                       search=search)
 
 
 def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> dict:

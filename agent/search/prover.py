@@ -42,7 +42,8 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
                   value: Value | None = None, load_timeout: float = 120.0,
                   keep_tree: bool = False, fallback: Theorem | None = None,
                   last_resort: Callable[[Theorem], str | None] | None = None,
-                  on_proof: Callable[[list], None] | None = None) -> TheoremRecord:
+                  on_proof: Callable[[list], None] | None = None,
+                  search: Callable | None = None) -> TheoremRecord:
     """Search for a proof of ``theorem`` and check it soundly.
 
     ``fallback`` is the same statement in another context (a suite's theorem without the bench
@@ -52,6 +53,7 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     proof it closes goes through the same final check. Cheap candidates first: an easy theorem
     never pays for the tool. ``on_proof`` gets the [(goals, tactic)] steps of a proof once the
     final check has accepted it (online learning: the retrieval database takes them at once).
+    ``search`` replaces best-first search (``mcts_search``: same arguments, same result).
     """
     t0 = time.monotonic()
     root, loaded, why = _load(env, theorem, fallback, load_timeout)
@@ -60,7 +62,7 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     dropped, theorem = loaded is not theorem, loaded
     if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
         policy = policy.bind(theorem.name)
-    res = best_first_search(env, root, policy=policy, priority=priority, value=value, budget=budget)
+    res = (search or best_first_search)(env, root, policy=policy, priority=priority, value=value, budget=budget)
     record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
                            kernel_seconds=round(res.kernel_seconds, 3),
                            model_seconds=round(res.policy_seconds + res.value_seconds, 3),

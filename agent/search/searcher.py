@@ -17,7 +17,7 @@ from agent.backends import UsageError
 from agent.policies.mixed import SOURCE_WEIGHTS
 from agent.search.best_first import SearchBudget
 
-ORDERINGS = ("bfs", "bfs-norm", "value", "astar")
+ORDERINGS = ("bfs", "bfs-norm", "value", "astar", "mcts")
 
 
 @dataclass
@@ -39,15 +39,22 @@ class SearchConfig:
     """Value model folder: a learned V over goal features (state_value.npy/.json, `qstar train
     qv`) or an LM value head; 'policy' for the head saved with --model; none: no value. Empty:
     the --model folder's V over goal features if it has one, else its LM value head if it has one."""
-    ordering: Literal["bfs", "bfs-norm", "value", "astar"] = "bfs"
+    ordering: Literal["bfs", "bfs-norm", "value", "astar", "mcts"] = "bfs"
     """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
-    BFS-Prover), value (the critic alone), astar (g + lambda * -log V)."""
+    BFS-Prover), value (the critic alone), astar (g + lambda * -log V), mcts (PUCT walks with the
+    policy's prior and V at the leaf, AlphaZero; agent/search/mcts.py)."""
     astar_lambda: float = 1.0
     """A* weight lambda in f = g + lambda * h; 0 is exactly bfs."""
     astar_g: Literal["logprob", "depth"] = "logprob"
     """A* path cost g: logprob (-sum log p) or depth."""
     length_alpha: float = 1.0
     """bfs-norm exponent: priority = sum log p / depth^alpha."""
+    mcts_c: float = 1.5
+    """mcts: the exploration weight c_puct in Q + c * P * sqrt(N) / (1 + N(a))."""
+    mcts_width: int = 0
+    """mcts: candidates the kernel runs per visit of a node (0: all at its first visit)."""
+    mcts_novelty: float = 0.0
+    """mcts: intrinsic reward for reaching a state never seen (RMaxTS); 0: off."""
     samples: int = 8
     """Candidates the model proposes per state."""
     decoding: Literal["sample", "beam"] = "sample"
@@ -143,6 +150,7 @@ class Searcher:
     hammer: Callable[[object], str] = lambda backend: "off"  # Backend -> off | sauto | full
     hammer_limit: float = 5.0
     learn: Callable[[list], None] | None = None  # [(goals, tactic)] of a checked proof -> retrieval
+    search: Callable | None = None  # the search function (best_first_search when None)
 
 
 def hammer_mode(cfg: SearchConfig, backend) -> str:
@@ -157,9 +165,19 @@ def hammer_mode(cfg: SearchConfig, backend) -> str:
     return "sauto" if cfg.hammer == "auto" else cfg.hammer
 
 
-def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
-    from agent.search import best_first as S
-    from agent.policies.automation import AutomationPolicy
+@dataclass
+class Models:
+    """The heavy parts of a searcher, loaded once: the tactic model (with its batching server when
+    several workers share it) and the value. Under Ray these live in one model actor, and the
+    kernel workers hold proxies with the same calls (agent/bench/ray_pool.py)."""
+
+    policy: object | None = None  # a TransformerPolicy-like object: .bind(theorem) -> policy
+    server: object | None = None  # a BatchingPolicy-like object: .for_theorem(theorem), .close()
+    value: object | None = None  # states -> V in [0, 1], with .heuristic(v)
+
+
+def load_models(cfg: SearchConfig, *, batching: bool = False) -> Models:
+    """The tactic model and the value ``cfg`` asks for (either may be None)."""
     from agent.policies.value import ValueModel, has_value_head
     if cfg.ordering not in ORDERINGS:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
@@ -175,7 +193,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
             model, device=cfg.device,
             config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
         server = BatchingPolicy(model_policy) if batching else None
-    from agent.policies.qscore import QScorer, StateValue, has_q, has_state_value
+    from agent.policies.qscore import StateValue, has_state_value
     value = None
     if cfg.value_model == "none":
         pass
@@ -192,6 +210,19 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
                                 info=model_policy.info)
     elif cfg.value_model == "policy":
         raise UsageError("--value-model policy: the --model folder has no value head")
+    return Models(model_policy, server, value)
+
+
+def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models | None = None) -> Searcher:
+    """Everything a worker needs; ``models`` given (a Ray worker's proxies) are used as they are."""
+    from agent.search import best_first as S
+    from agent.policies.automation import AutomationPolicy
+    if cfg.ordering not in ORDERINGS:
+        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
+    model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
+    m = models if models is not None else load_models(cfg, batching=batching)
+    model_policy, server, value = m.policy, m.server, m.value
+    from agent.policies.qscore import QScorer, has_q
     knn = None
     knn_path = cfg.retrieval
     if not knn_path and model and os.path.isfile(os.path.join(model, KNN_FILE)):
@@ -219,7 +250,15 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
                 "value": lambda: S.by_value(heuristic),
-                "astar": lambda: S.astar(cfg.astar_lambda, g=cfg.astar_g, heuristic=heuristic)}[cfg.ordering]()
+                "astar": lambda: S.astar(cfg.astar_lambda, g=cfg.astar_g, heuristic=heuristic),
+                "mcts": lambda: S.by_logprob}[cfg.ordering]()  # mcts orders by PUCT, not a priority
+    search = None
+    if cfg.ordering == "mcts":
+        import functools
+        from agent.search.mcts import MctsConfig, mcts_search
+        if cfg.mcts_c < 0 or cfg.mcts_width < 0 or cfg.mcts_novelty < 0:
+            raise UsageError("--mcts-c, --mcts-width and --mcts-novelty must not be negative")
+        search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
     if getattr(priority, "needs_value", False) and value is None:
         raise UsageError(f"--ordering {cfg.ordering} needs a value model (--value-model, or a --model "
                          "folder trained with `qstar train value`)")
@@ -256,4 +295,4 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False) -> Searcher:
     learn = knn.add if knn is not None and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
-                    mode, cfg.hammer_limit, learn)
+                    mode, cfg.hammer_limit, learn, search)

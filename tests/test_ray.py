@@ -1,0 +1,114 @@
+"""The worker pool on a real multi-node Ray cluster on this machine (ray.cluster_utils: a head
+and two worker nodes on 127.0.0.1, each its own raylet), with the real Coq kernel: the same
+proved set as the local pool, a node removed mid-run, a driver killed mid-run."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, qstar, requires_coq
+
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'qstar[ray]')")
+
+CTX = "Require Import Reals Lra Lia.\nOpen Scope R_scope.\n"
+STATEMENTS = [f"Lemma l{i} (x y : R) (h0 : x + y = {i + 3}) (h1 : x - y = 1) : x = {(i + 4) / 2}." for i in range(4)] + \
+    [f"Lemma n{i} (a b : nat) : (a + b + {i} = {i} + b + a)%nat." for i in range(4)] + \
+    ["Lemma hard (x : R) (h : x * x * x = 8) : x = 2.", "Lemma bad (x : R) (h : x = 1) : x = 2."]
+COMMON = ["--model", "none", "--budget", "6", "--timeout", "8", "--tactic-timeout", "3", "--hammer", "off",
+          "--goal-args", "off"]
+
+
+def _suite(tmp_path):
+    path = tmp_path / "suite.jsonl"
+    with open(path, "w") as f:
+        for s in STATEMENTS:
+            f.write(json.dumps({"name": s.split()[1], "split": "test", "header": CTX, "formal_statement": s}) + "\n")
+    return path
+
+
+def _rows(folder):
+    return [json.loads(line) for line in open(folder / "results.jsonl")]
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    from ray.cluster_utils import Cluster
+    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    nodes = [c.add_node(num_cpus=1), c.add_node(num_cpus=1)]
+    c.wait_for_nodes()
+    yield c, nodes
+    c.shutdown()
+
+
+def test_cluster_without_ray_says_how_to_install(tmp_path):
+    fake = tmp_path / "noray" / "ray"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('no ray here')\n")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "noray")}
+    r = qstar("bench", str(_suite(tmp_path)), "--out", str(tmp_path / "b"), "--cluster", "ray", *COMMON, env=env)
+    assert r.returncode != 0
+    last = r.stderr.strip().splitlines()[-1]
+    assert "pip install 'qstar[ray]'" in last and "Traceback" not in r.stderr
+    r = qstar("bench", str(_suite(tmp_path)), "--out", str(tmp_path / "c"), "--cluster", "moon", *COMMON)
+    assert r.returncode != 0 and "--cluster 'moon'" in r.stderr
+
+
+@requires_coq
+def test_a_ray_cluster_proves_what_the_local_pool_proves_and_survives_a_lost_node(tmp_path, cluster):
+    c, nodes = cluster
+    suite = _suite(tmp_path)
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "local"), "--workers", "2", *COMMON)
+    assert r.returncode == 0, r.stderr
+    local = {x["name"] for x in _rows(tmp_path / "local") if x["status"] == "proved"}
+    assert {"l0", "n0"} <= local and "bad" not in local
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "ray"), "--cluster", c.address, *COMMON)
+    assert r.returncode == 0, r.stderr
+    rows = _rows(tmp_path / "ray")
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)  # each once
+    assert {x["name"] for x in rows if x["status"] == "proved"} == local
+    # a worker node removed in the middle of a run: every theorem still recorded exactly once
+    out = tmp_path / "lost"
+    p = subprocess.Popen([sys.executable, "-m", "agent.cli", "bench", str(suite), "--out", str(out),
+                          "--cluster", c.address, *COMMON], cwd=ROOT, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
+    t0 = time.monotonic()
+    while not (out / "results.jsonl").is_file() or not (out / "results.jsonl").read_text().strip():
+        assert p.poll() is None and time.monotonic() - t0 < 300, "the run ended before any theorem"
+        time.sleep(0.2)
+    c.remove_node(nodes[1])
+    _, err = p.communicate(timeout=600)
+    assert p.returncode == 0, err
+    # one worker per node (a worker takes a CPU; each node has one): the removed node's worker
+    # was lost with its theorem, or with the next one handed to it
+    assert "a worker was lost during" in err
+    rows = _rows(out)
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    assert {x["name"] for x in rows if x["status"] == "proved"} == local
+    assert not any(x["stop_reason"] == "internal_error" for x in rows)
+    c.add_node(num_cpus=1)  # back to three nodes for the next test
+    c.wait_for_nodes()
+
+
+@requires_coq
+def test_a_driver_killed_mid_run_resumes_with_no_theorem_lost_or_twice(tmp_path, cluster):
+    c, _ = cluster
+    suite, out = _suite(tmp_path), tmp_path / "killed"
+    args = [sys.executable, "-m", "agent.cli", "bench", str(suite), "--out", str(out), "--cluster", c.address, *COMMON]
+    p = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    t0 = time.monotonic()
+    while not (out / "results.jsonl").is_file() or len((out / "results.jsonl").read_text().splitlines()) < 2:
+        assert p.poll() is None and time.monotonic() - t0 < 300
+        time.sleep(0.1)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    before = len(_rows(out))
+    assert before < len(STATEMENTS)
+    r = qstar("bench", str(suite), "--out", str(out), "--cluster", c.address, "--resume", *COMMON)
+    assert r.returncode == 0, r.stderr
+    rows = _rows(out)
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
