@@ -112,3 +112,25 @@ def test_a_driver_killed_mid_run_resumes_with_no_theorem_lost_or_twice(tmp_path,
     assert r.returncode == 0, r.stderr
     rows = _rows(out)
     assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+
+
+@requires_coq
+@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "config.json").exists(),
+                    reason="no bundled model in this checkout (agent/default_model)")
+def test_the_model_actor_serves_the_network_and_its_value_to_every_worker(tmp_path, cluster):
+    c, _ = cluster
+    suite = _suite(tmp_path)
+    net = ["--model", "default", "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4",
+           *COMMON[2:]]
+    r = qstar("collect", str(suite), "--out", str(tmp_path / "net"), "--cluster", c.address, *net)
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(line) for line in open(tmp_path / "net" / "records.jsonl")]
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    proved = {x["name"] for x in rows if x["status"] == "proved"}
+    assert {"l0", "l1", "n0", "n1"} <= proved and "bad" not in proved
+    assert not any(x["stop_reason"] == "internal_error" for x in rows)
+    # the network's candidates reached the workers' searches through the model actor, and A*
+    # ordered their nodes by its value
+    edges = [e for x in rows for e in x["tree"]["edges"]]
+    assert any("lm" in (e.get("sources") or {}) for e in edges)
+    assert any(n["value"] is not None for x in rows for n in x["tree"]["nodes"])
