@@ -169,6 +169,16 @@ def test_bench_reports_statement_errors_apart_and_writes_table_and_plot(tmp_path
     r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none", "--resume",
               "--workers", "2")
     assert r.returncode == 0 and len((out / "results.jsonl").read_text().splitlines()) == 3
+    # a run written before an option existed resumes (the option at its default); another budget not
+    conf = json.loads((out / "config.json").read_text())
+    del conf["cluster"], conf["search"]["mcts_c"]
+    (out / "config.json").write_text(json.dumps(conf))
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "8", "--model", "none", "--resume",
+              "--workers", "2")
+    assert r.returncode == 0, r.stderr
+    r = qstar("bench", str(suite), "--out", str(out), "--budget", "9", "--model", "none", "--resume",
+              "--workers", "2")
+    assert r.returncode == 2 and "another config" in r.stderr
     # evals/recheck.py re-runs the final check on both proofs; a forged proof fails it.
     recheck = [sys.executable, str(ROOT / "evals" / "recheck.py"), str(out)]
     r = subprocess.run(recheck, capture_output=True, text=True, timeout=300, cwd=ROOT)

@@ -111,3 +111,14 @@ def test_deadline_stops_the_search():
     pol = lambda st: [("t", 0.0)]
     res = mcts_search(ScriptedEnv(chain), ROOT, policy=pol, budget=SearchBudget(max_seconds=0.0))
     assert res.stop_reason == "timeout" and res.proof is None
+
+
+def test_a_node_with_nothing_left_below_is_never_walked_again():
+    # T's one step times out: T is unfinished, not refuted, but nothing is left to run there. With
+    # a prior of 0.999 on T and values of 0, PUCT would walk into T a thousand times before
+    # trying B; T is set aside after the first walk that finds nothing to run, and B's proof is found.
+    env = ScriptedEnv({"A": {"t": "T", "a": "B"}, "T": {"slow": "TIMEOUT"}, "B": {"b": "C"}, "C": {"c": "QED"}})
+    pol = policy_from({"A": [("t", math.log(0.999)), ("a", math.log(0.001))], "T": [("slow", 0.0)],
+                       "B": [("b", 0.0)], "C": [("c", 0.0)]})
+    res = mcts_search(env, ROOT, policy=pol, value=value_from({}, default=0.0), check_invariants=True)
+    assert res.proof == ("a", "b", "c") and env.applied.count(("T", "slow")) == 1

@@ -14,7 +14,8 @@ all of them with width 0, as best-first does), the value scores the new states (
 and the best new value (0 when every step failed; plus ``novelty`` when a state never seen was
 reached, RMaxTS's intrinsic reward) is backed up along the path. Kernel verdicts are terminal: a
 proof ends the search at once (never lost on the last visit); an error, a timeout, a crash, a
-step back into an ancestor and a REFUTED child are never selected again.
+step back into an ancestor, a REFUTED child and a node with nothing left below it (its steps
+timed out, say) are never selected again.
 
 A node's status means exactly what it means in ``best_first`` (REFUTED: every candidate run and
 rejected; UNFINISHED otherwise), so value data and ``check_tree`` treat both searches alike.
@@ -157,10 +158,12 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
         stats[id(node)] = _Stats(pending=candidates, prior=priors(candidates))
         return run(node, cfg.width)
 
+    dead: set[int] = set()  # expanded nodes with nothing left below them (timeouts, dead ends)
+
     def live(node: Node, e: Edge, path: list[Node]) -> bool:
         c = e.child
         return (e.outcome in ("goals", "duplicate") and c is not None and c.status != REFUTED
-                and c not in path and not _is_ancestor(c, node))
+                and id(c) not in dead and c not in path and not _is_ancestor(c, node))
 
     def select(node: Node, path: list[Node]):
         """The best action at an expanded node: ("edge", i) or ("run", None) or None (none left)."""
@@ -203,6 +206,8 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
             choice = select(node, path)
             if choice is None:
                 dead_end = True
+                if not any(live(node, e, []) for e in node.edges):
+                    dead.add(id(node))  # never walked into again, whatever the path
                 break
             if choice[0] == "run":
                 proof, reached, novel = run(node, max(cfg.width, 1))
