@@ -11,7 +11,7 @@ RUN=${1:-runs/ei}
 source "$(dirname "$0")/common.sh"
 BUDGET+=(--hammer off --goal-args off)  # its README figures predate CoqHammer and the goal arguments
 $Q trace stdlib --split train --out "$RUN/traces-train.jsonl"
-[ -f "$RUN/curriculum/curriculum.v" ] || $Q synth --out "$RUN/curriculum" --proved 1800 --open 100 --seed 0
+[ -f "$RUN/curriculum/curriculum.v" ] || $Q synth --out "$RUN/curriculum" --proved 1800 --open 100 --seed 0 --families 15
 $Q trace "$RUN/curriculum/curriculum.v" --out "$RUN/traces-curriculum.jsonl"
 cat "$RUN/traces-train.jsonl" "$RUN/traces-curriculum.jsonl" > "$RUN/traces-all.jsonl"
 # The collect suite: 100 stdlib train lemmas spread evenly over the split + the 100 open

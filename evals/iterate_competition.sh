@@ -12,7 +12,7 @@
 # (ROUNDS=1 stops after round 1; running it again with the default resumes for round 2).
 RUN=${1:-runs/iterate}
 NO_STDLIB=1 source "$(dirname "$0")/common.sh"
-[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7
+[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families 15
 $Q iterate --out "$RUN/iterate" --rounds "${ROUNDS:-2}" --init default \
   --train-suite "$MINIF2F" --train-split valid --train-half iterate --curriculum "$RUN/synth/curriculum-suite.jsonl" \
   --eval-suite "$MINIF2F" --eval-half eval \

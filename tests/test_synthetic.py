@@ -48,3 +48,11 @@ def test_synth_then_trace_gives_every_step(tmp_path):
     assert r.returncode == 0, r.stderr
     assert f"{n} lemmas" in r.stdout and "(0 lemmas did not replay)" in r.stdout
     assert r.returncode == 0 and out.read_text().count("\n") >= n * 2
+
+
+def test_families_flag_keeps_the_earlier_curriculum(tmp_path):
+    assert len(FAMILIES) == 26
+    write_curriculum(SynthConfig(out=str(tmp_path), proved=0, open=60, seed=7, families=15))
+    rows = load_suite(str(tmp_path / "curriculum-suite.jsonl"), split="train")
+    used = {it.theorem.name.split("_", 1)[1].rsplit("_", 1)[0] for it in rows}
+    assert used == {f.__name__ for f in FAMILIES[:15]}

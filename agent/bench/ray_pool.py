@@ -92,8 +92,11 @@ class ModelServer:
     """The model actor: the tactic model and the value, loaded once for the whole cluster."""
 
     def __init__(self, search_cfg):
+        import threading
+
         from agent.search.searcher import load_models
         self.models = load_models(search_cfg, batching=True)
+        self._value_lock = threading.Lock()  # the calls arrive on many threads; the value batches itself
 
     def has(self) -> tuple[bool, bool]:
         return self.models.policy is not None, self.models.value is not None
@@ -102,7 +105,8 @@ class ModelServer:
         return self.models.server.for_theorem(theorem)(state)
 
     def value(self, states):
-        return self.models.value(states)
+        with self._value_lock:
+            return self.models.value(states)
 
     def close(self) -> None:
         if self.models.server is not None:
