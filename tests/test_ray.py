@@ -134,3 +134,12 @@ def test_the_model_actor_serves_the_network_and_its_value_to_every_worker(tmp_pa
     edges = [e for x in rows for e in x["tree"]["edges"]]
     assert any("lm" in (e.get("sources") or {}) for e in edges)
     assert any(n["value"] is not None for x in rows for n in x["tree"]["nodes"])
+
+
+def test_a_worker_that_cannot_start_says_why_in_one_line(tmp_path, cluster):
+    c, _ = cluster
+    r = qstar("bench", str(_suite(tmp_path)), "--out", str(tmp_path / "b"), "--cluster", c.address,
+              "--retrieval", str(tmp_path / "missing.jsonl.gz"), *COMMON)
+    assert r.returncode == 2, r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert "did not start" in last and "no such file" in last and "Traceback" not in r.stderr

@@ -177,6 +177,13 @@ def run_items_ray(items: Iterable, *, search_cfg, cluster: str, check_timeout: f
             return w
 
         idle = deque(spawn() for _ in range(n))
+        try:  # a worker that cannot start (a bad flag, no prover on its node) says why, once
+            ray.get([w.node.remote() for w in idle])
+        except ray.exceptions.RayActorError as e:
+            from agent.backends import UsageError
+            lines = [line.strip() for line in str(e).splitlines() if "Error: " in line] or [str(e)]
+            why = lines[-1].split("Error: ", 1)[-1]  # the cause the traceback ends with
+            raise UsageError(f"a kernel worker did not start on the cluster: {why[:300]}") from None
         live = n
         todo = deque((it, 0) for it in items)
         running: dict = {}  # future -> (item, attempts, worker)
