@@ -21,7 +21,7 @@ for f in knn.jsonl.gz template_model.json template_model.safetensors; do
   [ -f "$BASE/$f" ] || cp agent/default_model/$f "$BASE/$f"
   [ -f "$QV/$f" ] || cp agent/default_model/$f "$QV/$f"
 done
-[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7
+[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families 15
 COL=(--model "$BASE" --workers 2 --resume "${BUDGET[@]}")
 $Q collect "$MINIF2F" --half iterate --out "$RUN/r0_iter" "${COL[@]}"
 $Q collect "$RUN/synth/curriculum-suite.jsonl" --out "$RUN/r0_synth" "${COL[@]}"
