@@ -6,7 +6,9 @@ Each proved row's proof goes through the current code's final check again (origi
 screened body, fresh coqc/lean process, assumption check), one theorem at a time. The script
 prints one line per folder (rechecked, agree, disagree) and the disagreeing theorems, and writes
 DIR/recheck.json. Results written before suite ids were made unique may name two lemmas of one
-file by one id; such a proof is checked against each and must prove one. Exit status 1 if any proof no longer passes.
+file by one id; such a proof is checked against each and must prove one. A proof that several
+folders report for the same statement (rows of one benchmark) is checked once per invocation.
+Exit status 1 if any proof no longer passes.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import dataclasses
 import json
 import os
 import sys
+
+
+_VERDICTS: dict = {}  # (theorem, proof, check timeout) -> verdict, within one invocation
 
 
 def recheck(folder: str) -> dict:
@@ -44,7 +49,11 @@ def recheck(folder: str) -> dict:
         ambiguous += len(candidates) > 1
         reasons = []
         for it in candidates:  # the lemma the row names (any of them, if its id was ambiguous)
-            v = backend.check_proof(it.bare if r.get("prelude_dropped") else it.theorem, tuple(r["proof"]))
+            th = it.bare if r.get("prelude_dropped") else it.theorem
+            key = (th, tuple(r["proof"]), cfg.search.check_timeout)
+            if key not in _VERDICTS:  # the same proof of the same statement in another folder
+                _VERDICTS[key] = backend.check_proof(th, tuple(r["proof"]))
+            v = _VERDICTS[key]
             if v.ok:
                 break
             reasons.append(v.reason)
