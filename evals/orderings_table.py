@@ -60,9 +60,10 @@ def plot(rows: list[dict], path: str) -> None:
         bars = ax.bar(xs, ys, width, label=SUITES[suite])
         ax.bar_label(bars, labels=[str(got[o]["proved"]) for o in ORDERINGS if o in got], fontsize=8)
     ax.set_xticks(range(len(ORDERINGS)), ORDERINGS)
+    ax.set_ylim(0, 1.3 * max((100 * r["proved"] / max(r["attempted"], 1) for r in rows), default=1))
     ax.set_ylabel("proved (%)")
     ax.set_title("search orderings, one budget (16 expansions, 20 s, 5 s per tactic)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", ncol=2)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
 
