@@ -27,7 +27,7 @@ from agent.backends import UsageError
 from agent.bench.pool import run_items
 from agent.bench.suites import load_suite
 from agent.io import JsonlLog
-from agent.search.searcher import SearchConfig, build_searcher, default_model_for
+from agent.search.searcher import SearchConfig, build_searcher, check_search, default_model_for
 
 
 @dataclass
@@ -93,14 +93,6 @@ def bench_items(cfg: BenchConfig) -> list:
     return items
 
 
-def load_models_check(search: SearchConfig) -> None:
-    """The checks ``build_searcher`` makes, before a cluster starts: a bad flag fails in one line
-    here, not inside an actor."""
-    from agent.search.searcher import ORDERINGS
-    if search.ordering not in ORDERINGS:
-        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
-
-
 def check_cluster(cluster: str) -> None:
     if cluster not in ("local", "ray") and not cluster.startswith("ray://") and ":" not in cluster:
         raise UsageError(f"--cluster {cluster!r}: local, ray, ray://HOST:PORT or a head's HOST:PORT")
@@ -158,7 +150,7 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
     else:
         from agent.bench.ray_pool import import_ray, run_items_ray
         import_ray()
-        load_models_check(cfg.search)
+        check_search(cfg.search)
         results = run_items_ray(todo, search_cfg=cfg.search, cluster=cfg.cluster, workers=cfg.workers,
                                 check_timeout=cfg.search.check_timeout, keep_tree=keep_tree)
         close = results.close

@@ -176,11 +176,17 @@ class Models:
     value: object | None = None  # states -> V in [0, 1], with .heuristic(v)
 
 
+def check_search(cfg: SearchConfig) -> None:
+    """The flag checks that need no model: before a pool or a cluster starts, one line each."""
+    if cfg.ordering not in ORDERINGS:
+        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
+    if cfg.mcts_c < 0 or cfg.mcts_width < 0 or cfg.mcts_novelty < 0:
+        raise UsageError("--mcts-c, --mcts-width and --mcts-novelty must not be negative")
+
+
 def load_models(cfg: SearchConfig, *, batching: bool = False) -> Models:
     """The tactic model and the value ``cfg`` asks for (either may be None)."""
     from agent.policies.value import ValueModel, has_value_head
-    if cfg.ordering not in ORDERINGS:
-        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
     # a folder without a Hugging Face config holds no network (retrieval, templates, Q, V only)
@@ -217,8 +223,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     """Everything a worker needs; ``models`` given (a Ray worker's proxies) are used as they are."""
     from agent.search import best_first as S
     from agent.policies.automation import AutomationPolicy
-    if cfg.ordering not in ORDERINGS:
-        raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
+    check_search(cfg)
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     m = models if models is not None else load_models(cfg, batching=batching)
     model_policy, server, value = m.policy, m.server, m.value
@@ -256,8 +261,6 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     if cfg.ordering == "mcts":
         import functools
         from agent.search.mcts import MctsConfig, mcts_search
-        if cfg.mcts_c < 0 or cfg.mcts_width < 0 or cfg.mcts_novelty < 0:
-            raise UsageError("--mcts-c, --mcts-width and --mcts-novelty must not be negative")
         search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
     if getattr(priority, "needs_value", False) and value is None:
         raise UsageError(f"--ordering {cfg.ordering} needs a value model (--value-model, or a --model "
