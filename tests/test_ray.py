@@ -143,3 +143,41 @@ def test_a_worker_that_cannot_start_says_why_in_one_line(tmp_path, cluster):
     assert r.returncode == 2, r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert "did not start" in last and "no such file" in last and "Traceback" not in r.stderr
+
+
+def test_an_address_where_no_cluster_answers_ends_in_one_line_within_the_deadline():
+    code = ("import sys\nfrom agent.backends import UsageError\nfrom agent.bench.ray_pool import connect\n"
+            "try:\n    connect('127.0.0.1:1', timeout=3)\n"
+            "except UsageError as e:\n    print(f'qstar: error: {e}', file=sys.stderr); sys.exit(2)\n")
+    t0 = time.monotonic()
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert time.monotonic() - t0 < 60  # Ray alone waits minutes here; the process must not hang at exit
+    last = r.stderr.strip().splitlines()[-1]
+    assert "no Ray cluster answered within 3 s" in last and "Traceback" not in r.stderr
+
+
+@requires_coq
+def test_a_worker_past_its_deadline_is_killed_and_its_theorem_recorded_once(tmp_path, cluster):
+    # a deadline no real theorem meets (loading Reals alone takes longer): each attempt's worker
+    # is killed and replaced, and after the last attempt the theorem is recorded as an error
+    c, _ = cluster
+    code = f"""
+import json, sys
+from agent.bench.bench import BenchConfig, bench_items
+from agent.bench.ray_pool import MAX_ATTEMPTS, run_items_ray
+from agent.search.searcher import SearchConfig
+search = SearchConfig(model="none", budget=6, timeout=8, tactic_timeout=3, hammer="off", goal_args="off")
+items = bench_items(BenchConfig(suite={str(_suite(tmp_path))!r}, out="", search=search, limit=2))
+out = [(it.theorem.name, rec.to_json()) for it, rec in
+       run_items_ray(items, search_cfg=search, cluster={c.address!r}, check_timeout=30, deadline=0.3)]
+print(json.dumps(out))
+"""
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout.strip().splitlines()[-1])
+    assert sorted(name for name, _ in out) == ["l0", "l1"]  # each recorded exactly once
+    for _, rec in out:
+        assert rec["status"] == "error" and rec["stop_reason"] == "internal_error"
+        assert "lost 3 times" in rec["message"] and "killed" in rec["message"]
+    assert r.stderr.count("no answer within 0.3 s: killed") == 6  # three attempts each

@@ -16,9 +16,13 @@ writing the run's log.
 
 Faults: a worker actor or its whole node lost mid-theorem raises on the driver; the theorem goes
 back to the queue (retried on another worker, counted once) and a replacement worker is started
-where the cluster has room. After ``MAX_ATTEMPTS`` losses the theorem is recorded as an internal
-error, never dropped. A driver killed mid-run leaves the log with every finished theorem;
-rerunning the command with ``--resume`` runs the rest.
+where the cluster has room. A worker that has not answered by the theorem's deadline (every
+limit a theorem's work has, summed, plus slack: ``theorem_deadline``) is killed and counted as
+lost the same way. After ``MAX_ATTEMPTS`` losses the theorem is recorded as an internal error,
+never dropped. A driver killed mid-run leaves the log with every finished theorem; rerunning the
+command with ``--resume`` runs the rest. Joining the cluster and starting the actors have
+deadlines too (``CONNECT_TIMEOUT``, ``START_TIMEOUT``): an address where no cluster answers ends
+the run with one line instead of waiting.
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ from collections import deque
 from typing import Iterable, Iterator
 
 MAX_ATTEMPTS = 3
+CONNECT_TIMEOUT = 60.0  # seconds to join a cluster (Ray itself waits minutes on a dead address)
+START_TIMEOUT = 600.0  # seconds for the model actor (a GPU model's load) and the workers to start
+SLACK = 120.0  # seconds a worker may run past the sum of a theorem's limits before it is killed
 INSTALL = "--cluster ray needs Ray: pip install 'qstar[ray]' (or pip install 'ray[client]')"
 
 
@@ -41,21 +48,73 @@ def import_ray():
     return ray
 
 
-def connect(cluster: str) -> bool:
+def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
     """Join ``cluster`` (``ray``: a runtime on this machine, started if none runs; ``ray://...``:
     a cluster through Ray Client; any other address: a cluster's GCS). True if this call
-    started or joined it (and the caller should disconnect at the end)."""
+    started or joined it (and the caller should disconnect at the end). No answer within
+    ``timeout`` seconds, or an address Ray refuses: a one-line ``UsageError``."""
+    import threading
+
+    from agent.backends import UsageError
     ray = import_ray()
     if ray.is_initialized():
         return False
-    if cluster == "ray":
+    outcome: list = []
+
+    def join() -> None:
         try:
-            ray.init(address="auto", log_to_driver=False)
-        except (ConnectionError, RuntimeError):
-            ray.init(log_to_driver=False)
-    else:
-        ray.init(address=cluster, log_to_driver=False)
+            if cluster == "ray":
+                try:
+                    ray.init(address="auto", log_to_driver=False)
+                except (ConnectionError, RuntimeError):
+                    ray.init(log_to_driver=False)
+            else:
+                ray.init(address=cluster, log_to_driver=False)
+            outcome.append(None)
+        except Exception as e:  # noqa: BLE001 - said in one line below
+            outcome.append(e)
+
+    if cluster == "ray":  # this machine: nothing to wait for
+        join()
+    else:  # Ray's own wait on an address where nothing answers runs for minutes: ours is bounded
+        import logging
+        quiet = _Drop("SIGTERM handler is not set")  # Ray's note that it joins from a thread
+        logging.getLogger("ray._private.worker").addFilter(quiet)
+        t = threading.Thread(target=join, name="ray-init", daemon=True)
+        t.start()
+        t.join(timeout)
+        logging.getLogger("ray._private.worker").removeFilter(quiet)
+    if not outcome:
+        raise UsageError(f"--cluster {cluster}: no Ray cluster answered within {timeout:.0f} s "
+                         "(is it running? `ray status` on its head says)")
+    if outcome[0] is not None:
+        e = outcome[0]
+        why = " ".join(str(e).split())[:300]
+        if cluster.startswith("ray://") and "ray[client]" in why:
+            why = "ray:// addresses need Ray Client: pip install 'qstar[ray]' (or pip install 'ray[client]')"
+        raise UsageError(f"--cluster {cluster}: could not join: {why}")
     return True
+
+
+class _Drop:
+    """A logging filter that drops the records whose message contains ``text``."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def filter(self, record) -> bool:
+        return self.text not in record.getMessage()
+
+
+def theorem_deadline(search_cfg, check_timeout: float) -> float:
+    """Seconds a worker may take on one theorem before the driver counts it lost: the search's
+    limit, the statement's load (Coq's, or Lean's header and statement), two final checks (the theorem's, and its bare statement's when
+    a prelude is dropped), the hammer's cut, plus ``SLACK``."""
+    from coq_env.env import CoqEnvConfig
+    from lean_env.env import LeanEnvConfig
+    load = max(CoqEnvConfig.load_timeout, LeanEnvConfig.header_timeout + LeanEnvConfig.command_timeout)
+    hammer = 2 * search_cfg.hammer_limit + 15 if search_cfg.hammer in ("auto", "full") else 0.0
+    return search_cfg.timeout + load + 2 * check_timeout + hammer + SLACK
 
 
 class _RemoteLM:
@@ -152,11 +211,16 @@ class KernelWorker:
 
 def run_items_ray(items: Iterable, *, search_cfg, cluster: str, check_timeout: float, workers: int = 0,
                   keep_tree: bool = False, backend_options: dict | None = None,
-                  progress=None) -> Iterator[tuple[object, object]]:
-    """Prove each item on the cluster; yield (item, record) as they finish (any order)."""
+                  deadline: float | None = None) -> Iterator[tuple[object, object]]:
+    """Prove each item on the cluster; yield (item, record) as they finish (any order).
+    ``deadline``: seconds a worker may take on one theorem (default ``theorem_deadline``)."""
+    import time
+
+    from agent.backends import UsageError
     from agent.search.prover import TheoremRecord
     ray = import_ray()
     items = list(items)
+    deadline = deadline if deadline is not None else theorem_deadline(search_cfg, check_timeout)
     started = connect(cluster)
     server, spawned = None, []
     try:
@@ -166,7 +230,10 @@ def run_items_ray(items: Iterable, *, search_cfg, cluster: str, check_timeout: f
         where = {"num_gpus": 1} if gpu else {"scheduling_strategy": NodeAffinitySchedulingStrategy(here, soft=True)}
         server = ray.remote(ModelServer).options(num_cpus=0, max_concurrency=64, max_restarts=3,
                                                  max_task_retries=-1, **where).remote(search_cfg)
-        has = ray.get(server.has.remote())
+        try:
+            has = ray.get(server.has.remote(), timeout=START_TIMEOUT)
+        except ray.exceptions.GetTimeoutError:
+            raise UsageError(f"the model actor did not start within {START_TIMEOUT:.0f} s") from None
         n = max(1, min(workers or _cpus(ray), len(items)))
         actor = ray.remote(KernelWorker).options(num_cpus=1, max_restarts=0)
         opts = backend_options or {}
@@ -178,40 +245,61 @@ def run_items_ray(items: Iterable, *, search_cfg, cluster: str, check_timeout: f
 
         idle = deque(spawn() for _ in range(n))
         try:  # a worker that cannot start (a bad flag, no prover on its node) says why, once
-            ray.get([w.node.remote() for w in idle])
+            ray.get([w.node.remote() for w in idle], timeout=START_TIMEOUT)
+        except ray.exceptions.GetTimeoutError:
+            raise UsageError(f"no kernel worker started within {START_TIMEOUT:.0f} s: does the cluster "
+                             "have a free CPU? (`ray status`)") from None
         except ray.exceptions.RayActorError as e:
-            from agent.backends import UsageError
             lines = [line.strip() for line in str(e).splitlines() if "Error: " in line] or [str(e)]
             why = lines[-1].split("Error: ", 1)[-1]  # the cause the traceback ends with
             raise UsageError(f"a kernel worker did not start on the cluster: {why[:300]}") from None
         live = n
         todo = deque((it, 0) for it in items)
-        running: dict = {}  # future -> (item, attempts, worker)
+        running: dict = {}  # future -> (item, attempts, worker, when the driver stops waiting)
+
+        def lost(it, tries, why):
+            """A worker lost with ``it``: the theorem back to the queue (or its record, at the
+            last attempt), and a replacement worker where the cluster has room."""
+            nonlocal live
+            live -= 1
+            print(f"qstar: a worker was lost during {it.theorem.name} ({why}); it goes back to the queue",
+                  file=sys.stderr)
+            if live < min(n, _cpus(ray)):
+                idle.append(spawn())
+                live += 1
+            if tries + 1 >= MAX_ATTEMPTS:
+                return TheoremRecord(it.theorem.name, "error", None, 0, 0.0, "internal_error",
+                                     f"its worker was lost {MAX_ATTEMPTS} times (last: {why})")
+            todo.appendleft((it, tries + 1))
+            return None
+
         while todo or running:
             while todo and idle:
                 it, tries = todo.popleft()
                 w = idle.popleft()
-                running[w.prove.remote(it)] = (it, tries, w)
+                running[w.prove.remote(it)] = (it, tries, w, time.monotonic() + deadline)
             if not running:
                 raise RuntimeError("no CPU left in the Ray cluster for a kernel worker; the log keeps "
                                    "every finished theorem: rerun with --resume when the cluster is back")
-            done, _ = ray.wait(list(running), num_returns=1)
-            it, tries, w = running.pop(done[0])
+            wait = max(0.0, min(v[3] for v in running.values()) - time.monotonic())
+            done, _ = ray.wait(list(running), num_returns=1, timeout=wait)
+            if not done:  # past its deadline: the worker is stuck (or its node unreachable)
+                now = time.monotonic()
+                for fut in [f for f, v in running.items() if v[3] <= now]:
+                    it, tries, w, _ = running.pop(fut)
+                    ray.kill(w, no_restart=True)
+                    rec = lost(it, tries, f"no answer within {deadline:g} s: killed")
+                    if rec is not None:
+                        yield it, rec
+                continue
+            it, tries, w, _ = running.pop(done[0])
             try:
                 rec, learned = ray.get(done[0])
             except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError,
                     ray.exceptions.NodeDiedError, ray.exceptions.ObjectLostError) as e:
-                live -= 1
-                print(f"qstar: a worker was lost during {it.theorem.name} ({type(e).__name__}); "
-                      "it goes back to the queue", file=sys.stderr)
-                if tries + 1 >= MAX_ATTEMPTS:
-                    yield it, TheoremRecord(it.theorem.name, "error", None, 0, 0.0, "internal_error",
-                                            f"its worker was lost {MAX_ATTEMPTS} times")
-                else:
-                    todo.appendleft((it, tries + 1))
-                if live < min(n, _cpus(ray)):  # the cluster still has room: a replacement
-                    idle.append(spawn())
-                    live += 1
+                rec = lost(it, tries, type(e).__name__)
+                if rec is not None:
+                    yield it, rec
                 continue
             idle.append(w)
             for steps in learned:  # online learning across the cluster
