@@ -1,11 +1,31 @@
-"""Run a one-shot external command under a wall-clock limit, killing its whole process group."""
+"""Start external processes with a clean signal mask; run a one-shot command under a wall-clock
+limit, killing its whole process group."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
+import threading
 from dataclasses import dataclass
+
+_MASK = threading.Lock()
+
+
+@contextlib.contextmanager
+def unblocked_signals():
+    """Around a ``Popen``: the calling thread's blocked signals unblocked, so the child starts
+    with none blocked. A blocked mask survives ``exec``, and some hosts block SIGINT in the
+    threads that run our code (Ray's actors do): Coq would then never see the interrupt that
+    ends an over-long tactic, and every tactic timeout would cost a kill, a restart and a
+    reload of the theorem's context."""
+    with _MASK:
+        old = signal.pthread_sigmask(signal.SIG_SETMASK, [])
+        try:
+            yield
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @dataclass(frozen=True)
@@ -17,9 +37,10 @@ class Finished:
 
 def run_bounded(cmd: list[str], *, timeout: float, cwd: str | None = None,
                 env: dict[str, str] | None = None) -> Finished:
-    proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            start_new_session=True)
+    with unblocked_signals():
+        proc = subprocess.Popen(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
     try:
         out, _ = proc.communicate(timeout=timeout)
         return Finished(proc.returncode, out.decode("utf-8", "replace"), False)

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from agent.proc import kill_group
+from agent.proc import kill_group, unblocked_signals
 from coq_env import protocol
 
 
@@ -44,11 +44,12 @@ class IdeTop:
         if exe is None:
             raise FileNotFoundError("coqidetop not found: install Coq (apt-get install coq)")
         self.grace = grace
-        self.proc = subprocess.Popen(
-            [exe, "-main-channel", "stdfds", *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-            cwd=cwd, start_new_session=True,
-        )
+        with unblocked_signals():  # SIGINT must reach Coq (the interrupt below)
+            self.proc = subprocess.Popen(
+                [exe, "-main-channel", "stdfds", *args],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                cwd=cwd, start_new_session=True,
+            )
         self._buf = b""
 
     @property

@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from agent.proc import kill_group
+from agent.proc import kill_group, unblocked_signals
 
 
 class ReplError(Exception):
@@ -120,10 +120,11 @@ class Repl:
         self.requests = 0
         self._buf = b""
         self._oom = threading.Event()
-        self.proc = subprocess.Popen(
-            list(config.command), cwd=config.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL, start_new_session=True,
-            preexec_fn=_limit_address_space(config.memory_limit_mb))
+        with unblocked_signals():
+            self.proc = subprocess.Popen(
+                list(config.command), cwd=config.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_limit_address_space(config.memory_limit_mb))
         self._stop = threading.Event()
         if config.rss_limit_mb > 0:
             threading.Thread(target=self._watchdog, daemon=True).start()

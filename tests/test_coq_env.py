@@ -175,3 +175,30 @@ def test_rebuilding_a_state_after_a_crash_is_bounded_by_the_callers_deadline(env
     assert isinstance(out, TacticTimeout) and time.monotonic() - t0 < 1
     out = env.apply(s2, "lia.", timeout=10, deadline=time.monotonic() + 60)
     assert isinstance(out, Goals) and out.state.pretty() == "n, m : nat\n⊢ True"
+
+
+def test_a_tactic_timeout_interrupts_coq_even_when_our_thread_blocks_sigint():
+    # Ray runs an actor's methods in a thread that blocks SIGINT, and a blocked mask survives
+    # exec: Coq started there never saw the interrupt, so every tactic timeout killed and
+    # restarted it (and reloaded the theorem's context). The interrupt must reach it.
+    import signal
+    import threading
+    out = {}
+
+    def run():
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        e = CoqEnv()
+        try:
+            root = e.start(CONJ)
+            spawns = e.spawns
+            out["r"] = e.apply(root, "repeat (assert True by exact I).", timeout=1.0)
+            out["then"] = e.apply(root, "intros. split. lia. exact I.", timeout=10)
+            out["restarted"] = e.spawns != spawns  # a killed Coq is restarted for the next step
+        finally:
+            e.close()
+
+    t = threading.Thread(target=run)
+    t.start()
+    t.join(60)
+    assert isinstance(out["r"], TacticTimeout) and isinstance(out["then"], Proved)
+    assert out["restarted"] is False  # interrupted and still usable, not killed
