@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Expert iteration on competition statements with the CPU learner (qstar iterate --learner
 # features): the pool is miniF2F-rocq valid's *iterate* half (a fixed hash of the name) plus 150
-# curriculum statements (`qstar synth`, seed 7); the *eval* half is never searched in training.
+# curriculum statements (`qstar synth`, seed 7, of the curriculum's 26 families; FAMILIES=15 gives
+# the first curriculum's); the *eval* half is never searched in training.
 # Each round searches the pool's statements no round has proved yet (proofs join the retrieval
 # database at once), retrains Q(s, a), V(s) and the template policy on everything so far, and is
 # evaluated on the eval half with A* (h = -log V, lambda 1). One budget for every search: 16
@@ -12,7 +13,7 @@
 # (ROUNDS=1 stops after round 1; running it again with the default resumes for round 2).
 RUN=${1:-runs/iterate}
 NO_STDLIB=1 source "$(dirname "$0")/common.sh"
-[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families 15
+[ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families "${FAMILIES:-26}"
 $Q iterate --out "$RUN/iterate" --rounds "${ROUNDS:-2}" --init default \
   --train-suite "$MINIF2F" --train-split valid --train-half iterate --curriculum "$RUN/synth/curriculum-suite.jsonl" \
   --eval-suite "$MINIF2F" --eval-half eval \
