@@ -115,6 +115,14 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
 
 
+def load_limit() -> float:
+    """The longest a backend may take to load a theorem's context and statement, in seconds
+    (Coq's context, or Lean's header and then the statement): for deadlines above a theorem's."""
+    from coq_env.env import CoqEnvConfig
+    from lean_env.env import LeanEnvConfig
+    return max(CoqEnvConfig.load_timeout, LeanEnvConfig.header_timeout + LeanEnvConfig.command_timeout)
+
+
 def _lean_imports(imports: str) -> str:
     if imports not in ("auto", "none"):
         raise UsageError("--imports for Lean files: auto or none (a Lean file's own imports, at its top, "

@@ -35,10 +35,26 @@ def _rows(folder):
     return [json.loads(line) for line in open(folder / "results.jsonl")]
 
 
+def _free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _has_client() -> bool:
+    import importlib.util
+    return importlib.util.find_spec("grpc") is not None  # what ray[client] adds
+
+
+CLIENT_PORT = _free_port()
+
+
 @pytest.fixture(scope="module")
 def cluster():
     from ray.cluster_utils import Cluster
-    c = Cluster(initialize_head=True, head_node_args={"num_cpus": 1})
+    head = {"num_cpus": 1, **({"ray_client_server_port": CLIENT_PORT} if _has_client() else {})}
+    c = Cluster(initialize_head=True, head_node_args=head)
     nodes = [c.add_node(num_cpus=1), c.add_node(num_cpus=1)]
     c.wait_for_nodes()
     yield c, nodes
@@ -115,12 +131,12 @@ def test_a_driver_killed_mid_run_resumes_with_no_theorem_lost_or_twice(tmp_path,
 
 
 @requires_coq
-@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "config.json").exists(),
-                    reason="no bundled model in this checkout (agent/default_model)")
+@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "v1" / "config.json").exists(),
+                    reason="no bundled LM in this checkout (agent/default_model/v1)")
 def test_the_model_actor_serves_the_network_and_its_value_to_every_worker(tmp_path, cluster):
     c, _ = cluster
     suite = _suite(tmp_path)
-    net = ["--model", "default", "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4",
+    net = ["--model", "default-lm", "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4",
            *COMMON[2:]]
     r = qstar("collect", str(suite), "--out", str(tmp_path / "net"), "--cluster", c.address, *net)
     assert r.returncode == 0, r.stderr
@@ -181,3 +197,18 @@ print(json.dumps(out))
         assert rec["status"] == "error" and rec["stop_reason"] == "internal_error"
         assert "lost 3 times" in rec["message"] and "killed" in rec["message"]
     assert r.stderr.count("no answer within 0.3 s: killed") == 6  # three attempts each
+
+
+@requires_coq
+@pytest.mark.skipif(not _has_client(), reason="Ray Client is not installed (pip install 'ray[client]')")
+def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster):
+    # ray://HOST:PORT: the command runs off the cluster (a laptop) and drives it through Ray Client
+    suite = _suite(tmp_path)
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "client"), "--cluster", f"ray://127.0.0.1:{CLIENT_PORT}",
+              *COMMON)
+    assert r.returncode == 0, r.stderr
+    rows = _rows(tmp_path / "client")
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    proved = {x["name"] for x in rows if x["status"] == "proved"}
+    assert {"l0", "n0"} <= proved and "bad" not in proved
+    assert not any(x["stop_reason"] == "internal_error" for x in rows)

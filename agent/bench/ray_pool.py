@@ -110,11 +110,9 @@ def theorem_deadline(search_cfg, check_timeout: float) -> float:
     """Seconds a worker may take on one theorem before the driver counts it lost: the search's
     limit, the statement's load (Coq's, or Lean's header and statement), two final checks (the theorem's, and its bare statement's when
     a prelude is dropped), the hammer's cut, plus ``SLACK``."""
-    from coq_env.env import CoqEnvConfig
-    from lean_env.env import LeanEnvConfig
-    load = max(CoqEnvConfig.load_timeout, LeanEnvConfig.header_timeout + LeanEnvConfig.command_timeout)
+    from agent.backends import load_limit
     hammer = 2 * search_cfg.hammer_limit + 15 if search_cfg.hammer in ("auto", "full") else 0.0
-    return search_cfg.timeout + load + 2 * check_timeout + hammer + SLACK
+    return search_cfg.timeout + load_limit() + 2 * check_timeout + hammer + SLACK
 
 
 class _RemoteLM:
