@@ -16,7 +16,7 @@
 RUN=${1:-runs/ablation}
 source "$(dirname "$0")/common.sh"
 BUDGET+=(--hammer off --goal-args off)  # its README figures predate CoqHammer and the goal arguments
-M=agent/default_model
+M=agent/default_model/v1  # the bundled model these rows measured (default-lm)
 NONET=(--model none --retrieval "$M/knn.jsonl.gz" --templates "$M" --ordering bfs)
 FULL=(--ordering astar --astar-lambda 0.5 --samples 4)
 STD=("$RUN/coq-stdlib.jsonl" --split test --limit 120 --spread --workers 2 --resume "${BUDGET[@]}")

@@ -27,15 +27,15 @@ if [ ! -f "$LM/qstar.json" ]; then
   $PY - "$ROWS" "$RUN/rows.jsonl" <<'PY'
 import gzip, itertools, sys
 limit, out = int(sys.argv[1]), sys.argv[2]
-with gzip.open("agent/default_model/knn.jsonl.gz", "rt", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
+with gzip.open("agent/default_model/v1/knn.jsonl.gz", "rt", encoding="utf-8") as f, open(out, "w", encoding="utf-8") as o:
     o.writelines(itertools.islice(f, limit or None))
 PY
   $Q train sft --data "$RUN/rows.jsonl" --out "$LM" --width "$WIDTH" --layers "$LAYERS" \
     --max-steps 1000000 --max-seconds "$SECONDS_" --batch-size "$BATCH" --lr 1e-3 > "$RUN/train.json"
-  for f in knn.jsonl.gz template_model.json template_model.safetensors; do cp agent/default_model/$f "$LM/$f"; done
+  for f in knn.jsonl.gz template_model.json template_model.safetensors; do cp agent/default_model/v1/$f "$LM/$f"; done
 fi
 EVAL=("$MINIF2F" --half eval --limit "$LIMIT" --spread --workers 2 --resume "${BUDGET[@]}")
-$Q bench "${EVAL[@]}" --model default --out "$RUN/cpu_model"
+$Q bench "${EVAL[@]}" --model default-lm --out "$RUN/cpu_model"
 $Q bench "${EVAL[@]}" --model "$LM" --out "$RUN/gpu_model"
 $PY - "$RUN" <<'PY'
 import json, os, sys

@@ -14,7 +14,7 @@
 RUN=${1:-runs/iterate}
 NO_STDLIB=1 source "$(dirname "$0")/common.sh"
 [ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families "${FAMILIES:-26}"
-$Q iterate --out "$RUN/iterate" --rounds "${ROUNDS:-2}" --init default \
+$Q iterate --out "$RUN/iterate" --rounds "${ROUNDS:-2}" --init agent/default_model/v1 \
   --train-suite "$MINIF2F" --train-split valid --train-half iterate --curriculum "$RUN/synth/curriculum-suite.jsonl" \
   --eval-suite "$MINIF2F" --eval-half eval \
   --template-epochs 4 --proof-weight 10 --ordering astar --astar-lambda 1 --workers 2 "${BUDGET[@]}"

@@ -18,8 +18,8 @@ BASE=$RUN/base
 QV=$RUN/qv_model
 mkdir -p "$BASE" "$QV"
 for f in knn.jsonl.gz template_model.json template_model.safetensors; do
-  [ -f "$BASE/$f" ] || cp agent/default_model/$f "$BASE/$f"
-  [ -f "$QV/$f" ] || cp agent/default_model/$f "$QV/$f"
+  [ -f "$BASE/$f" ] || cp agent/default_model/v1/$f "$BASE/$f"
+  [ -f "$QV/$f" ] || cp agent/default_model/v1/$f "$QV/$f"
 done
 [ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families 15
 COL=(--model "$BASE" --workers 2 --resume "${BUDGET[@]}")

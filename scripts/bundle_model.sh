@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Copy a trained qstar checkpoint into agent/default_model (the model `qstar prove` uses for Coq
-# files when no --model is given): weights, tokenizer, qstar.json, the value head, the retrieval
-# database and the template policy.
+# Copy a trained qstar model folder into agent/default_model (the model `qstar prove` uses for
+# Coq files when no --model is given): what it has of the retrieval database, the template
+# policy, Q(s, a) and V(s) over goal features (a `qstar iterate` round's model), and a network
+# (weights, tokenizer, qstar.json, value head). The earlier bundled model (a byte LM) is kept in
+# agent/default_model/v1 (`--model default-lm`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SRC=${1:?usage: scripts/bundle_model.sh MODEL_DIR}
@@ -9,8 +11,9 @@ DST=agent/default_model
 mkdir -p "$DST"
 for f in config.json generation_config.json model.safetensors tokenizer_config.json \
          added_tokens.json special_tokens_map.json qstar.json value_head.safetensors value_head.json knn.jsonl.gz \
-         template_model.safetensors template_model.json; do
+         template_model.safetensors template_model.json q_model.npy q_model.json state_value.npy \
+         state_value.json qv_metrics.json; do
   [ -f "$SRC/$f" ] && cp "$SRC/$f" "$DST/$f"
 done
-chmod 644 "$DST"/*
+chmod 644 "$DST"/*.*
 du -sh "$DST"

@@ -56,8 +56,8 @@ def test_annotate_marks_the_wrong_step_and_the_html_has_a_row_per_step(tmp_path)
     good, wrong, open_ = proofs["double_le"], proofs["square_sum"], proofs["le_add_both"]
     assert good["status"] == "complete" and good["checked"] is True
     assert [s["verdict"] for s in good["steps"]] == ["ok", "ok", "proved"]
-    assert all(s["v_before"] is not None and 0 <= s["v_before"] <= 1 for s in good["steps"])  # the bundled value head
-    assert all(s["q"] is None for s in good["steps"])  # no learned Q yet
+    assert all(s["v_before"] is not None and 0 <= s["v_before"] <= 1 for s in good["steps"])  # the bundled V
+    assert all(s["q"] is not None and 0 <= s["q"] <= 1 for s in good["steps"])  # and its Q of each step
     assert wrong["status"] == "rejected" and wrong["marked"] == 2 and wrong["mark"] == "rejected"
     assert wrong["steps"][1]["tactic"] == "reflexivity." and "Unable to unify" in wrong["steps"][1]["message"]
     assert wrong["closing"] and any(a["verdict"] == "proved" for a in wrong["alternatives"])

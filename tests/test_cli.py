@@ -100,7 +100,7 @@ def test_statement_that_does_not_load_is_reported_as_error(tmp_path):
 
 
 @requires_coq
-@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "qstar.json").exists(),
+@pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "knn.jsonl.gz").exists(),
                     reason="no bundled model in this checkout (agent/default_model)")
 def test_prove_uses_the_bundled_model_for_coq_by_default(tmp_path):
     src = tmp_path / "two.v"

@@ -38,8 +38,8 @@ class AnnotateConfig:
     search_seconds: float = 20.0
     """Seconds of that search."""
     model: str = "auto"
-    """Policy and value model, as for prove (auto: the bundled Coq model, whose value head gives V;
-    none: automation only, no V)."""
+    """Policy and value model, as for prove (auto: the bundled Coq model, whose V and Q score each
+    state and step; none: automation only, no V)."""
     value_model: str = ""
     """Value model folder, when it is not the --model folder."""
     lean_project: str = ""

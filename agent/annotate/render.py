@@ -26,6 +26,12 @@ def _v(x: float | None) -> str:
     return "-" if x is None else f"{x:.2f}"
 
 
+def _q(x: float | None) -> str:
+    """Q is calibrated to the rate of proof steps among all candidates (well under 1%): two
+    significant digits, so that steps compare."""
+    return "-" if x is None else f"{x:.2g}"
+
+
 def _one_line(text: str, width: int) -> str:
     text = " ".join(text.split())
     return text if len(text) <= width else text[:width - 3] + "..."
@@ -44,11 +50,11 @@ def table(annotations: list[Annotation]) -> str:
     for a in annotations:
         out.append(_headline(a))
         if a.steps:
-            out.append(f"  {'#':>3}  {'verdict':<8} {'V before':>8} {'V after':>8} {'Q':>5}  tactic -> goals after")
+            out.append(f"  {'#':>3}  {'verdict':<8} {'V before':>8} {'V after':>8} {'Q':>7}  tactic -> goals after")
         for r in a.steps:
             mark = ">>" if r.index == a.marked else "  "
             after = r.message if r.verdict in ("error", "timeout", "crash") else goals_text(r.goals_after)
-            out.append(f"{mark}{r.index:>3}  {r.verdict:<8} {_v(r.v_before):>8} {_v(r.v_after):>8} {_v(r.q):>5}  "
+            out.append(f"{mark}{r.index:>3}  {r.verdict:<8} {_v(r.v_before):>8} {_v(r.v_after):>8} {_q(r.q):>7}  "
                        f"{_one_line(r.tactic, 40)} -> {_one_line(after, 70)}")
         if a.marked is not None:
             out.append(f"  marked: {'step ' + str(a.marked) if a.marked else 'the statement'}: {_MARKS[a.mark]}")
@@ -88,7 +94,7 @@ def to_html(annotations: list[Annotation], *, file: str) -> str:
             parts.append(
                 f'<tr{cls} data-verdict="{r.verdict}" style="background:{_COLOURS[r.verdict]}">'
                 f"<td>{r.index}</td><td>{r.verdict}</td><td>{_v(r.v_before)}</td><td>{_v(r.v_after)}</td>"
-                f"<td>{_v(r.q)}</td><td><pre>{e(r.tactic)}</pre></td><td><pre>{e(goals_text(r.goals_before))}</pre></td>"
+                f"<td>{_q(r.q)}</td><td><pre>{e(r.tactic)}</pre></td><td><pre>{e(goals_text(r.goals_before))}</pre></td>"
                 f"<td><pre>{e(after)}</pre></td></tr>")
         parts.append("</table>")
         if a.marked is not None:

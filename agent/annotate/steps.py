@@ -121,7 +121,7 @@ def _q_values(ann: Annotation, states: list[ProofState], policy) -> None:
             continue
         state = states[row.index - 1]
         policy(state)  # the sources' candidates at this state
-        row.q = round(policy.q.probs(state.goals, [(row.tactic, policy.sources_of(row.tactic))])[0], 4)
+        row.q = float(f"{policy.q.probs(state.goals, [(row.tactic, policy.sources_of(row.tactic))])[0]:.3g}")
 
 
 def _mark(ann: Annotation) -> None:

@@ -34,7 +34,9 @@ class SearchConfig:
     """Wall-clock seconds for the fresh-process final check of one proof."""
     model: str = "auto"
     """Tactic model: a preset (see README), a hub id, a local folder, `default` (the bundled Coq
-    model), `none` (automation only) or `auto` (the bundled model for Coq, none for Lean)."""
+    model: retrieval, templates, Q and V, no network), `default-lm` (the earlier bundled model,
+    with its byte LM and value head), `none` (automation only) or `auto` (the bundled model for
+    Coq, none for Lean)."""
     value_model: str = ""
     """Value model folder: a learned V over goal features (state_value.npy/.json, `qstar train
     qv`) or an LM value head; 'policy' for the head saved with --model; none: no value. Empty:
@@ -102,10 +104,11 @@ class SearchConfig:
 
 KNN_FILE = "knn.jsonl.gz"
 BUNDLED_MODEL = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "default_model")
+BUNDLED_LM = os.path.join(BUNDLED_MODEL, "v1")  # the earlier default: a byte LM, its value head, retrieval, templates
 
 
 def has_bundled_model() -> bool:
-    return os.path.isfile(os.path.join(BUNDLED_MODEL, "qstar.json"))
+    return os.path.isfile(os.path.join(BUNDLED_MODEL, KNN_FILE))
 
 
 def default_model_for(model: str, backend: str) -> str:
@@ -120,6 +123,10 @@ def resolve_model(name: str) -> str:
         if not has_bundled_model():
             raise UsageError("no bundled model in this checkout (agent/default_model)")
         return BUNDLED_MODEL
+    if name == "default-lm":
+        if not os.path.isfile(os.path.join(BUNDLED_LM, "config.json")):
+            raise UsageError("no bundled LM in this checkout (agent/default_model/v1)")
+        return BUNDLED_LM
     return name
 
 
