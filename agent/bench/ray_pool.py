@@ -108,8 +108,9 @@ class _Drop:
 
 def theorem_deadline(search_cfg, check_timeout: float) -> float:
     """Seconds a worker may take on one theorem before the driver counts it lost: the search's
-    limit, the statement's load (Coq's, or Lean's header and statement), two final checks (the theorem's, and its bare statement's when
-    a prelude is dropped), the hammer's cut, plus ``SLACK``."""
+    limit, the statement's load (Coq's, or Lean's header and statement), two final checks (the
+    theorem's, and its bare statement's when a prelude is dropped), the hammer's cut, plus
+    ``SLACK``."""
     from agent.backends import load_limit
     hammer = 2 * search_cfg.hammer_limit + 15 if search_cfg.hammer in ("auto", "full") else 0.0
     return search_cfg.timeout + load_limit() + 2 * check_timeout + hammer + SLACK
@@ -260,12 +261,13 @@ def run_items_ray(items: Iterable, *, search_cfg, cluster: str, check_timeout: f
             last attempt), and a replacement worker where the cluster has room."""
             nonlocal live
             live -= 1
-            print(f"qstar: a worker was lost during {it.theorem.name} ({why}); it goes back to the queue",
-                  file=sys.stderr)
+            last = tries + 1 >= MAX_ATTEMPTS
+            print(f"qstar: a worker was lost during {it.theorem.name} ({why}); "
+                  + ("it is recorded as an error" if last else "it goes back to the queue"), file=sys.stderr)
             if live < min(n, _cpus(ray)):
                 idle.append(spawn())
                 live += 1
-            if tries + 1 >= MAX_ATTEMPTS:
+            if last:
                 return TheoremRecord(it.theorem.name, "error", None, 0, 0.0, "internal_error",
                                      f"its worker was lost {MAX_ATTEMPTS} times (last: {why})")
             todo.appendleft((it, tries + 1))
