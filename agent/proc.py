@@ -7,10 +7,7 @@ import contextlib
 import os
 import signal
 import subprocess
-import threading
 from dataclasses import dataclass
-
-_MASK = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -20,12 +17,11 @@ def unblocked_signals():
     threads that run our code (Ray's actors do): Coq would then never see the interrupt that
     ends an over-long tactic, and every tactic timeout would cost a kill, a restart and a
     reload of the theorem's context."""
-    with _MASK:
-        old = signal.pthread_sigmask(signal.SIG_SETMASK, [])
-        try:
-            yield
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    old = signal.pthread_sigmask(signal.SIG_SETMASK, [])  # this thread's mask only: no lock needed
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
 
 @dataclass(frozen=True)
