@@ -149,9 +149,13 @@ class SearchResult:
 
 def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
                       priority: Priority = by_logprob, value: Value | None = None,
-                      budget: SearchBudget | None = None, check_invariants: bool = False) -> SearchResult:
+                      budget: SearchBudget | None = None, check_invariants: bool = False,
+                      step_level: bool = False) -> SearchResult:
     if getattr(priority, "needs_value", False) and value is None:
         raise ValueError("this priority needs a value function")
+    if step_level:
+        return step_level_search(env, root_state, policy=policy, priority=priority, value=value,
+                                 budget=budget, check_invariants=check_invariants)
     budget = budget or SearchBudget()
     t0 = time.monotonic()
     deadline = t0 + budget.max_seconds
@@ -236,6 +240,116 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         if time.monotonic() >= deadline:
             return result(None, "timeout")
     return result(None, "exhausted")
+
+
+def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
+                      priority: Priority = by_logprob, value: Value | None = None,
+                      budget: SearchBudget | None = None, check_invariants: bool = False) -> SearchResult:
+    """Best-first over steps, not nodes (Q* search, Agostinelli et al. 2024): the queue holds
+    (node, candidate) pairs, and a candidate's tactic runs only when its own f comes up, f being
+    the priority of the child it would make (path log-prob plus the step's log-prob, the parent's
+    V standing in for the child's). A low-scored candidate (a likely error or timeout) waits
+    behind the likely steps of the whole tree instead of running at its node's expansion.
+    An expansion is one policy call (the same budget: at most max_expansions nodes' candidates
+    run, each at most once); a node whose candidates all ran is complete, one cut by the search's
+    end is UNFINISHED. The statuses mean what they mean in best_first_search."""
+    budget = budget or SearchBudget()
+    t0 = time.monotonic()
+    deadline = t0 + budget.max_seconds
+    root = Node(root_state, None, 0, 0.0)
+    table: dict[ProofState, Node] = {root_state: root}
+    tie = itertools.count()
+    expansions = 0
+    kernel = policy_time = value_time = 0.0
+    held_back = False  # a node was left unexpanded for the expansion budget
+    pending: dict[int, int] = {}  # id(node) -> candidates of it not yet run
+    explain = getattr(policy, "sources_of", None)
+
+    def valued(nodes: list[Node]) -> None:
+        nonlocal value_time
+        if value is None or not nodes:
+            return
+        tv = time.monotonic()
+        for n, v in zip(nodes, value([n.state for n in nodes])):
+            n.value = v
+        dv = time.monotonic() - tv
+        value_time += dv
+        if nodes[0].parent is not None:
+            nodes[0].parent.model_seconds += dv
+
+    valued([root])
+    root.priority = priority(root)
+    # entries: (f, tie, node, candidate) with candidate None for "expand this node"
+    queue: list[tuple[float, int, Node, tuple[str, float] | None]] = [(root.priority, next(tie), root, None)]
+
+    def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
+        for n in table.values():
+            if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
+                n.status = UNFINISHED
+        if check_invariants:
+            check_tree(root)
+        return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
+                            kernel, policy_time, root, value_time)
+
+    def ran(node: Node) -> None:
+        pending[id(node)] -= 1
+        if not pending[id(node)]:
+            node.complete = True
+            _settle(node)
+
+    while queue:
+        if time.monotonic() >= deadline:
+            return result(None, "timeout")
+        _, _, node, cand = heapq.heappop(queue)
+        if node.status != OPEN:
+            continue
+        if cand is None:
+            if node.expanded or node.depth >= budget.max_depth:
+                continue
+            if expansions >= budget.max_expansions:
+                held_back = True
+                continue  # OPEN; the candidates already queued still run
+            node.expanded = True
+            expansions += 1
+            tp = time.monotonic()
+            candidates = policy(node.state)
+            node.model_seconds = time.monotonic() - tp
+            policy_time += node.model_seconds
+            pending[id(node)] = len(candidates)
+            if not candidates:
+                node.complete = True
+                _settle(node)
+            for tactic, logprob in candidates:
+                probe = Node(node.state, node, node.depth + 1, node.logprob + logprob, value=node.value)
+                heapq.heappush(queue, (priority(probe), next(tie), node, (tactic, logprob)))
+            continue
+        tactic, logprob = cand
+        left = deadline - time.monotonic()
+        tk = time.monotonic()
+        step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left), deadline=deadline)
+        dt = time.monotonic() - tk
+        kernel += dt
+        edge = _edge(tactic, logprob, step, dt)
+        if explain is not None:
+            edge.sources = explain(tactic)
+        node.edges.append(edge)
+        if isinstance(step, Proved):
+            edge.outcome = "proved"
+            _mark_proved(node)
+            return result(step.path, "proved")
+        if isinstance(step, Goals):
+            if step.state in table:
+                edge.outcome, edge.child = "duplicate", table[step.state]
+                table[step.state].into.append(node)
+            else:
+                child = Node(step.state, node, node.depth + 1, node.logprob + logprob, kernel_seconds=dt)
+                table[step.state] = child
+                edge.child = child
+                valued([child])
+                child.priority = priority(child)
+                heapq.heappush(queue, (child.priority, next(tie), child, None))
+        ran(node)
+    return result(None, "budget" if held_back else "exhausted")
 
 
 def _edge(tactic: str, logprob: float, step: StepResult, seconds: float) -> Edge:

@@ -45,6 +45,11 @@ class SearchConfig:
     """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
     BFS-Prover), value (the critic alone), astar (g + lambda * -log V), mcts (PUCT walks with the
     policy's prior and V at the leaf, AlphaZero; agent/search/mcts.py)."""
+    expand: Literal["node", "step"] = "node"
+    """node: an expansion runs every candidate of the node at once (ReProver); step: the queue
+    holds (node, candidate) pairs and each candidate runs when its own f comes up, so a low-scored
+    one (a likely error or timeout) waits behind the likely steps of the whole tree (Q* search).
+    bfs, bfs-norm, value and astar only."""
     astar_lambda: float = 1.0
     """A* weight lambda in f = g + lambda * h; 0 is exactly bfs."""
     astar_g: Literal["logprob", "depth"] = "logprob"
@@ -187,6 +192,10 @@ def check_search(cfg: SearchConfig) -> None:
     """The flag checks that need no model: before a pool or a cluster starts, one line each."""
     if cfg.ordering not in ORDERINGS:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
+    if cfg.expand not in ("node", "step"):
+        raise UsageError("--expand must be node or step")
+    if cfg.expand == "step" and cfg.ordering == "mcts":
+        raise UsageError("--expand step is for bfs, bfs-norm, value and astar (mcts has its own --mcts-width)")
     if cfg.mcts_c < 0 or cfg.mcts_width < 0 or cfg.mcts_novelty < 0:
         raise UsageError("--mcts-c, --mcts-width and --mcts-novelty must not be negative")
 
@@ -265,6 +274,9 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
                 "astar": lambda: S.astar(cfg.astar_lambda, g=cfg.astar_g, heuristic=heuristic),
                 "mcts": lambda: S.by_logprob}[cfg.ordering]()  # mcts orders by PUCT, not a priority
     search = None
+    if cfg.expand == "step" and cfg.ordering != "mcts":
+        import functools
+        search = functools.partial(S.best_first_search, step_level=True)
     if cfg.ordering == "mcts":
         import functools
         from agent.search.mcts import MctsConfig, mcts_search
