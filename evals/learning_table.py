@@ -3,7 +3,7 @@ the theorems it proves that `own` (the sources ranked by their own scores) does 
 reverse, and where the time goes: the learned parts' seconds per expansion (every candidate
 source, Q and V) against the kernel's. Also writes RUN/eval/table.json.
 
-  python evals/learning_table.py [RUN_DIR]
+  python evals/learning_table.py [RUN_DIR [ROW ...]]   (rows: RUN_DIR/eval/ROW, default the five below)
 """
 
 from __future__ import annotations
@@ -27,8 +27,8 @@ def _names(ids: set[str], most: int = 4) -> str:
     return f"{len(ids)}: {', '.join(names)}" if len(ids) <= most else str(len(ids))
 
 
-def table(run: str) -> tuple[str, list[dict]]:
-    found = [v for v in ROWS if os.path.isfile(os.path.join(run, "eval", v, "results.jsonl"))]
+def table(run: str, names: tuple[str, ...] = ROWS) -> tuple[str, list[dict]]:
+    found = [v for v in names if os.path.isfile(os.path.join(run, "eval", v, "results.jsonl"))]
     ref = {i for i, r in _rows(os.path.join(run, "eval", "own")).items() if r["status"] == "proved"} \
         if "own" in found else set()
     lines = ["| row | proved / attempted | statement errors | vs own: gains | vs own: losses | seconds (sum) | "
@@ -67,7 +67,7 @@ def table(run: str) -> tuple[str, list[dict]]:
 
 if __name__ == "__main__":
     run = sys.argv[1] if len(sys.argv) > 1 else "runs/learning"
-    text, rows = table(run)
+    text, rows = table(run, tuple(sys.argv[2:]) or ROWS)
     os.makedirs(os.path.join(run, "eval"), exist_ok=True)
     with open(os.path.join(run, "eval", "table.json"), "w", encoding="utf-8") as f:
         json.dump(rows, f, indent=2)

@@ -89,6 +89,16 @@ def test_goal_arguments_of_the_second_kinds():
     assert "nlinarith [sq_nonneg (- 28 * a + 5)]" in lean_candidates(g)
     g = goal([("x, y", "R"), ("H", "x + y = 4 * (x * y)")], "1 / x + 1 / y = 4")
     assert "field_simplify_eq; try nra; auto." in coq_candidates(g)
+    # remainders, as division equations for lia; complex equations, by real and imaginary parts
+    c = coq_candidates(goal([("n", "nat"), ("h", "(3 * n + 1) mod 8 = 7")], "n mod 4 = 1"))
+    assert ("pose proof (Nat.div_mod n 4 ltac:(lia)); pose proof (Nat.mod_upper_bound n 4 ltac:(lia)); "
+            "pose proof (Nat.div_mod (3 * n + 1) 8 ltac:(lia)); pose proof (Nat.mod_upper_bound (3 * n + 1) 8 "
+            "ltac:(lia)); lia.") in c
+    assert "Z.div_mod_to_equations; nia." in coq_candidates(goal([("x", "Z"), ("h", "x mod 3 = 1")], "x <> 0"))
+    c = coq_candidates(goal([("q, e", "C"), ("h0", "q = 2 - 2 * Ci"), ("n", "e <> 0")], "q * e = 20"))
+    assert "pose proof (f_equal fst h0); pose proof (f_equal snd h0); simpl in *; apply injective_projections; " \
+           "simpl; lra." in c
+    assert not any("injective_projections" in t for t in coq_candidates(goal([("x", "R")], "x * x = 4")))
     # a conjunction or a disjunction is not a quotient: no field_simplify at it
     g = goal([("x", "R"), ("H", "0 < x /\\ x < 1"), ("H1", "x = 0 \\/ x = 1"), ("H2", "x / 2 = 1")], "x < 3")
     c = coq_candidates(g)
@@ -114,9 +124,16 @@ def test_goal_argument_candidates_close_real_goals_in_coq():
              ": k = 19 / 4.": None,
              "Lemma cs (a : R) : 10 * a <= 28 * a ^ 2 + 1.": None,
              "Lemma fs (x y : R) (h : x <> 0) (h' : y <> 0) (e : x + y = 4 * (x * y)) : 1 / x + 1 / y = 4.": None}
+    nat = "Require Import Arith Lia ZArith.\n"
+    complex_ = "Require Import Reals Lra Psatz Coquelicot.Coquelicot.\nOpen Scope C_scope.\n"
+    more = {"Lemma m8 (n : nat) (h : n mod 8 = 7) : n mod 4 = 3.": nat,
+            "Lemma m7 (j : nat) (h : j > 0) : (3 * (7 * j + 3)) mod 7 = 2.": nat,
+            "Lemma zm (x : Z) (h : (x * 3) mod 7 = 1) (b : (0 <= x < 7)%Z) : x = 5.": nat + "Open Scope Z_scope.\n",
+            "Lemma c48 : (9 - 4 * Ci) - (-3 - 4 * Ci) = 12.": complex_,
+            "Lemma c2 (x e : C) (h0 : x + e = 5) (h1 : x - e = 1) : x = 3 /\\ e = 2.": complex_}
     try:
-        for stmt, finish in cases.items():
-            state = env.start(Theorem(stmt.split()[1], stmt, ctx), timeout=60)
+        for stmt, finish in [*cases.items(), *((s, None) for s in more)]:
+            state = env.start(Theorem(stmt.split()[1], stmt, more.get(stmt, ctx)), timeout=60)
             closed = False
             for tactic, _ in GoalArgPolicy("coq")(state):
                 step = env.apply(state, tactic, timeout=10)

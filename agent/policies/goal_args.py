@@ -16,7 +16,13 @@ From the focused goal's structured fields:
 - ``field_simplify`` / ``ring_simplify`` at a hypothesis with a quotient or a product, and
   ``field_simplify_eq`` on an equation with a quotient;
 - case splits on the goal's ``Rabs`` / ``Rmax`` / ``Rmin`` / ``if`` subterms;
-- ``destruct`` of a hypothesis that is a disjunction, a conjunction or an existential.
+- ``destruct`` of a hypothesis that is a disjunction, a conjunction or an existential;
+- remainders: each ``a mod c`` written as its division equation and bound (``Nat.div_mod``,
+  ``Nat.mod_upper_bound``; ``Z.div_mod_to_equations`` for ``Z``), for ``lia``/``nia``, which
+  treat ``mod`` as an opaque term otherwise;
+- complex equations (Coquelicot's ``C = R * R``): each hypothesis equation split into its real
+  and imaginary parts (``f_equal fst``/``snd``), the goal by ``injective_projections``, closed
+  by ``lra``/``nra``.
 
 The list is ordered by how often each kind closes a competition goal, with a Zipf prior over
 the order as log-probs (as the automation list); a learned Q re-ranks them with every other
@@ -33,7 +39,7 @@ from agent.env import Goal, ProofState
 from agent.policies.linear import pinned_values, top_level
 from agent.policies.poly import add, coefficient, constant, degree, integral, parse_poly, render
 
-_REAL, _INT, _NAT = ("R", "ℝ"), ("Z", "ℤ"), ("nat", "ℕ")
+_REAL, _INT, _NAT, _COMPLEX = ("R", "ℝ"), ("Z", "ℤ"), ("nat", "ℕ"), ("C",)
 _MAX_VARS = 4
 _MAX_INSTANCES = 10
 
@@ -62,7 +68,7 @@ def _vars(g: Goal, types: tuple[str, ...]) -> list[str]:
 
 def _hyps(g: Goal) -> list[tuple[str, str]]:
     """(name, type) of the propositional hypotheses (not variables, not definitions)."""
-    kinds = _REAL + _INT + _NAT + ("Type", "Set", "Prop")
+    kinds = _REAL + _INT + _NAT + _COMPLEX + ("Type", "Set", "Prop")
     return [(n, h.type) for n, h in g.locals() if not h.body and h.type.strip() not in kinds]
 
 
@@ -142,6 +148,65 @@ def _applications(text: str, fn: str, arity: int) -> list[tuple[str, ...]]:
         if len(args) == arity:
             out.append(tuple(args))
     return list(dict.fromkeys(out))
+
+
+def _atom_before(text: str, i: int) -> str | None:
+    """The operand ending just before ``text[i]`` (spaces skipped): a parenthesised group or a token."""
+    j = i
+    while j > 0 and text[j - 1] == " ":
+        j -= 1
+    if j == 0:
+        return None
+    if text[j - 1] == ")":
+        depth = 0
+        for k in range(j - 1, -1, -1):
+            depth += {")": 1, "(": -1}.get(text[k], 0)
+            if depth == 0:
+                return text[k:j]
+        return None
+    m = re.search(r"[\w'.]+$", text[:j])
+    return m.group(0) if m else None
+
+
+def _remainders(text: str) -> list[tuple[str, str]]:
+    """(a, c) of every ``a mod c`` in ``text`` with a numeral or a name for ``c``."""
+    out = []
+    for m in re.finditer(r"(?<![\w'.])mod(?![\w'.])", text):
+        a, c = _atom_before(text, m.start()), _atom(text, m.end())
+        if a and c and re.fullmatch(r"[\w']+", c[0]) and a not in ("(", ")"):
+            out.append((a, c[0]))
+    return list(dict.fromkeys(out))
+
+
+def _complex_candidates(g: Goal) -> list[str]:
+    """Real and imaginary parts: the hypothesis equations projected, the goal's equation(s) by
+    ``injective_projections`` (Coquelicot's C is a pair of reals)."""
+    cvars = _vars(g, _COMPLEX)
+    if not (cvars or re.search(r"(?<![\w'])Ci(?![\w'])", g.conclusion)):
+        return []
+    rel = split_relation(g.conclusion)
+    if not (rel and rel[1] == "=" or _top_level(g.conclusion, "/\\")):
+        return []
+    mentions = re.compile(r"(?<![\w'])(" + "|".join(map(re.escape, cvars + ["Ci"])) + r")(?![\w'])")
+    eqs = [n for n, t in _hyps(g) if _top_level(t, "=") and mentions.search(t)][:4]
+    proj = "".join(f"pose proof (f_equal fst {n}); pose proof (f_equal snd {n}); " for n in eqs)
+    split = "repeat split; " if _top_level(g.conclusion, "/\\") else ""
+    return [f"{proj}simpl in *; {split}apply injective_projections; simpl; {c}." for c in ("lra", "nra")]
+
+
+def _remainder_candidates(g: Goal, texts: list[str]) -> list[str]:
+    rems = [r for t in texts for r in _remainders(t)]
+    rems = list(dict.fromkeys(rems))[:4]
+    if not rems:
+        return []
+    out = []
+    if _vars(g, _INT) or any("%Z" in t for t in texts):
+        out += ["Z.div_mod_to_equations; lia.", "Z.div_mod_to_equations; nia."]
+    if not _vars(g, _INT) or _vars(g, _NAT):
+        facts = "; ".join(f"pose proof (Nat.div_mod {a} {c} ltac:(lia)); "
+                          f"pose proof (Nat.mod_upper_bound {a} {c} ltac:(lia))" for a, c in rems)
+        out += [f"{facts}; lia.", f"{facts}; nia."]
+    return out
 
 
 def _if_conditions(text: str) -> list[str]:
@@ -342,6 +407,8 @@ def coq_candidates(g: Goal) -> list[str]:
             out.append(f"field_simplify in {name}.")
         elif re.search(r"\^|[\w)]\s*\*\s*[A-Za-z_(]", t) and _top_level(t, "="):
             out.append(f"ring_simplify in {name}.")
+    out += _remainder_candidates(g, texts)
+    out += _complex_candidates(g)
     if _has_division(g.conclusion):
         rel = split_relation(g.conclusion)
         if rel and rel[1] == "=":  # cross-multiplied, closed with the hypotheses' products
