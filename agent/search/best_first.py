@@ -23,6 +23,8 @@ choice of g and h in f = g + lambda * h:
 - ``by_value``: a critic alone (InternLM2.5-StepProver's best-first), f = h = -log V.
 - ``astar(lam)``: f = g + lam * h with g the path cost (-sum log p, or depth) and h = -log V;
   lam = 0 is exactly ReProver's order.
+``step_level=True`` (``step_level_search``, below) keeps the same tree, statuses and budget but
+queues (node, candidate) pairs, so each tactic runs when its own f comes up (Q* search).
 ``value`` (a batched callable, states -> V) is asked once per expansion for all new children.
 A state the value calls hopeless stays expandable (its priority is only lowered). The search
 stops when a proof is
