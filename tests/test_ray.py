@@ -47,13 +47,17 @@ def _has_client() -> bool:
     return importlib.util.find_spec("grpc") is not None  # what ray[client] adds
 
 
-CLIENT_PORT = _free_port()
+@pytest.fixture(scope="module")
+def client_port():
+    """The port of the Ray Client server the test cluster's head runs (chosen when the cluster
+    starts, not at import)."""
+    return _free_port()
 
 
 @pytest.fixture(scope="module")
-def cluster():
+def cluster(client_port):
     from ray.cluster_utils import Cluster
-    head = {"num_cpus": 1, **({"ray_client_server_port": CLIENT_PORT} if _has_client() else {})}
+    head = {"num_cpus": 1, **({"ray_client_server_port": client_port} if _has_client() else {})}
     c = Cluster(initialize_head=True, head_node_args=head)
     nodes = [c.add_node(num_cpus=1), c.add_node(num_cpus=1)]
     c.wait_for_nodes()
@@ -201,10 +205,10 @@ print(json.dumps(out))
 
 @requires_coq
 @pytest.mark.skipif(not _has_client(), reason="Ray Client is not installed (pip install 'ray[client]')")
-def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster):
+def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, client_port):
     # ray://HOST:PORT: the command runs off the cluster (a laptop) and drives it through Ray Client
     suite = _suite(tmp_path)
-    r = qstar("bench", str(suite), "--out", str(tmp_path / "client"), "--cluster", f"ray://127.0.0.1:{CLIENT_PORT}",
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "client"), "--cluster", f"ray://127.0.0.1:{client_port}",
               *COMMON)
     assert r.returncode == 0, r.stderr
     rows = _rows(tmp_path / "client")

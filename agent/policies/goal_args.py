@@ -173,7 +173,7 @@ def _remainders(text: str) -> list[tuple[str, str]]:
     out = []
     for m in re.finditer(r"(?<![\w'.])mod(?![\w'.])", text):
         a, c = _atom_before(text, m.start()), _atom(text, m.end())
-        if a and c and re.fullmatch(r"[\w']+", c[0]) and a not in ("(", ")"):
+        if a and c and re.fullmatch(r"[\w']+", c[0]):
             out.append((a, c[0]))
     return list(dict.fromkeys(out))
 

@@ -165,21 +165,14 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     table: dict[ProofState, Node] = {root_state: root}
     tie = itertools.count()  # FIFO among equal priorities, and never compare nodes
     expansions = 0
-    kernel = policy_time = value_time = 0.0
-    if value is not None:
-        tv = time.monotonic()
-        root.value = value([root_state])[0]
-        value_time += time.monotonic() - tv
+    kernel = policy_time = 0.0
+    value_time = _score(value, [root])
     root.priority = priority(root)
     queue: list[tuple[float, int, Node]] = [(root.priority, next(tie), root)]
     explain = getattr(policy, "sources_of", None)  # which sources proposed a tactic (MixedPolicy)
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
-        for n in table.values():
-            if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
-                n.status = UNFINISHED
-        if check_invariants:
-            check_tree(root)
+        _close(table, budget, root if check_invariants else None)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
                             kernel, policy_time, root, value_time)
 
@@ -206,35 +199,16 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             if left <= 0:
                 node.complete = False
                 break
-            tk = time.monotonic()
-            step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left), deadline=deadline)
-            dt = time.monotonic() - tk
+            step, child, dt = _run_step(env, node, tactic, logprob, table, explain,
+                                        timeout=min(budget.tactic_timeout, left), deadline=deadline)
             kernel += dt
-            edge = _edge(tactic, logprob, step, dt)
-            if explain is not None:
-                edge.sources = explain(tactic)
-            node.edges.append(edge)
             if isinstance(step, Proved):
-                edge.outcome = "proved"
-                _mark_proved(node)
                 return result(step.path, "proved")
-            if isinstance(step, Goals):
-                if step.state in table:
-                    edge.outcome, edge.child = "duplicate", table[step.state]
-                    table[step.state].into.append(node)
-                    continue
-                child = Node(step.state, node, node.depth + 1, node.logprob + logprob,
-                             kernel_seconds=dt)
-                table[step.state] = child
-                edge.child = child
+            if child is not None:
                 children.append(child)
-        if children and value is not None:
-            tv = time.monotonic()
-            for c, v in zip(children, value([c.state for c in children])):
-                c.value = v
-            dv = time.monotonic() - tv
-            value_time += dv
-            node.model_seconds += dv
+        dv = _score(value, children)
+        value_time += dv
+        node.model_seconds += dv
         for c in children:
             c.priority = priority(c)
             heapq.heappush(queue, (c.priority, next(tie), c))
@@ -262,34 +236,17 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     table: dict[ProofState, Node] = {root_state: root}
     tie = itertools.count()
     expansions = 0
-    kernel = policy_time = value_time = 0.0
+    kernel = policy_time = 0.0
     held_back = False  # a node was left unexpanded for the expansion budget
     pending: dict[int, int] = {}  # id(node) -> candidates of it not yet run
     explain = getattr(policy, "sources_of", None)
-
-    def valued(nodes: list[Node]) -> None:
-        nonlocal value_time
-        if value is None or not nodes:
-            return
-        tv = time.monotonic()
-        for n, v in zip(nodes, value([n.state for n in nodes])):
-            n.value = v
-        dv = time.monotonic() - tv
-        value_time += dv
-        if nodes[0].parent is not None:
-            nodes[0].parent.model_seconds += dv
-
-    valued([root])
+    value_time = _score(value, [root])
     root.priority = priority(root)
     # entries: (f, tie, node, candidate) with candidate None for "expand this node"
     queue: list[tuple[float, int, Node, tuple[str, float] | None]] = [(root.priority, next(tie), root, None)]
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
-        for n in table.values():
-            if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
-                n.status = UNFINISHED
-        if check_invariants:
-            check_tree(root)
+        _close(table, budget, root if check_invariants else None)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
                             kernel, policy_time, root, value_time)
 
@@ -327,31 +284,65 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             continue
         tactic, logprob = cand
         left = deadline - time.monotonic()
-        tk = time.monotonic()
-        step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left), deadline=deadline)
-        dt = time.monotonic() - tk
+        step, child, dt = _run_step(env, node, tactic, logprob, table, explain,
+                                    timeout=min(budget.tactic_timeout, left), deadline=deadline)
         kernel += dt
-        edge = _edge(tactic, logprob, step, dt)
-        if explain is not None:
-            edge.sources = explain(tactic)
-        node.edges.append(edge)
         if isinstance(step, Proved):
-            edge.outcome = "proved"
-            _mark_proved(node)
             return result(step.path, "proved")
-        if isinstance(step, Goals):
-            if step.state in table:
-                edge.outcome, edge.child = "duplicate", table[step.state]
-                table[step.state].into.append(node)
-            else:
-                child = Node(step.state, node, node.depth + 1, node.logprob + logprob, kernel_seconds=dt)
-                table[step.state] = child
-                edge.child = child
-                valued([child])
-                child.priority = priority(child)
-                heapq.heappush(queue, (child.priority, next(tie), child, None))
+        if child is not None:
+            dv = _score(value, [child])
+            value_time += dv
+            node.model_seconds += dv
+            child.priority = priority(child)
+            heapq.heappush(queue, (child.priority, next(tie), child, None))
         ran(node)
     return result(None, "budget" if held_back else "exhausted")
+
+
+def _run_step(env: ProofEnv, node: Node, tactic: str, logprob: float, table: dict[ProofState, Node],
+              explain, *, timeout: float, deadline: float) -> tuple[StepResult, Node | None, float]:
+    """Run one candidate of ``node`` on the kernel and record its edge: a proof marks the path
+    PROVED; goals already in ``table`` become a transposition edge; new goals become a child
+    (put in the table and returned). Returns (the kernel's verdict, the new child or None, its
+    seconds)."""
+    tk = time.monotonic()
+    step = env.apply(node.state, tactic, timeout=timeout, deadline=deadline)
+    dt = time.monotonic() - tk
+    edge = _edge(tactic, logprob, step, dt)
+    if explain is not None:
+        edge.sources = explain(tactic)
+    node.edges.append(edge)
+    child = None
+    if isinstance(step, Proved):
+        _mark_proved(node)
+    elif isinstance(step, Goals):
+        if step.state in table:
+            edge.outcome, edge.child = "duplicate", table[step.state]
+            table[step.state].into.append(node)
+        else:
+            child = Node(step.state, node, node.depth + 1, node.logprob + logprob, kernel_seconds=dt)
+            table[step.state] = edge.child = child
+    return step, child, dt
+
+
+def _score(value: Value | None, nodes: list[Node]) -> float:
+    """Set V on ``nodes`` with one batched call; its seconds (0 without a value or nodes)."""
+    if value is None or not nodes:
+        return 0.0
+    tv = time.monotonic()
+    for n, v in zip(nodes, value([n.state for n in nodes])):
+        n.value = v
+    return time.monotonic() - tv
+
+
+def _close(table: dict[ProofState, Node], budget: SearchBudget, check_root: Node | None) -> None:
+    """When a search stops: its expanded nodes still OPEN, and those at the depth cap, are
+    UNFINISHED; the tree's invariants are checked from ``check_root`` when given."""
+    for n in table.values():
+        if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
+            n.status = UNFINISHED
+    if check_root is not None:
+        check_tree(check_root)
 
 
 def _edge(tactic: str, logprob: float, step: StepResult, seconds: float) -> Edge:

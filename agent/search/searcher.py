@@ -273,12 +273,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
                 "value": lambda: S.by_value(heuristic),
                 "astar": lambda: S.astar(cfg.astar_lambda, g=cfg.astar_g, heuristic=heuristic),
                 "mcts": lambda: S.by_logprob}[cfg.ordering]()  # mcts orders by PUCT, not a priority
+    import functools
     search = None
-    if cfg.expand == "step" and cfg.ordering != "mcts":
-        import functools
+    if cfg.expand == "step":  # check_search refused it with mcts
         search = functools.partial(S.best_first_search, step_level=True)
     if cfg.ordering == "mcts":
-        import functools
         from agent.search.mcts import MctsConfig, mcts_search
         search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
     if getattr(priority, "needs_value", False) and value is None:
