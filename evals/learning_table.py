@@ -1,7 +1,7 @@
 """Print the table of evals/learning_ablation.sh: per row, proved / attempted on the eval half,
 the theorems it proves that `own` (the sources ranked by their own scores) does not and the
-reverse, and where the time goes: the learned parts' seconds per expansion (every candidate
-source, Q and V) against the kernel's. Also writes RUN/eval/table.json.
+reverse, and where the time goes: the kernel's seconds on the theorems the row proves, and the
+learned parts' seconds per expansion (every candidate source, Q and V) against the kernel's. Also writes RUN/eval/table.json.
 
   python evals/learning_table.py [RUN_DIR [ROW ...]]   (rows: RUN_DIR/eval/ROW, default the five below)
 """
@@ -32,8 +32,8 @@ def table(run: str, names: tuple[str, ...] = ROWS) -> tuple[str, list[dict]]:
     ref = {i for i, r in _rows(os.path.join(run, "eval", "own")).items() if r["status"] == "proved"} \
         if "own" in found else set()
     lines = ["| row | proved / attempted | statement errors | vs own: gains | vs own: losses | seconds (sum) | "
-             "learned s / expansion | kernel s / expansion | learned / kernel |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "kernel s on the proved | learned s / expansion | kernel s / expansion | learned / kernel |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     out = []
     for v in found:
         rows = _rows(os.path.join(run, "eval", v))
@@ -41,15 +41,17 @@ def table(run: str, names: tuple[str, ...] = ROWS) -> tuple[str, list[dict]]:
         exp = sum(r.get("expansions", 0) for r in rows.values()) or 1
         model = sum(r.get("model_seconds", 0.0) for r in rows.values())
         kernel = sum(r.get("kernel_seconds", 0.0) for r in rows.values())
+        kernel_proved = sum(r.get("kernel_seconds", 0.0) for i, r in rows.items() if i in proved)
         row = {"row": v, "proved": len(proved), "attempted": len(rows),
                "statement_errors": sum(r["stop_reason"] == "statement_error" for r in rows.values()),
                "seconds": round(sum(r["seconds"] for r in rows.values()), 1),
+               "kernel_seconds_proved": round(kernel_proved, 1),
                "learned_s_per_expansion": round(model / exp, 4), "kernel_s_per_expansion": round(kernel / exp, 4),
                "gains_vs_own": sorted(proved - ref), "losses_vs_own": sorted(ref - proved)}
         out.append(row)
         lines.append(f"| {v} | {len(proved)} / {len(rows)} | {row['statement_errors']} | "
                      f"{_names(proved - ref) if ref else ''} | {_names(ref - proved) if ref else ''} | "
-                     f"{row['seconds']:.0f} | {model / exp:.3f} | {kernel / exp:.3f} | "
+                     f"{row['seconds']:.0f} | {kernel_proved:.1f} | {model / exp:.3f} | {kernel / exp:.3f} | "
                      f"{model / kernel if kernel else 0:.2f} |")
     metrics = os.path.join(run, "qv_model", "qv_metrics.json")
     if os.path.isfile(metrics):
