@@ -105,6 +105,30 @@ def test_goal_arguments_of_the_second_kinds():
     assert "field_simplify in H2." in c and not any(t.startswith("field_simplify in H.") or "in H1." in t for t in c)
 
 
+def test_goal_arguments_of_the_third_kinds():
+    # divisibility by induction: the successor's witness, computed from the polynomial
+    ind = ("induction n as [|n IH]; [exists 0; simpl; lia | destruct IH as [k Hk]; "
+           "exists (k + n ^ 2 + n + 1); simpl in *; nia].")
+    assert coq_candidates(goal([("n", "nat")], "exists k : nat, n ^ 3 + 2 * n = 3 * k"))[0] == ind
+    assert coq_candidates(goal([("n", "nat")], "Nat.divide 3 (n ^ 3 + 2 * n)"))[0] == "unfold Nat.divide; " + ind
+    assert not any("induction" in t for t in coq_candidates(goal([("n", "nat")], "Nat.divide 6 (n ^ 3 + 5 * n)")))
+    # large nat numerals in base 1000; never in a real or integer goal
+    of_uint = "Init.Nat.of_num_uint (Number.UIntDecimal (Decimal.D3 (Decimal.D9 (Decimal.D5 (Decimal.D0 (Decimal.D0 Decimal.Nil))))))"
+    c = coq_candidates(goal([("n", "nat"), ("H", f"123 * n + 17 = {of_uint}")], "n = 321"))
+    assert "replace 39500 with (39 * 1000 + 500) in * by reflexivity; lia." in c
+    assert coq_candidates(goal([], "Nat.lcm 9999 100001 = 90900909"))[-1] == (
+        "replace 90900909 with ((90 * 1000 + 900) * 1000 + 909) in * by reflexivity; "
+        "replace 100001 with (100 * 1000 + 1) in * by reflexivity; replace 9999 with (9 * 1000 + 999) in * by reflexivity.")
+    assert not any("replace" in t for t in coq_candidates(goal([("x", "R"), ("H", "x = 39500")], "x < 40000")))
+    # a root pinned to its value; ln of a numeral not zero; logarithms expanded
+    c = coq_candidates(goal([("x, y", "R"), ("H1", "x + y = 13"), ("H2", "x * y = 24")], "sqrt (x ^ 2 + y ^ 2) = 11"))
+    assert c[0] == "transitivity (sqrt (11 * 11)); [f_equal; nra | apply sqrt_square; lra]."
+    assert coq_candidates(goal([], "ln (1 / 2) <> 0"))[0] == "rewrite <- ln_1; apply Rlt_not_eq, ln_increasing; lra."
+    c = coq_candidates(goal([("x, y", "R"), ("Hx", "0 < x"), ("H1", "ln (x * y ^ 3) = 1")], "ln (x * y) = 3 / 5"))
+    assert any(t.startswith("repeat (first [rewrite ln_mult in * by") and t.endswith("simpl INR in *; lra.") for t in c)
+    assert not any("ln_mult" in t for t in coq_candidates(goal([("x", "R"), ("H", "0 < x")], "ln x <= x")))
+
+
 @requires_coq
 def test_goal_argument_candidates_close_real_goals_in_coq():
     from agent.backends import backend_named
@@ -130,7 +154,14 @@ def test_goal_argument_candidates_close_real_goals_in_coq():
             "Lemma m7 (j : nat) (h : j > 0) : (3 * (7 * j + 3)) mod 7 = 2.": nat,
             "Lemma zm (x : Z) (h : (x * 3) mod 7 = 1) (b : (0 <= x < 7)%Z) : x = 5.": nat + "Open Scope Z_scope.\n",
             "Lemma c48 : (9 - 4 * Ci) - (-3 - 4 * Ci) = 12.": complex_,
-            "Lemma c2 (x e : C) (h0 : x + e = 5) (h1 : x - e = 1) : x = 3 /\\ e = 2.": complex_}
+            "Lemma c2 (x e : C) (h0 : x + e = 5) (h1 : x - e = 1) : x = 3 /\\ e = 2.": complex_,
+            "Lemma big (n : nat) (h : 123 * n + 17 = 39500) : n = 321.": nat,
+            "Lemma d3 (n : nat) : exists k : nat, n ^ 3 + 2 * n = 3 * k.": nat,
+            "Lemma d2 (n : nat) : Nat.divide 2 (n ^ 2 + n).": nat,
+            "Lemma pin (x y : R) (h1 : x + y = 13) (h2 : x * y = 24) : sqrt (x ^ 2 + y ^ 2) = 11.": ctx,
+            "Lemma l5 : ln 5 <> 0.": ctx,
+            "Lemma lg (x y : R) (hx : 0 < x) (hy : 0 < y) (h1 : ln (x * y ^ 3) = 1) (h2 : ln (x ^ 2 * y) = 1) "
+            ": ln (x * y) = 3 / 5.": ctx}
     try:
         for stmt, finish in [*cases.items(), *((s, None) for s in more)]:
             state = env.start(Theorem(stmt.split()[1], stmt, more.get(stmt, ctx)), timeout=60)

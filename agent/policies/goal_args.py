@@ -22,7 +22,16 @@ From the focused goal's structured fields:
   treat ``mod`` as an opaque term otherwise;
 - complex equations (Coquelicot's ``C = R * R``): each hypothesis equation split into its real
   and imaginary parts (``f_equal fst``/``snd``), the goal by ``injective_projections``, closed
-  by ``lra``/``nra``.
+  by ``lra``/``nra``;
+- large ``nat`` numerals (Coq reads 5000 and up as ``Nat.of_num_uint`` applications, which
+  ``lia`` cannot see into) rewritten in base 1000 (``replace 39500 with (39 * 1000 + 500) in *
+  by reflexivity``);
+- a root pinned to its value: ``sqrt t = c`` through ``sqrt (c * c)`` (``f_equal`` leaves ``t =
+  c * c`` for ``nra``), and ``ln t <> 0`` for a numeral ``t`` (``field``'s side goals);
+- logarithms of products, quotients and powers expanded (``ln_mult``, ``ln_div``, ``ln_pow``,
+  positivity side goals by ``lra``) in every hypothesis and the goal, for ``lra``;
+- divisibility by induction: for ``exists k, p(n) = c * k`` with ``p`` a polynomial, the
+  successor's witness ``k + (p(n + 1) - p(n)) / c``, computed, closed by ``nia``.
 
 The list is ordered by how often each kind closes a competition goal, with a Zipf prior over
 the order as log-probs (as the automation list); a learned Q re-ranks them with every other
@@ -37,7 +46,7 @@ from fractions import Fraction
 
 from agent.env import Goal, ProofState
 from agent.policies.linear import pinned_values, top_level
-from agent.policies.poly import add, coefficient, constant, degree, integral, parse_poly, render
+from agent.policies.poly import add, coefficient, constant, degree, integral, mul, parse_poly, render, shift
 
 _REAL, _INT, _NAT, _COMPLEX = ("R", "ℝ"), ("Z", "ℤ"), ("nat", "ℕ"), ("C",)
 _MAX_VARS = 4
@@ -356,6 +365,106 @@ def _coq_instances(g: Goal) -> list[tuple[str, tuple[str, str]]]:
     return out[:2]
 
 
+_BIG_NAT = 5000  # Coq 8.16 reads nat numerals from here on as Nat.of_num_uint applications
+
+
+def _base_1000(n: int) -> str:
+    """``n`` as ``(q * 1000 + r)`` with every numeral below 1000 (Horner form)."""
+    q, r = divmod(n, 1000)
+    return f"({q if q < 1000 else _base_1000(q)} * 1000 + {r})"
+
+
+_OF_UINT = re.compile(r"(?:Init\.)?Nat\.of_num_uint\s*\(\s*Number\.UIntDecimal\s*((?:\(\s*Decimal\.D\d\s*)+)Decimal\.Nil")
+
+
+def _big_nats(text: str) -> list[int]:
+    """The large nat numerals of ``text``: as Coq prints them (``Init.Nat.of_num_uint
+    (Number.UIntDecimal (Decimal.D3 (... Decimal.Nil)))``) or as plain numerals."""
+    out = [int("".join(re.findall(r"D(\d)", m.group(1)))) for m in _OF_UINT.finditer(text)]
+    plain = _OF_UINT.sub(" ", text)
+    out += [int(x) for x in re.findall(r"(?<![\w.])\d+(?![\w.])", plain) if int(x) >= _BIG_NAT]
+    return out
+
+
+def _big_nat_candidates(g: Goal, texts: list[str]) -> list[str]:
+    if (_vars(g, _REAL) or _vars(g, _INT)) and not _vars(g, _NAT):
+        return []
+    if any(re.search(r"%[RZQ]\b", t) for t in texts):
+        return []
+    bigs = sorted({n for t in texts for n in _big_nats(t)}, reverse=True)[:3]
+    if not bigs:
+        return []
+    steps = "; ".join(f"replace {n} with {_base_1000(n)} in * by reflexivity" for n in bigs)
+    return [f"{steps}; lia.", f"{steps}; nia.", f"{steps}."]
+
+
+def _root_candidates(g: Goal) -> list[str]:
+    """``sqrt t = c`` (either side) through ``sqrt (c * c)``; ``ln t <> 0`` for a numeral t."""
+    out = []
+    rel = split_relation(g.conclusion)
+    if rel and rel[1] == "=":
+        for side, other, flip in ((rel[0].strip(), rel[2].strip(), ""), (rel[2].strip(), rel[0].strip(), "symmetry; ")):
+            app = _applications(side, "sqrt", 1)
+            p = parse_poly(other, set())
+            c = constant(p) if p is not None else None
+            if app and side == f"sqrt {app[0][0]}" and c is not None and c >= 0:
+                sq = f"transitivity (sqrt ({other} * {other})); [f_equal"
+                out += [f"{flip}{sq}; nra | apply sqrt_square; lra].", f"{flip}{sq} | apply sqrt_square; lra]."]
+    m = re.fullmatch(r"\s*ln\s+(\S.*?)\s*<>\s*0\s*", g.conclusion)
+    if m:
+        p = parse_poly(m.group(1), set())
+        c = constant(p) if p is not None else None
+        if c is not None and c > 1:
+            out.append("rewrite <- ln_1; apply not_eq_sym, Rlt_not_eq, ln_increasing; lra.")
+        elif c is not None and 0 < c < 1:
+            out.append("rewrite <- ln_1; apply Rlt_not_eq, ln_increasing; lra.")
+    return out
+
+
+def _ln_candidates(texts: list[str]) -> list[str]:
+    if not any(re.search(r"[*/^]", a) and not re.search(r"\\/|/\\", a)
+               for t in texts for (a,) in _applications(t, "ln", 1)):
+        return []
+    pos = "(try apply pow_lt; lra)"
+    expand = (f"repeat (first [rewrite ln_mult in * by {pos} | rewrite ln_div in * by {pos} | "
+              f"rewrite ln_pow in * by lra]); simpl INR in *")
+    return [f"{expand}; lra.", f"{expand}; nra.", f"{expand}."]
+
+
+def _induction_candidates(g: Goal) -> list[str]:
+    """``exists k, p(n) = c * k`` (or ``Nat.divide c (p n)``) over nat, by induction on n with
+    the successor's witness computed: ``k + (p(n + 1) - p(n)) / c``."""
+    nats = _vars(g, _NAT)
+    if len(nats) != 1 or _hyps(g) or len(g.locals()) != 1:
+        return []
+    n, concl, unfold = nats[0], g.conclusion.strip(), ""
+    m = re.fullmatch(r"Nat\.divide\s+(\d+)\s+(.*)", concl, re.S)
+    if m and (_atom(m.group(2), 0) or ("",))[0] == m.group(2).strip():
+        c, body, unfold = int(m.group(1)), m.group(2).strip(), "unfold Nat.divide; "
+    else:
+        m = re.fullmatch(r"\(?\s*exists\s+\(?([A-Za-z_][\w']*)\s*(?::\s*nat\s*)?\)?\s*,\s*(.*?)\)?(?:%nat)?", concl, re.S)
+        rel = split_relation(m.group(2)) if m else None
+        if not rel or rel[1] != "=":
+            return []
+        k, c, body = m.group(1), None, None
+        for side, other in ((rel[2], rel[0]), (rel[0], rel[2])):
+            mk = re.fullmatch(rf"\s*(?:(\d+)\s*\*\s*{re.escape(k)}|{re.escape(k)}\s*\*\s*(\d+))\s*", side)
+            if mk:
+                c, body = int(mk.group(1) or mk.group(2)), other
+        if c is None:
+            return []
+    p = parse_poly(body.strip("() "), {n}) if body.strip().startswith("(") and body.strip().endswith(")") \
+        else parse_poly(body, {n})
+    if p is None or degree(p, n) < 1 or not c:
+        return []
+    step = mul(add(shift(p, n), p, -1), {(): Fraction(1, c)})
+    base = mul({m_: v for m_, v in p.items() if m_ == ()}, {(): Fraction(1, c)}).get((), Fraction(0))
+    if any(v.denominator != 1 or v < 0 for v in step.values()) or base.denominator != 1 or base < 0:
+        return []
+    return [f"{unfold}induction {n} as [|{n} IH]; [exists {base}; simpl; lia | destruct IH as [k Hk]; "
+            f"exists (k + {render(step)}); simpl in *; nia]."]
+
+
 def coq_candidates(g: Goal) -> list[str]:
     out: list[str] = []
     texts = [g.conclusion] + [t for _, t in _hyps(g)]
@@ -365,6 +474,7 @@ def coq_candidates(g: Goal) -> list[str]:
         asserts = [f"assert ({v} = {_coq_num(q)})%{k} by {by[k]}" for v, q, k in pins]
         out.append("; ".join(asserts) + f"; subst {' '.join(v for v, _, _ in pins)}.")
         out += [a + "." for a in asserts]
+    out += _induction_candidates(g) + _root_candidates(g) + _big_nat_candidates(g, texts) + _ln_candidates(texts)
     for steps, closers in _coq_instances(g):
         out += [f"{steps}; {c}." for c in closers] + [f"{steps}."]
     rewrites, roots = _sqrt_facts(g)

@@ -48,6 +48,18 @@ def mul(a: Poly, b: Poly) -> Poly:
     return _clean(out)
 
 
+def shift(p: Poly, var: str) -> Poly:
+    """``p`` with ``var`` replaced by ``var + 1`` (an induction step's successor)."""
+    out: Poly = {}
+    step = {((var, 1),): Fraction(1), (): Fraction(1)}
+    for m, c in p.items():
+        term: Poly = {tuple((v, e) for v, e in m if v != var): c}
+        for _ in range(dict(m).get(var, 0)):
+            term = mul(term, step)
+        out = add(out, term)
+    return out
+
+
 def constant(p: Poly) -> Fraction | None:
     """The value of a polynomial without variables, or None."""
     return p.get((), Fraction(0)) if all(m == () for m in p) else None
