@@ -453,12 +453,11 @@ def _induction_candidates(g: Goal) -> list[str]:
                 c, body = int(mk.group(1) or mk.group(2)), other
         if c is None:
             return []
-    p = parse_poly(body.strip("() "), {n}) if body.strip().startswith("(") and body.strip().endswith(")") \
-        else parse_poly(body, {n})
+    p = parse_poly(body, {n})
     if p is None or degree(p, n) < 1 or not c:
         return []
     step = mul(add(shift(p, n), p, -1), {(): Fraction(1, c)})
-    base = mul({m_: v for m_, v in p.items() if m_ == ()}, {(): Fraction(1, c)}).get((), Fraction(0))
+    base = p.get((), Fraction(0)) / c
     if any(v.denominator != 1 or v < 0 for v in step.values()) or base.denominator != 1 or base < 0:
         return []
     return [f"{unfold}induction {n} as [|{n} IH]; [exists {base}; simpl; lia | destruct IH as [k Hk]; "
