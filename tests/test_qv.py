@@ -15,7 +15,7 @@ from agent.learning.qdata import rows_from_records
 from agent.policies.goal_args import coq_candidates, lean_candidates, split_relation
 from agent.policies.linear import pinned_values
 from agent.policies.mixed import MixedPolicy
-from agent.policies.poly import coefficient, degree, parse_poly, render
+from agent.policies.poly import add, coefficient, degree, parse_poly, render, shift
 from agent.search.best_first import best_first_search
 from agent.search.records import tree_to_json
 from conftest import ROOT, qstar, requires_coq
@@ -106,6 +106,10 @@ def test_goal_arguments_of_the_second_kinds():
 
 
 def test_goal_arguments_of_the_third_kinds():
+    # the successor of a polynomial, and the difference an induction step must cover
+    p = parse_poly("n ^ 3 + 2 * n", {"n"})
+    assert render(shift(p, "n")) == "n ^ 3 + 3 * n ^ 2 + 5 * n + 3"
+    assert render(add(shift(p, "n"), p, -1)) == "3 * n ^ 2 + 3 * n + 3"
     # divisibility by induction: the successor's witness, computed from the polynomial
     ind = ("induction n as [|n IH]; [exists 0; simpl; lia | destruct IH as [k Hk]; "
            "exists (k + n ^ 2 + n + 1); simpl in *; nia].")
