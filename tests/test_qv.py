@@ -117,12 +117,14 @@ def test_goal_arguments_of_the_third_kinds():
     assert coq_candidates(goal([("n", "nat")], "Nat.divide 3 (n ^ 3 + 2 * n)"))[0] == "unfold Nat.divide; " + ind
     assert not any("induction" in t for t in coq_candidates(goal([("n", "nat")], "Nat.divide 6 (n ^ 3 + 5 * n)")))
     # large nat numerals in base 1000; never in a real or integer goal
-    of_uint = "Init.Nat.of_num_uint (Number.UIntDecimal (Decimal.D3 (Decimal.D9 (Decimal.D5 (Decimal.D0 (Decimal.D0 Decimal.Nil))))))"
+    of_uint = ("Init.Nat.of_num_uint (Number.UIntDecimal "
+               "(Decimal.D3 (Decimal.D9 (Decimal.D5 (Decimal.D0 (Decimal.D0 Decimal.Nil))))))")
     c = coq_candidates(goal([("n", "nat"), ("H", f"123 * n + 17 = {of_uint}")], "n = 321"))
     assert "replace 39500 with (39 * 1000 + 500) in * by reflexivity; lia." in c
     assert coq_candidates(goal([], "Nat.lcm 9999 100001 = 90900909"))[-1] == (
         "replace 90900909 with ((90 * 1000 + 900) * 1000 + 909) in * by reflexivity; "
-        "replace 100001 with (100 * 1000 + 1) in * by reflexivity; replace 9999 with (9 * 1000 + 999) in * by reflexivity.")
+        "replace 100001 with (100 * 1000 + 1) in * by reflexivity; "
+        "replace 9999 with (9 * 1000 + 999) in * by reflexivity.")
     assert not any("replace" in t for t in coq_candidates(goal([("x", "R"), ("H", "x = 39500")], "x < 40000")))
     # a root pinned to its value; ln of a numeral not zero; logarithms expanded
     c = coq_candidates(goal([("x, y", "R"), ("H1", "x + y = 13"), ("H2", "x * y = 24")], "sqrt (x ^ 2 + y ^ 2) = 11"))

@@ -374,7 +374,8 @@ def _base_1000(n: int) -> str:
     return f"({q if q < 1000 else _base_1000(q)} * 1000 + {r})"
 
 
-_OF_UINT = re.compile(r"(?:Init\.)?Nat\.of_num_uint\s*\(\s*Number\.UIntDecimal\s*((?:\(\s*Decimal\.D\d\s*)+)Decimal\.Nil")
+_OF_UINT = re.compile(r"(?:Init\.)?Nat\.of_num_uint\s*\(\s*Number\.UIntDecimal\s*"
+                      r"((?:\(\s*Decimal\.D\d\s*)+)Decimal\.Nil")
 
 
 def _big_nats(text: str) -> list[int]:
@@ -403,7 +404,8 @@ def _root_candidates(g: Goal) -> list[str]:
     out = []
     rel = split_relation(g.conclusion)
     if rel and rel[1] == "=":
-        for side, other, flip in ((rel[0].strip(), rel[2].strip(), ""), (rel[2].strip(), rel[0].strip(), "symmetry; ")):
+        lhs, rhs = rel[0].strip(), rel[2].strip()
+        for side, other, flip in ((lhs, rhs, ""), (rhs, lhs, "symmetry; ")):
             app = _applications(side, "sqrt", 1)
             p = parse_poly(other, set())
             c = constant(p) if p is not None else None
@@ -442,7 +444,8 @@ def _induction_candidates(g: Goal) -> list[str]:
     if m and (_atom(m.group(2), 0) or ("",))[0] == m.group(2).strip():
         c, body, unfold = int(m.group(1)), m.group(2).strip(), "unfold Nat.divide; "
     else:
-        m = re.fullmatch(r"\(?\s*exists\s+\(?([A-Za-z_][\w']*)\s*(?::\s*nat\s*)?\)?\s*,\s*(.*?)\)?(?:%nat)?", concl, re.S)
+        m = re.fullmatch(r"\(?\s*exists\s+\(?([A-Za-z_][\w']*)\s*(?::\s*nat\s*)?\)?\s*,\s*(.*?)\)?(?:%nat)?",
+                         concl, re.S)
         rel = split_relation(m.group(2)) if m else None
         if not rel or rel[1] != "=":
             return []
