@@ -1,7 +1,8 @@
 """Print the table of evals/learning_ablation.sh: per row, proved / attempted on the eval half,
 the theorems it proves that `own` (the sources ranked by their own scores) does not and the
 reverse, and where the time goes: the kernel's seconds on the theorems the row proves, and the
-learned parts' seconds per expansion (every candidate source, Q and V) against the kernel's. Also writes RUN/eval/table.json.
+learned parts' seconds per expansion (every candidate source, Q and V) against the kernel's.
+Also writes RUN/eval/table.json.
 
   python evals/learning_table.py [RUN_DIR [ROW ...]]   (rows: RUN_DIR/eval/ROW, default the five below)
 """

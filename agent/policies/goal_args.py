@@ -291,6 +291,12 @@ def _completed_squares(g: Goal, variables: list[str]) -> list[str]:
     return list(dict.fromkeys(out))[:3]
 
 
+def _value(text: str) -> Fraction | None:
+    """The number a closed arithmetic term denotes (``2 * 8 - 7``), or None."""
+    p = parse_poly(text, set())
+    return constant(p) if p is not None else None
+
+
 def _rational_sqrt(q: Fraction) -> Fraction | None:
     if q < 0:
         return None
@@ -310,8 +316,7 @@ def _sqrt_facts(g: Goal) -> tuple[list[str], list[str]]:
                               if set(re.findall(r"[A-Za-z_][\w']*", a)) <= names))[:3]
     rewrites = []
     for a in args:
-        p = parse_poly(a, set())
-        c = constant(p) if p is not None else None
+        c = _value(a)
         r = _rational_sqrt(c) if c is not None else None
         if r is not None:
             rewrites.append(f"rewrite (sqrt_lem_1 {a} {_coq_num(r) if r >= 0 else r}) by lra.")
@@ -407,15 +412,13 @@ def _root_candidates(g: Goal) -> list[str]:
         lhs, rhs = rel[0].strip(), rel[2].strip()
         for side, other, flip in ((lhs, rhs, ""), (rhs, lhs, "symmetry; ")):
             app = _applications(side, "sqrt", 1)
-            p = parse_poly(other, set())
-            c = constant(p) if p is not None else None
+            c = _value(other)
             if app and side == f"sqrt {app[0][0]}" and c is not None and c >= 0:
                 sq = f"transitivity (sqrt ({other} * {other})); [f_equal"
                 out += [f"{flip}{sq}; nra | apply sqrt_square; lra].", f"{flip}{sq} | apply sqrt_square; lra]."]
     m = re.fullmatch(r"\s*ln\s+(\S.*?)\s*<>\s*0\s*", g.conclusion)
     if m:
-        p = parse_poly(m.group(1), set())
-        c = constant(p) if p is not None else None
+        c = _value(m.group(1))
         if c is not None and c > 1:
             out.append("rewrite <- ln_1; apply not_eq_sym, Rlt_not_eq, ln_increasing; lra.")
         elif c is not None and 0 < c < 1:
