@@ -254,9 +254,15 @@ def test_q_ranks_every_sources_candidates_and_its_log_is_the_step_logprob():
 
     knn = _Table({"A": [("long tactic", -0.1)]})
     auto = _Table({"A": [("lia", -3.0), ("long tactic", -4.0)]})
-    policy = MixedPolicy(None, auto, retrieval=knn, q=ByLength())
+    policy = MixedPolicy(None, auto, retrieval=knn, q=ByLength(), q_norm="none")
     out = policy(ProofState((toy("A"),)))
     assert out == [("lia", -3.0), ("long tactic", -11.0)]
+    normed = MixedPolicy(None, auto, retrieval=knn, q=ByLength(), q_norm="node")(ProofState((toy("A"),)))
+    assert [t for t, _ in normed] == ["lia", "long tactic"]  # the same order
+    assert math.isclose(sum(math.exp(lp) for _, lp in normed), 1.0)  # a distribution over the node's candidates
+    assert math.isclose(normed[0][1] - normed[1][1], 8.0)  # the same gaps
+    with pytest.raises(ValueError, match="q_norm"):
+        MixedPolicy(None, auto, q=ByLength(), q_norm="softmax")
     assert policy.sources_of("long tactic") == {"knn": [-0.1, 0], "auto": [-4.0, 1]}
     unranked = MixedPolicy(None, auto, retrieval=knn)(ProofState((toy("A"),)))
     assert unranked[0][0] == "long tactic"

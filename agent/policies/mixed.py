@@ -5,7 +5,8 @@ Every candidate remembers which sources proposed it, with each source's log-prob
 (``sources_of``): search records store them on the edge, so a learned Q(s, a) trains on exactly
 the features it sees at search time. Without a Q the list is ranked by the sources' own scores
 (each shifted by the log of its weight; a tactic proposed by several keeps its best score); with
-one, by Q, and log Q is the log-prob that best-first search and A*'s g use.
+one, by Q, and log Q (or, with ``q_norm="node"``, Q normalised over the node's candidates: the
+policy Q implies) is the log-prob that best-first search and A*'s g use.
 """
 
 from __future__ import annotations
@@ -24,12 +25,14 @@ class MixedPolicy:
 
     def __init__(self, model_policy, automation, *, automation_weight: float = SOURCE_WEIGHTS["auto"],
                  retrieval=None, templates=None, goal_args=None, goal_weight: float = SOURCE_WEIGHTS["goal"],
-                 q=None):
+                 q=None, q_norm: str = "none"):
         named = (("lm", model_policy, SOURCE_WEIGHTS["lm"]), ("knn", retrieval, SOURCE_WEIGHTS["knn"]),
                  ("tpl", templates, SOURCE_WEIGHTS["tpl"]), ("goal", goal_args, goal_weight),
                  ("auto", automation, automation_weight))
         self.parts = [(name, p, math.log(w)) for name, p, w in named if p is not None]
-        self.model_policy, self.q = model_policy, q
+        if q_norm not in ("node", "none"):
+            raise ValueError(f"q_norm must be node or none, not {q_norm!r}")
+        self.model_policy, self.q, self.q_norm = model_policy, q, q_norm
         self._sources: dict[str, dict[str, list]] = {}
 
     def bind(self, theorem_name: str) -> "MixedPolicy":
@@ -52,5 +55,14 @@ class MixedPolicy:
         if self.q is not None and best:
             tactics = list(best)
             scores = self.q.log_q(state.goals, [(t, sources[t]) for t in tactics])
+            if self.q_norm == "node":
+                scores = normalised(scores)
             return sorted(zip(tactics, scores), key=lambda x: -x[1])
         return sorted(best.items(), key=lambda x: -x[1])
+
+
+def normalised(log_ps: list[float]) -> list[float]:
+    """log(p_i / sum_j p_j) of log-probs: a node's scores as a distribution over its candidates."""
+    top = max(log_ps)
+    lse = top + math.log(sum(math.exp(x - top) for x in log_ps))
+    return [x - lse for x in log_ps]

@@ -88,6 +88,12 @@ class SearchConfig:
     """Q(s, a) model folder (q_model.npy/.json, `qstar train qv`) that ranks every source's
     candidates, its log Q being the step log-prob of bfs and A*'s g; empty: the --model folder's
     if it has one; none: rank by the sources' own scores."""
+    q_norm: Literal["none", "node"] = "none"
+    """How log Q becomes the step log-prob of bfs and A*'s g. none: log Q itself, the
+    probability that the step is on a proof (a few nats for every step that does not close the
+    goal, so the search goes nearly breadth-first by depth); node: Q normalised over the node's
+    candidates, log(Q(s, a) / sum_b Q(s, b)), the policy that Q implies, so a confident line is
+    followed deep. On the eval half both prove the identical 53 (README)."""
     online: Literal["on", "off"] = "off"
     """on: the steps of every proof found (after the final check) join the retrieval database at
     once, so the next theorems of the same run can use them (iterate's collects do this)."""
@@ -311,7 +317,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             return mp
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
-                           goal_args=goal, goal_weight=cfg.goal_weight, q=q)
+                           goal_args=goal, goal_weight=cfg.goal_weight, q=q,
+                           q_norm=cfg.q_norm)
 
     learn = knn.add if knn is not None and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
