@@ -31,6 +31,7 @@ import time
 from dataclasses import dataclass, field
 
 from agent.env import Goals, ProofEnv, ProofState, Proved
+from agent.policies.mixed import normalised
 from agent.search.best_first import (OPEN, REFUTED, Edge, Node, Policy, SearchBudget, SearchResult, Value,
                                      _edge, _is_ancestor, _mark_proved, _settle, check_tree)
 
@@ -69,12 +70,8 @@ def puct(q: float, prior: float, parent_visits: int, visits: int, c: float) -> f
 
 def priors(candidates: list[tuple[str, float]]) -> dict[str, float]:
     """The policy's log-probs normalised over the node's candidates (a softmax)."""
-    if not candidates:
-        return {}
-    top = max(lp for _, lp in candidates)
-    w = {t: math.exp(lp - top) for t, lp in candidates}
-    z = sum(w.values())
-    return {t: v / z for t, v in w.items()}
+    best = dict(candidates)  # a tactic listed twice counts once, with its last log-prob
+    return dict(zip(best, map(math.exp, normalised(list(best.values()))))) if best else {}
 
 
 def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value: Value | None = None,
