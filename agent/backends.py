@@ -20,8 +20,11 @@ class UsageError(Exception):
     """Bad input from the user: reported as one line, exit status 2."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Backend:
+    """Every field is named at construction (keyword-only): several are callables of the same
+    type, and a reordered positional list would swap their behaviour without an error."""
+
     name: str  # "coq" | "lean"
     open_theorems: Callable[[str], list[Theorem]]  # file text -> open theorems
     with_proofs: Callable[[str, dict[str, tuple[str, ...]]], str]  # write proofs into the text
@@ -59,6 +62,20 @@ class Backend:
         return line
 
 
+def read_source(path: str) -> str:
+    """The text of a user's .v or .lean file; a missing, unreadable or non-UTF-8 file is bad
+    input (UsageError)."""
+    if not os.path.exists(path):
+        raise UsageError(f"no such file: {path}")
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a directory, not a .v or .lean file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not UTF-8 text") from None
+
+
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                 coq_args: tuple[str, ...] = ()) -> Backend:
     ext = os.path.splitext(path)[1]
@@ -84,17 +101,20 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.trace import admit_proofs, proof_scripts, trace_file
         from coq_env import hammer
         return Backend(
-            "coq", cf.open_theorems, cf.with_proofs,
-            lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
-            lambda th, tac: check_proof(th, tac, timeout=check_timeout, coqc_args=coq_args),
-            lambda p, ref: check_file(p, reference=ref, timeout=check_timeout, coqc_args=coq_args),
-            SentenceError,
-            lambda: None if find_idetop() and shutil.which("coqc") else
+            name="coq", open_theorems=cf.open_theorems, with_proofs=cf.with_proofs,
+            make_env=lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
+            check_proof=lambda th, tac: check_proof(th, tac, timeout=check_timeout, coqc_args=coq_args),
+            check_file=lambda p, ref: check_file(p, reference=ref, timeout=check_timeout, coqc_args=coq_args),
+            parse_error=SentenceError,
+            missing=lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
-            trace_file, PRELUDE, library_files, source_text, import_line, insert_imports,
-            lambda text, ref: added_imports(text, ref)[0], cf.context_in_order, cf.usable_lemmas,
-            hammer.installed, hammer.SAUTO_TACTICS, hammer.TACTICS_LINE, hammer.uses_tactics,
-            lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args),
+            trace_file=trace_file, prelude=PRELUDE, library_files=library_files, library_source=source_text,
+            import_line=import_line, insert_imports=insert_imports,
+            added_imports=lambda text, ref: added_imports(text, ref)[0],
+            context_in_order=cf.context_in_order, usable_lemmas=cf.usable_lemmas,
+            hammer_installed=hammer.installed, hammer_tactics=hammer.SAUTO_TACTICS,
+            hammer_line=hammer.TACTICS_LINE, hammer_used=hammer.uses_tactics,
+            hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args),
             proof_scripts=proof_scripts, admit_proofs=admit_proofs)
     if name == "lean":
         from lean_env import files as lf
@@ -103,14 +123,15 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from lean_env.trace import trace_file
         cfg = LeanEnvConfig(project_dir=lean_project) if lean_project else LeanEnvConfig()
         return Backend(
-            "lean", lf.open_theorems, lf.with_proofs, lambda: LeanEnv(cfg),
-            lambda th, tac: check_proof(th, tac, config=cfg, timeout=check_timeout),
-            lambda p, ref: check_file(p, reference=ref, config=cfg, timeout=check_timeout),
-            lf.LeanFileError,
-            lambda: None if shutil.which(cfg.repl_command[0]) else
+            name="lean", open_theorems=lf.open_theorems, with_proofs=lf.with_proofs,
+            make_env=lambda: LeanEnv(cfg),
+            check_proof=lambda th, tac: check_proof(th, tac, config=cfg, timeout=check_timeout),
+            check_file=lambda p, ref: check_file(p, reference=ref, config=cfg, timeout=check_timeout),
+            parse_error=lf.LeanFileError,
+            missing=lambda: None if shutil.which(cfg.repl_command[0]) else
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)",
-            lambda env, path, name, timeout: trace_file(path, name, config=cfg),
+            trace_file=lambda env, path, name, timeout: trace_file(path, name, config=cfg),
             import_line=_lean_imports, proof_scripts=lf.proof_scripts, admit_proofs=lf.admit_proofs)
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
 

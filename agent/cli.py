@@ -4,7 +4,8 @@ Every command's flags, defaults, choices and help come from its dataclass (a fie
 docstring is its help); required fields have no default and are required. The config is logged
 whole at the start of a run and stored with its results. Bad input (missing file, unknown
 extension, unparsable file, nothing to prove, bad data) ends with one line on stderr and exit
-status 2; nothing is written in that case. Ctrl-C exits 130.
+status 2; nothing is written in that case. Ctrl-C, SIGTERM and SIGHUP stop a run alike (the work done is
+kept) and exit with 128 + the signal's number (130, 143, 129).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from typing import Annotated, Union
 import tyro
 
 from agent.annotate.command import AnnotateConfig
-from agent.backends import UsageError, backend_for
+from agent.backends import UsageError, backend_for, read_source
 from agent.bench.bench import BenchConfig
-from agent.bench.prove_file import ProveConfig, read_source
+from agent.prove.command import ProveConfig
 from agent.learning.iterate import IterateConfig
 from agent.learning.sft import SFTConfig
 from agent.learning.traces import TraceConfig
@@ -144,7 +145,7 @@ def run_train(cfg) -> int:
 
 def dispatch(cfg) -> int:
     if isinstance(cfg, ProveConfig):
-        from agent.bench.prove_file import run_prove
+        from agent.prove.command import run_prove
         return run_prove(cfg)
     if isinstance(cfg, CheckConfig):
         return run_check(cfg)
@@ -178,14 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     cfg = tyro.cli(Command, args=argv, prog="qstar",
                    description="Tactic-level theorem proving with a real kernel in the loop.",
                    config=(tyro.conf.OmitSubcommandPrefixes, tyro.conf.OmitArgPrefixes))
+    from agent.proc.interrupt import exit_status, signal_name, stop_signals
     try:
-        return dispatch(cfg)
-    except (UsageError, FileNotFoundError) as e:  # bad input, or a prover that is not installed
+        with stop_signals():  # SIGTERM and SIGHUP stop a run as Ctrl-C does
+            return dispatch(cfg)
+    except UsageError as e:  # bad input, or a prover that is not installed
         print(f"qstar: error: {e}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("qstar: interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        print(f"qstar: interrupted by {signal_name(e)}", file=sys.stderr)
+        return exit_status(e)
 
 
 if __name__ == "__main__":

@@ -129,9 +129,14 @@ class TacticError:
 
 @dataclass(frozen=True)
 class TacticTimeout:
-    """The tactic ran past its wall-clock limit and was interrupted or killed."""
+    """The tactic ran past its wall-clock limit and was interrupted or killed.
+
+    ``cut``: the caller's ``deadline`` ran out while the state was being rebuilt, so the tactic
+    itself never ran (or ran only part of its limit): it was not judged, and training data must
+    not call it slow (``agent.search.labels``: a ``cut`` edge, no label)."""
 
     seconds: float
+    cut: bool = False
 
 
 @dataclass(frozen=True)

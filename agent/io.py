@@ -59,9 +59,12 @@ def write_jsonl(path: str, rows: list[dict]) -> None:
 
 
 class JsonlLog:
-    """Append-only JSONL keyed by a field; reopening resumes after the last complete line."""
+    """Append-only JSONL keyed by a field; reopening resumes after the last complete line.
 
-    def __init__(self, path: str, *, key: str = "id"):
+    ``retry(row)``: rows to run again on reopening (an internal error): they are taken out of
+    the file (rewritten atomically, the other rows kept as they were) and are not ``done``."""
+
+    def __init__(self, path: str, *, key: str = "id", retry=None):
         self.path, self.key = path, key
         os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         self.rows: list[dict] = []
@@ -75,6 +78,9 @@ class JsonlLog:
             for line in data[:end].splitlines():
                 if line.strip():
                     self.rows.append(json.loads(line))
+            if retry is not None and any(retry(r) for r in self.rows):
+                self.rows = [r for r in self.rows if not retry(r)]
+                write_jsonl(path, self.rows)
         self.done = {r[key] for r in self.rows}
         self._f = open(path, "a", encoding="utf-8")
 

@@ -49,6 +49,9 @@ class CoqEnvConfig:
     """Wall-clock limit for loading a theorem's context and statement."""
     interrupt_grace: float = 2.0
     """Seconds to wait for Coq to answer SIGINT before killing it."""
+    edit_timeout: float = 10.0
+    """Wall-clock limit for moving the document back after a failed or interrupted tactic (an
+    Edit_at, normally milliseconds); past it the prover is restarted."""
 
 
 class CoqEnv:
@@ -103,6 +106,8 @@ class CoqEnv:
         for attempt in range(2):  # a process that dies mid-call is restarted and asked again
             try:
                 return self._apply(state.path, tactic, sentences, timeout)
+            except _NotRun:  # rebuilding the state used the caller's time: the tactic never ran
+                return TacticTimeout(timeout, cut=True)
             except (CoqInterrupted, CoqKilled, _Timeout):
                 return TacticTimeout(timeout)
             except (CoqDied, StartError) as e:
@@ -165,6 +170,15 @@ class CoqEnv:
         reply = self._call(protocol.edit_at_call(sid), timeout)
         if not reply.good:
             raise CoqDied(f"Edit_at {sid} failed: {reply.error}")
+
+    def _rollback(self, sid: int) -> None:
+        """Move the document back to ``sid`` after a failed or interrupted tactic, within
+        ``edit_timeout`` (not another tactic's limit); a prover that cannot is dropped, and the
+        next call starts a fresh one (the tactic's own verdict stands)."""
+        try:
+            self._edit_at(sid, self.config.edit_timeout, force=True)
+        except (CoqInterrupted, CoqDied):
+            self.close()
 
     def _add(self, sentence: str, at: int, timeout: float) -> int | str:
         """Add one sentence after state ``at``; its new state id, or the parse error text."""
@@ -237,22 +251,25 @@ class CoqEnv:
             added = self._add(s, sid, timeout)
             if isinstance(added, str):
                 if sid != before:
-                    self._edit_at(before, timeout, force=True)
+                    self._rollback(before)
                 return added
             sid = added
         try:
             reply = self._call(protocol.goal_call(), timeout)
         except CoqInterrupted:
-            self._edit_at(before, timeout, force=True)
+            self._rollback(before)
             raise _Timeout() from None
         if not reply.good:
-            self._edit_at(before, timeout, force=True)
+            self._rollback(before)
             return reply.error
         return sid, protocol.parse_goals(reply)
 
     def _apply(self, path: tuple[str, ...], tactic: str, sentences: tuple[str, ...],
                timeout: float) -> StepResult:
-        self._sync(path, timeout)
+        try:
+            self._sync(path, timeout)
+        except (CoqInterrupted, CoqKilled, _Timeout):
+            raise _NotRun() from None
         result = self._run_tactic(sentences, timeout)
         if isinstance(result, str):
             return TacticError(result)
@@ -270,6 +287,10 @@ class CoqEnv:
 
 class _Timeout(Exception):
     pass
+
+
+class _NotRun(Exception):
+    """The deadline passed while the state was being rebuilt, before the tactic ran."""
 
 
 @functools.lru_cache(maxsize=1 << 16)

@@ -14,7 +14,7 @@ import signal
 import subprocess
 import time
 
-from agent.proc import kill_group, unblocked_signals
+from agent.proc import WriteTimeout, kill_group, ready, spawn, write_bounded
 from coq_env import protocol
 
 
@@ -44,12 +44,10 @@ class IdeTop:
         if exe is None:
             raise FileNotFoundError("coqidetop not found: install Coq (apt-get install coq)")
         self.grace = grace
-        with unblocked_signals():  # SIGINT must reach Coq (the interrupt below)
-            self.proc = subprocess.Popen(
-                [exe, "-main-channel", "stdfds", *args],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                cwd=cwd, start_new_session=True,
-            )
+        # no signal blocked (SIGINT must reach Coq: the interrupt below); its group is killed if
+        # qstar dies first (agent.proc.reaper)
+        self.proc = spawn([exe, "-main-channel", "stdfds", *args], stdin=subprocess.PIPE,
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd)
         self._buf = b""
 
     @property
@@ -60,13 +58,16 @@ class IdeTop:
         """Send one call and return its reply. Raises CoqInterrupted or CoqDied."""
         if not self.alive:
             raise CoqDied(f"coqidetop exited with status {self.proc.returncode}")
+        deadline = time.monotonic() + timeout  # the clock runs from before the write
         try:
-            self.proc.stdin.write(payload)
-            self.proc.stdin.flush()
+            write_bounded(self.proc, payload, deadline=deadline)
+        except WriteTimeout as e:
+            self.kill()
+            raise CoqKilled(f"coqidetop took no input within {timeout:.1f}s ({e}); killed") from None
         except (BrokenPipeError, OSError) as e:
             self.kill()
             raise CoqDied(f"coqidetop pipe closed: {e}") from None
-        raw = self._read_reply(time.monotonic() + timeout)
+        raw = self._read_reply(deadline)
         if raw is not None:
             return protocol.parse_reply(raw)
         # Deadline passed: ask Coq to stop, then wait a little for its (failed) reply.
@@ -90,8 +91,7 @@ class IdeTop:
             left = deadline - time.monotonic()
             if left <= 0:
                 return None
-            ready, _, _ = select.select([fd], [], [], left)
-            if not ready:
+            if not ready(fd, select.POLLIN, left):
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:

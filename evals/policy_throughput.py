@@ -111,7 +111,7 @@ def main() -> None:
                     "distinct_candidates_per_s": sum(map(len, batched)) / t_batched},
     }
     res["speedup"] = res["batched"]["sampled_per_s"] / res["unbatched"]["sampled_per_s"]
-    from agent.policies.value import ValueModel
+    from agent.policies.lm_value import ValueModel
     res["search"] = search_overhead(pol, ValueModel(model, tok, info), cfg.search_budget)
     os.makedirs(os.path.dirname(cfg.out) or ".", exist_ok=True)
     Path(cfg.out).write_text(json.dumps(res, indent=2) + "\n")

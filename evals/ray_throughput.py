@@ -33,7 +33,7 @@ def main() -> int:
     qstar = [sys.executable, "-m", "agent.cli"]
     suite = args.suite or os.path.join(args.out, "coq-stdlib.jsonl")
     if not os.path.isfile(suite):
-        subprocess.run(qstar + ["stdlib-suite", "--out", suite], check=True)
+        subprocess.run(qstar + ["stdlib-suite", "--out", suite], check=True, timeout=600)
     common = [suite, "--split", "test", "--limit", str(args.limit), "--spread", "--model", "none",
               "--budget", "16", "--timeout", "20", "--tactic-timeout", "5"]
     rows = []
@@ -43,7 +43,8 @@ def main() -> int:
             import shutil
             shutil.rmtree(out)
         t0 = time.monotonic()
-        r = subprocess.run(qstar + ["bench", *common, *extra, "--out", out], capture_output=True, text=True)
+        r = subprocess.run(qstar + ["bench", *common, *extra, "--out", out], capture_output=True, text=True,
+                           timeout=7200)
         wall = time.monotonic() - t0
         if r.returncode != 0:
             print(r.stderr[-2000:], file=sys.stderr)

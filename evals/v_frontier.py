@@ -24,8 +24,8 @@ def _spread(values: list[float]) -> dict:
 
 
 def frontier(records: list[dict]) -> dict:
-    from agent.learning.data import node_statuses, proof_path
-    from agent.learning.hashed import roc_auc
+    from agent.search.labels import node_statuses, proof_path
+    from agent.policies.hashed import roc_auc
     by_status: dict[str, list[float]] = {}
     labels, scores = [], []
     for rec in records:

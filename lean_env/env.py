@@ -119,6 +119,16 @@ class LeanEnv:
         for _ in range(2):  # a process that died mid-request is restarted and asked again
             try:
                 ps = self._resolve(state.path, deadline)
+            except InvalidRequest as e:
+                return TacticError(f"invalid request: {e}")
+            except ReplTimeout:  # the state's rebuild used the caller's time: the tactic never ran
+                self._drop_process()
+                return TacticTimeout(timeout, cut=True)
+            except (ReplDied, StartError) as e:
+                last = str(e)
+                self._drop_process()
+                continue
+            try:
                 reply = self._repl.request({"tactic": tactic, "proofState": ps}, timeout=timeout)
             except InvalidRequest as e:
                 return TacticError(f"invalid request: {e}")

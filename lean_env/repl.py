@@ -23,7 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 
-from agent.proc import kill_group, unblocked_signals
+from agent.proc import WriteTimeout, kill_group, ready, spawn, write_bounded
 
 
 class ReplError(Exception):
@@ -120,11 +120,8 @@ class Repl:
         self.requests = 0
         self._buf = b""
         self._oom = threading.Event()
-        with unblocked_signals():
-            self.proc = subprocess.Popen(
-                list(config.command), cwd=config.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL, start_new_session=True,
-                preexec_fn=_limit_address_space(config.memory_limit_mb))
+        self.proc = spawn(list(config.command), cwd=config.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                          stderr=subprocess.DEVNULL, preexec_fn=_limit_address_space(config.memory_limit_mb))
         self._stop = threading.Event()
         if config.rss_limit_mb > 0:
             threading.Thread(target=self._watchdog, daemon=True).start()
@@ -142,13 +139,15 @@ class Repl:
         if not self.alive:
             raise ReplDied(f"REPL exited with status {self.proc.returncode}")
         self.requests += 1
+        deadline = time.monotonic() + timeout  # the clock runs from before the write
         try:
-            self.proc.stdin.write(json.dumps(req, ensure_ascii=False).encode() + b"\n\n")
-            self.proc.stdin.flush()
+            write_bounded(self.proc, json.dumps(req, ensure_ascii=False).encode() + b"\n\n", deadline=deadline)
+        except WriteTimeout:
+            self.kill()
+            raise ReplTimeout(f"the REPL took no input within {timeout:.1f}s; killed") from None
         except (BrokenPipeError, OSError):
             self.kill()
             raise ReplDied("REPL closed its input") from None
-        deadline = time.monotonic() + timeout
         fd = self.proc.stdout.fileno()
         while True:
             reply = self._take_reply()
@@ -158,8 +157,7 @@ class Repl:
             if left <= 0:
                 self.kill()
                 raise ReplTimeout(f"no reply within {timeout:.1f}s; REPL killed")
-            ready, _, _ = select.select([fd], [], [], min(left, 0.5))
-            if not ready:
+            if not ready(fd, select.POLLIN, min(left, 0.5)):
                 continue
             chunk = os.read(fd, 1 << 16)
             if not chunk:

@@ -1,6 +1,8 @@
 """Small builders shared by tests: proof states from the text Coq prints, toy goals, and a
 scripted environment (a test double for search logic only, never a kernel)."""
 
+import time
+
 from agent.env import EnvCrash, Goal, Goals, ProofState, Proved, TacticError, TacticTimeout
 from coq_env.goals import parse_rendered
 
@@ -21,7 +23,9 @@ def toy(name: str) -> Goal:
 
 class ScriptedEnv:
     """A test double for search logic: a state is its first goal's conclusion, and
-    ``moves[state][tactic]`` is the next state, "QED", "TIMEOUT", "CRASH"; anything else is an error."""
+    ``moves[state][tactic]`` is the next state, "QED", "TIMEOUT" (ran its whole limit), "SLOW"
+    (sleeps through the limit it is given, then times out), "NOTRUN" (the backend's deadline
+    passed before it ran), "CRASH"; anything else is an error."""
 
     def __init__(self, moves):
         self.moves = moves
@@ -35,6 +39,11 @@ class ScriptedEnv:
             return TacticError("no")
         if nxt == "TIMEOUT":
             return TacticTimeout(timeout)
+        if nxt == "SLOW":
+            time.sleep(timeout)
+            return TacticTimeout(timeout)
+        if nxt == "NOTRUN":
+            return TacticTimeout(timeout, cut=True)
         if nxt == "CRASH":
             return EnvCrash("died")
         if nxt == "QED":

@@ -194,11 +194,31 @@ def test_a_tactic_timeout_interrupts_coq_even_when_our_thread_blocks_sigint():
             out["r"] = e.apply(root, "repeat (assert True by exact I).", timeout=1.0)
             out["then"] = e.apply(root, "intros. split. lia. exact I.", timeout=10)
             out["restarted"] = e.spawns != spawns  # a killed Coq is restarted for the next step
+        except BaseException as exc:  # said by the assertion below, not lost with the thread
+            out["error"] = repr(exc)
         finally:
             e.close()
 
     t = threading.Thread(target=run)
     t.start()
     t.join(60)
+    assert not t.is_alive(), "the thread did not finish within 60 s"
+    assert "error" not in out, out["error"]
     assert isinstance(out["r"], TacticTimeout) and isinstance(out["then"], Proved)
     assert out["restarted"] is False  # interrupted and still usable, not killed
+
+
+def test_the_prover_works_when_its_pipes_are_numbered_past_1024():
+    # A long run (or a test session) can hold over a thousand descriptors: select() refuses
+    # those numbered 1024 and up, so every wait on the prover raised. The waits use poll.
+    import os
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with CoqEnv() as e:
+            root = e.start(CONJ)
+            assert e._top.proc.stdout.fileno() >= 1024
+            assert isinstance(e.apply(root, "repeat (assert True by exact I).", timeout=1.0), TacticTimeout)
+            assert isinstance(e.apply(root, "intros. split. lia. exact I.", timeout=10), Proved)
+    finally:
+        for fd in held:
+            os.close(fd)

@@ -1,7 +1,8 @@
 """Training rows from search records: value targets only where the search knows."""
 
 from agent.env import Goals, ProofState, Proved, TacticError
-from agent.learning.data import from_records, node_statuses
+from agent.learning.data import from_records
+from agent.search.labels import node_statuses
 from agent.search.best_first import SearchBudget, best_first_search
 from agent.search.records import tree_to_json
 from helpers import ScriptedEnv, toy
@@ -67,7 +68,15 @@ def test_records_of_older_runs_still_load_and_failed_is_relabelled():
                   {"src": 0, "tactic": "c", "outcome": "goals", "dst": 3},
                   {"src": 1, "tactic": "x", "outcome": "error", "dst": None},
                   {"src": 2, "tactic": "y", "outcome": "timeout", "dst": None}]}}
-    assert node_statuses(old["tree"]) == {0: "unfinished", 1: "refuted", 2: "unfinished", 3: "unfinished"}
+    # It does not say its expansions ran in full (no "complete"): a deadline may have cut any of
+    # them, so nothing is refuted.
+    assert node_statuses(old["tree"]) == {0: "unfinished", 1: "unfinished", 2: "unfinished", 3: "unfinished"}
+    assert from_records([old])[1] == []
+    # Where it says so, the same rules as a new search's: x was rejected (1 refuted), y timed out
+    # (2 unfinished), 3 had no candidate (its own status, not refuted), so 0 is unfinished.
+    for n in old["tree"]["nodes"]:
+        n["complete"] = True
+    assert node_statuses(old["tree"]) == {0: "unfinished", 1: "refuted", 2: "unfinished", 3: "no_candidates"}
     _, value, _, _ = from_records([old])
     assert [(v["goals"], v["target"]) for v in value] == [
         ([{"hyps": [{"names": ["n"], "type": "nat"}], "concl": "n = n"}], 0.0)]

@@ -46,7 +46,8 @@ def test_ceiling_refuses_what_it_cannot_compare(tmp_path, capsys):
 
 
 def _node(i, parent, status, value):
-    return {"id": i, "parent": parent, "goals": [], "status": status, "value": value}
+    return {"id": i, "parent": parent, "goals": [], "status": status, "value": value,
+            "expanded": status != "open", "complete": status == "refuted"}
 
 
 def test_v_frontier_reports_v_by_status_and_how_it_ranks_the_proof_path(tmp_path):
@@ -58,7 +59,8 @@ def test_v_frontier_reports_v_by_status_and_how_it_ranks_the_proof_path(tmp_path
         "edges": [{"src": 0, "tactic": "intros.", "outcome": "goals", "dst": 1},
                   {"src": 0, "tactic": "simpl.", "outcome": "goals", "dst": 2},
                   {"src": 0, "tactic": "split.", "outcome": "goals", "dst": 3},
-                  {"src": 1, "tactic": "lia.", "outcome": "proved", "dst": None}]}}
+                  {"src": 1, "tactic": "lia.", "outcome": "proved", "dst": None},
+                  {"src": 3, "tactic": "lia.", "outcome": "error", "dst": None}]}}
     failed = {"status": "failed", "tree": {"proof": None, "nodes": [_node(0, -1, "unfinished", 0.99)], "edges": []}}
     got = vf.frontier([proved, failed, {"status": "error"}])
     assert got["by_status"]["open"]["nodes"] == 1 and got["by_status"]["unfinished"]["median"] == 0.99

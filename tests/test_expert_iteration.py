@@ -34,7 +34,7 @@ def arith_suite(path, names=None):
 def test_traced_stdlib_steps_replay_to_each_lemmas_proof(tmp_path):
     from coq_env import CoqEnv
     from coq_env.trace import trace_text
-    where = subprocess.run(["coqc", "-where"], capture_output=True, text=True).stdout.strip()
+    where = subprocess.run(["coqc", "-where"], capture_output=True, text=True, timeout=60).stdout.strip()
     rel = "Bool/Bool.v"
     text = (Path(where) / "theories" / rel).read_text()
     stats = {}

@@ -32,7 +32,7 @@ def test_value_head_and_sft_step_run_on_the_gpu(tmp_path):
     from agent.learning.sft import tactic_loss
     from agent.learning.trainloop import LoopConfig, run_loop
     from agent.policies.models import TinyConfig, build_tiny
-    from agent.policies.value import ValueModel
+    from agent.policies.lm_value import ValueModel
     model, tok, info = build_tiny(TinyConfig(width=64, layers=2))
     model.to("cuda")
     v = ValueModel(model, tok, info)

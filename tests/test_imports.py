@@ -45,7 +45,7 @@ def test_prove_adds_the_tactic_libraries_and_check_accepts_them(tmp_path):
 @requires_coq
 def test_check_refuses_an_added_import_of_a_file_beside_the_source(tmp_path):
     (tmp_path / "Helper.v").write_text("Lemma cheat : 1 = 2.\nAdmitted.\n")
-    assert subprocess.run(["coqc", "Helper.v"], cwd=tmp_path, capture_output=True).returncode == 0
+    assert subprocess.run(["coqc", "Helper.v"], cwd=tmp_path, capture_output=True, timeout=120).returncode == 0
     ref = tmp_path / "orig.v"
     ref.write_text("Lemma t : True.\nProof.\nAdmitted.\n")
     sneaky = tmp_path / "sneaky.v"

@@ -79,11 +79,17 @@ def test_a_proof_is_never_lost_on_the_last_visit():
 
 
 def test_refuted_unfinished_and_exhausted_mean_what_they_say():
-    # every step fails or leads back: the root is refuted and the search exhausted
+    # every step fails: the root is refuted and the search exhausted
+    env = ScriptedEnv({"A": {"b": "B"}, "B": {}})
+    pol = policy_from({"A": [("b", -0.2), ("bad", -0.3)], "B": [("x", 0.0)]})
+    res = mcts_search(env, ROOT, policy=pol, value=value_from({}), check_invariants=True)
+    assert res.stop_reason == "exhausted" and res.root.status == REFUTED
+    # a step back to the root is a cycle, no verdict: the same tree with it is not refuted
     env = ScriptedEnv({"A": {"loop": "A", "b": "B"}, "B": {}})
     pol = policy_from({"A": [("loop", -0.1), ("b", -0.2), ("bad", -0.3)], "B": [("x", 0.0)]})
     res = mcts_search(env, ROOT, policy=pol, value=value_from({}), check_invariants=True)
-    assert res.stop_reason == "exhausted" and res.root.status == REFUTED
+    assert res.stop_reason == "exhausted" and res.root.status == UNFINISHED
+    assert res.root.edges[1].child.status == REFUTED
     # a timeout is not a refutation: nothing left to run, but the root stays unfinished
     env = ScriptedEnv({"A": {"slow": "TIMEOUT"}})
     res = mcts_search(env, ROOT, policy=policy_from({"A": [("slow", 0.0)]}), check_invariants=True)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from agent.env import Goal, Hypothesis, ProofState
-from agent.learning.hashed import HashedConfig, HashedLogistic, hash_features, roc_auc
+from agent.policies.hashed import HashedConfig, HashedLogistic, hash_features, roc_auc
 from agent.learning.qdata import rows_from_records
 from agent.policies.goal_args import coq_candidates, lean_candidates, split_relation
 from agent.policies.linear import pinned_values

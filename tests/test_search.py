@@ -3,7 +3,7 @@
 import math
 
 from agent.env import Goals, ProofState, TacticError
-from agent.search.best_first import (OPEN, PROVED, REFUTED, UNFINISHED, SearchBudget, best_first_search,
+from agent.search.best_first import (NO_CANDIDATES, OPEN, PROVED, REFUTED, UNFINISHED, SearchBudget, best_first_search,
                                      by_depth)
 from helpers import ScriptedEnv, toy
 
@@ -37,8 +37,10 @@ def test_transpositions_merge_equal_goals():
     res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
     assert res.nodes == 2  # A and B; "b" and "c" reached known states
     assert [e.outcome for e in res.root.edges] == ["goals", "duplicate", "duplicate"]
-    # B has no candidate (refuted); "c" returns to A itself, a cycle that cannot help: A is refuted.
-    assert res.stop_reason == "exhausted" and res.root.status == REFUTED
+    # B had no candidate (its own status, not refuted: nothing ran there), and "c" returns to A
+    # itself (a cycle: no verdict), so A is not refuted either.
+    assert res.stop_reason == "exhausted" and res.root.status == UNFINISHED
+    assert res.root.edges[0].child.status == NO_CANDIDATES
 
 
 def test_budget_stop_and_last_step_proof_is_kept():

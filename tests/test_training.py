@@ -8,7 +8,7 @@ import pytest
 from agent.policies.models import TinyConfig, build_tiny
 from agent.learning.sft import tactic_loss
 from agent.learning.trainloop import LoopConfig, run_loop
-from agent.policies.value import ValueModel
+from agent.policies.lm_value import ValueModel
 from agent.learning.value_train import value_loss
 from conftest import qstar, requires_coq
 from helpers import coq_goals

@@ -52,7 +52,7 @@ def run_annotate(cfg: AnnotateConfig) -> int:
     from agent.annotate.render import table, to_html, to_json
     from agent.annotate.steps import annotate_proof
     from agent.search.best_first import SearchBudget
-    from agent.bench.prove_file import read_source
+    from agent.backends import read_source
     from agent.io import atomic_write
     from agent.search.searcher import build_searcher, default_model_for
     text = read_source(cfg.file)

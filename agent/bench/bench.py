@@ -8,7 +8,10 @@ whole search tree, for training. Both resume where they stopped with ``--resume`
 already in the log is not run again, and a line torn by a kill is cut off.
 
 A statement that does not load (e.g. it needs a library that is not installed) is reported as
-"statement error", apart from "not proved".
+"statement error", apart from "not proved"; a theorem whose run raised (a bug, a lost worker) is
+an "internal error": every count is printed, the exit status is 1 when any internal error
+happened, and ``--resume`` runs those theorems again. Ctrl-C, SIGTERM and SIGHUP keep every
+finished row, write the summary with the signal that stopped the run, and exit 128 + signal.
 """
 
 from __future__ import annotations
@@ -132,12 +135,15 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     from agent.io import atomic_write
     atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
     print(f"qstar config: {json.dumps(conf)}", file=sys.stderr)
-    return items, JsonlLog(log_path)
+    return items, JsonlLog(log_path, retry=lambda r: r.get("stop_reason") == "internal_error")
 
 
 def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume: bool, desc: str,
-             skip: frozenset = frozenset()) -> list[dict]:
-    """Run the suite's theorems not in the log yet (nor in ``skip``); the log's rows of the suite."""
+             skip: frozenset = frozenset(), stopped: list | None = None) -> list[dict]:
+    """Run the suite's theorems not in the log yet (nor in ``skip``); the log's rows of the suite.
+    With ``stopped`` (a list), an interrupt (Ctrl-C, SIGTERM, SIGHUP) ends the run early: the
+    rows so far are returned and the interrupt is appended to ``stopped``; without, it
+    propagates once the pool and log are closed."""
     from tqdm import tqdm
     items, log = _start(cfg, log_name, always_resume=always_resume)
     items = [it for it in items if it.id not in skip]
@@ -161,6 +167,10 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
                 log.append({"id": it.id, "split": it.split, **rec.to_json()})
                 bar.update(1)
                 bar.set_postfix(proved=sum(r["status"] == "proved" for r in log.rows))
+    except KeyboardInterrupt as e:
+        if stopped is None:
+            raise
+        stopped.append(e)
     finally:
         close()
         log.close()
@@ -182,16 +192,25 @@ def summarize(rows: list[dict]) -> dict:
             "expansions": sum(r.get("expansions", 0) for r in rows)}
 
 
-def write_summary(cfg: BenchConfig, rows: list[dict]) -> dict:
+def counts_line(s: dict) -> str:
+    """Every status's count, for the closing line of bench and collect."""
+    return (f"proved {s['proved']}/{s['theorems']} ({100 * s['rate']:.1f}%), not proved {s['not_proved']}, "
+            f"statement errors {s['statement_error']}, internal errors {s['internal_error']}")
+
+
+def write_summary(cfg: BenchConfig, rows: list[dict], *, interrupted: str = "") -> dict:
     from agent.io import atomic_write
     s = summarize(rows)
+    s["interrupted"] = interrupted
     atomic_write(os.path.join(cfg.out, "summary.json"), json.dumps({"config": dataclasses.asdict(cfg),
                                                                    "summary": s}, indent=2) + "\n")
-    lines = ["| suite | split | model | search | budget | theorems | proved | rate | statement errors |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    lines = ["| suite | split | model | search | budget | theorems | proved | rate | not proved "
+             "| statement errors | internal errors | interrupted |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
              f"| {os.path.basename(cfg.suite)} | {cfg.split or 'all'} | {cfg.search.model or 'automation'} | "
              f"{cfg.search.ordering} | {cfg.search.budget} exp / {cfg.search.timeout:.0f}s | {s['theorems']} | "
-             f"{s['proved']} | {100 * s['rate']:.1f}% | {s['statement_error']} |", "",
+             f"{s['proved']} | {100 * s['rate']:.1f}% | {s['not_proved']} | {s['statement_error']} | "
+             f"{s['internal_error']} | {interrupted or 'no'} |", "",
              "| theorem | status | expansions | seconds | proof or reason |", "| --- | --- | --- | --- | --- |"]
     for r in rows:
         detail = " ".join(r["proof"]) if r.get("proof") else r.get("message", "")
@@ -222,8 +241,9 @@ def plot_bench(rows: list[dict], path: str, *, title: str) -> bool:
     a.set_xlabel("cumulative search seconds (fastest first)")
     a.set_ylabel("theorems proved")
     a.set_title(f"{title}: {s['proved']}/{s['theorems']} proved")
-    b.bar(["proved", "not proved", "statement error"], [s["proved"], s["not_proved"], s["statement_error"]],
-          color=["tab:green", "tab:gray", "tab:red"])
+    b.bar(["proved", "not proved", "statement error", "internal error"],
+          [s["proved"], s["not_proved"], s["statement_error"], s["internal_error"]],
+          color=["tab:green", "tab:gray", "tab:red", "tab:purple"])
     b.set_title("outcomes")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
@@ -231,17 +251,35 @@ def plot_bench(rows: list[dict], path: str, *, title: str) -> bool:
     return True
 
 
-def run_bench(cfg: BenchConfig) -> int:
-    t0 = time.monotonic()
-    rows = run_pool(cfg, log_name="results.jsonl", keep_tree=False, always_resume=False, desc="bench")
-    s = write_summary(cfg, rows)
-    print(f"proved {s['proved']}/{s['theorems']} ({100 * s['rate']:.1f}%), statement errors "
-          f"{s['statement_error']}, in {time.monotonic() - t0:.0f}s; wrote {cfg.out}/summary.md")
+def _status(s: dict, stopped: list) -> int:
+    """128 + the signal that stopped the run; else 1 when any theorem hit an internal error."""
+    from agent.proc.interrupt import exit_status, signal_name
+    if stopped:
+        print(f"qstar: interrupted by {signal_name(stopped[0])}; the rows so far are kept "
+              "(--resume continues)", file=sys.stderr)
+        return exit_status(stopped[0])
+    if s["internal_error"]:
+        print(f"qstar: {s['internal_error']} theorem(s) hit an internal error (see their message); "
+              "--resume runs them again", file=sys.stderr)
+        return 1
     return 0
+
+
+def run_bench(cfg: BenchConfig) -> int:
+    from agent.proc.interrupt import signal_name
+    t0 = time.monotonic()
+    stopped: list = []
+    rows = run_pool(cfg, log_name="results.jsonl", keep_tree=False, always_resume=False, desc="bench",
+                    stopped=stopped)
+    s = write_summary(cfg, rows, interrupted=signal_name(stopped[0]) if stopped else "")
+    print(f"{counts_line(s)}, in {time.monotonic() - t0:.0f}s; wrote {cfg.out}/summary.md")
+    return _status(s, stopped)
 
 
 def run_collect(cfg: BenchConfig) -> int:
-    rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=False, desc="collect")
+    stopped: list = []
+    rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=False, desc="collect",
+                    stopped=stopped)
     s = summarize(rows)
-    print(f"collected {s['theorems']} search records ({s['proved']} proved); wrote {cfg.out}/records.jsonl")
-    return 0
+    print(f"collected {s['theorems']} search records: {counts_line(s)}; wrote {cfg.out}/records.jsonl")
+    return _status(s, stopped)

@@ -33,6 +33,7 @@ from typing import Iterable, Iterator
 
 MAX_ATTEMPTS = 3
 CONNECT_TIMEOUT = 60.0  # seconds to join a cluster (Ray itself waits minutes on a dead address)
+LOCAL_START_TIMEOUT = 180.0  # seconds to join or start a Ray runtime on this machine
 START_TIMEOUT = 600.0  # seconds for the model actor (a GPU model's load) and the workers to start
 SLACK = 120.0  # seconds a worker may run past the sum of a theorem's limits before it is killed
 INSTALL = "--cluster ray needs Ray: pip install 'qstar[ray]' (or pip install 'ray[client]')"
@@ -74,17 +75,20 @@ def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
         except Exception as e:  # noqa: BLE001 - said in one line below
             outcome.append(e)
 
-    if cluster == "ray":  # this machine: nothing to wait for
-        join()
-    else:  # Ray's own wait on an address where nothing answers runs for minutes: ours is bounded
-        import logging
-        quiet = _Drop("SIGTERM handler is not set")  # Ray's note that it joins from a thread
-        logging.getLogger("ray._private.worker").addFilter(quiet)
-        t = threading.Thread(target=join, name="ray-init", daemon=True)
-        t.start()
-        t.join(timeout)
-        logging.getLogger("ray._private.worker").removeFilter(quiet)
+    # Ray's own wait on an address where nothing answers runs for minutes, and a runtime started
+    # here has no limit of its own: ours is bounded either way. From a thread, Ray also leaves
+    # qstar's SIGTERM handling (agent.proc.interrupt) in place.
+    import logging
+    quiet = _Drop("SIGTERM handler is not set")  # Ray's note that it joins from a thread
+    logging.getLogger("ray._private.worker").addFilter(quiet)
+    t = threading.Thread(target=join, name="ray-init", daemon=True)
+    t.start()
+    t.join(LOCAL_START_TIMEOUT if cluster == "ray" else timeout)
+    logging.getLogger("ray._private.worker").removeFilter(quiet)
     if not outcome:
+        if cluster == "ray":
+            raise UsageError(f"--cluster ray: no Ray runtime started on this machine within "
+                             f"{LOCAL_START_TIMEOUT:.0f} s (`ray status` says what runs)")
         raise UsageError(f"--cluster {cluster}: no Ray cluster answered within {timeout:.0f} s "
                          "(is it running? `ray status` on its head says)")
     if outcome[0] is not None:

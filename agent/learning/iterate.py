@@ -196,6 +196,9 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
 
 def run_iterate(cfg: IterateConfig) -> int:
     from agent.io import atomic_write
+    for what, path in (("--traces", cfg.traces), ("--train-suite", cfg.train_suite), ("--eval-suite", cfg.eval_suite)):
+        if path and not os.path.isfile(path):
+            raise UsageError(f"{what}: no such file: {path}")
     os.makedirs(cfg.out, exist_ok=True)
     conf_path = os.path.join(cfg.out, "config.json")
     conf = dataclasses.asdict(cfg)

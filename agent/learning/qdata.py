@@ -1,12 +1,8 @@
 """Q and V training rows from search records: every kernel verdict is a label.
 
-Edge labels, for Q(s, a):
-- 1: a step of the verified proof (the tactic that closed it, and each step on its path);
-- 0: the kernel rejected the tactic (error) or it ran past its time (timeout), or it led into a
-  REFUTED state (everything tried from there failed);
-- none: a crash, a step into an UNFINISHED or OPEN state, or any step of a proof the final check
-  refused: the search does not know.
-State labels, for V(s): PROVED states 1, REFUTED states 0, the others none.
+Edge labels for Q(s, a) and state labels for V(s) are ``agent.search.labels``' rules (the one
+place they are written): 1 on the checked proof path, 0 for a kernel rejection, a full-length
+timeout or a step into a refuted state, none for what the search does not know.
 
 Each row keeps the edge's ``sources`` (which sources proposed the tactic, their log-prob and
 rank), so Q trains on exactly what it sees at search time.
@@ -18,7 +14,8 @@ import zlib
 from collections import defaultdict
 from dataclasses import dataclass
 
-from agent.learning.data import _goals, node_statuses, proof_path
+from agent.learning.data import _goals
+from agent.search.labels import accepted, edge_label, node_label, node_statuses, proof_path
 
 
 @dataclass
@@ -48,37 +45,19 @@ def rows_from_records(records, *, backend: str = "coq") -> tuple[list[QRow], lis
         tree = rec.get("tree")
         if not tree:
             continue
-        name = rec["name"]
+        name, ok = rec["name"], accepted(rec)
         status = node_statuses(tree)
-        proved = rec.get("status") == "proved"
-        nodes = {n["id"]: n for n in tree["nodes"]}
-        on_path: dict[int, str] = {}
-        if proved:
-            for node, tactic in proof_path(tree):
-                on_path[node["id"]] = tactic
-        goals = {i: _goals(n["goals"], backend) for i, n in nodes.items()}
+        on_path = {node["id"]: tactic for node, tactic in proof_path(tree)} if ok else {}
+        goals = {n["id"]: _goals(n["goals"], backend) for n in tree["nodes"]}
         for e in tree["edges"]:
-            label = edge_label(e, status, on_path, proved)
+            label = edge_label(e, status, on_path, ok)
             if label is not None:
                 q_rows.append(QRow(name, goals[e["src"]], e["tactic"], e.get("sources") or {}, label))
         for i, st in status.items():
-            if st == "proved" and proved or st == "refuted":
-                v_rows.append(VRow(name, goals[i], 1.0 if st == "proved" else 0.0))
+            label = node_label(st, ok)
+            if label is not None:
+                v_rows.append(VRow(name, goals[i], label))
     return q_rows, v_rows
-
-
-def edge_label(e: dict, status: dict[int, str], on_path: dict[int, str], proved: bool) -> float | None:
-    out = e["outcome"]
-    if out in ("error", "timeout"):
-        return 0.0
-    if out == "proved":
-        return 1.0 if proved else None
-    if out in ("goals", "duplicate") and e["dst"] is not None:
-        if status.get(e["dst"]) == "refuted":
-            return 0.0
-        if proved and on_path.get(e["src"]) == e["tactic"]:
-            return 1.0
-    return None
 
 
 def summary(q_rows: list[QRow], v_rows: list[VRow]) -> dict:

@@ -1,6 +1,6 @@
 """``qstar train qv``: Q(s, a) and V(s) over goal features, from search records, in seconds.
 
-Trains both hashed logistic models (``agent.learning.hashed``) on the labels of
+Trains both hashed logistic models (``agent.policies.hashed``) on the labels of
 ``agent.learning.qdata`` and writes ``q_model.*``, ``state_value.*`` and ``qv_metrics.json``
 into a model folder (which search then uses: ``--model DIR`` ranks by its Q and, with ``--ordering
 astar``, takes h from its V). Before the final fit on every row, a fixed part of the theorems
@@ -44,19 +44,19 @@ class QVTrainConfig:
 
     @property
     def q(self):
-        from agent.learning.hashed import HashedConfig
+        from agent.policies.hashed import HashedConfig
         return HashedConfig(buckets=self.q_buckets, epochs=self.epochs, lr=self.lr, l2=self.l2, seed=self.seed)
 
     @property
     def v(self):
-        from agent.learning.hashed import HashedConfig
+        from agent.policies.hashed import HashedConfig
         return HashedConfig(buckets=self.v_buckets, epochs=2 * self.epochs, lr=self.lr, l2=self.l2, seed=self.seed)
 
 
 def _q_ids(rows, buckets: int):
     """(hashed rows, the prior's initial weights, the unpenalised buckets)."""
     from agent.backends import goals_of
-    from agent.learning.hashed import hash_features
+    from agent.policies.hashed import hash_features
     from agent.policies.qscore import dense_prior, q_features
     feats = [q_features(goals_of(r.goals), r.tactic, r.sources) for r in rows]
     init, free = dense_prior(feats, buckets)
@@ -65,8 +65,8 @@ def _q_ids(rows, buckets: int):
 
 def _v_ids(rows, buckets: int):
     from agent.backends import goals_of
-    from agent.learning.hashed import hash_features
-    from agent.policies.qscore import v_features
+    from agent.policies.hashed import hash_features
+    from agent.policies.state_value import v_features
     return [hash_features(v_features(goals_of(r.goals)), buckets) for r in rows]
 
 
@@ -86,9 +86,10 @@ def _top1(q_rows, probs) -> float:
 
 def train_qv(cfg: QVTrainConfig) -> dict:
     from agent.io import read_jsonl
-    from agent.learning.hashed import HashedLogistic, roc_auc
+    from agent.policies.hashed import HashedLogistic, roc_auc
     from agent.learning.qdata import held_out, rows_from_records, summary
-    from agent.policies.qscore import Q_STEM, V_STEM, own_score
+    from agent.policies.qscore import Q_STEM, own_score
+    from agent.policies.state_value import V_STEM
     t0 = time.monotonic()
     records = []
     for path in cfg.records:

@@ -52,7 +52,7 @@ def value_loss(vm, rows: list[dict]):
 
 def train_value(cfg: ValueTrainConfig) -> dict:
     from agent.learning.sft import init_model
-    from agent.policies.value import ValueModel
+    from agent.policies.lm_value import ValueModel
     rows = [{**r, "goals": row_goals(r)} for r in read_jsonl(cfg.data, ("target",))]
     os.makedirs(cfg.out, exist_ok=True)
     with open(os.path.join(cfg.out, "value_train_config.json"), "w", encoding="utf-8") as f:

@@ -1,5 +1,6 @@
-"""Q(s, a) and V(s) over hashed features of the structured goal: the learned parts that train
-in seconds on two cores (``agent.learning.hashed``; trained by ``qstar train qv``).
+"""Q(s, a) over hashed features of the structured goal: a learned part that trains in seconds on
+two cores (``agent.policies.hashed``; trained by ``qstar train qv``, with V in
+``agent.policies.state_value``).
 
 - ``QScorer``: the probability that candidate tactic ``a`` at state ``s`` is a step of a proof,
   trained on every kernel verdict of the search records (``agent.learning.qdata``). Features:
@@ -7,24 +8,21 @@ in seconds on two cores (``agent.learning.hashed``; trained by ``qstar train qv`
   numerals abstracted), the tactic itself, and which sources proposed it with their own rank and
   log-prob bins; so it ranks the candidates of every source on one scale. ``log_q`` is what
   best-first search and A*'s g use as the step's log-prob.
-- ``StateValue``: V(s), the probability that the state can be closed, trained on proved /
-  refuted states only; A*'s h is -log V.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import OrderedDict
 from typing import Sequence
 
-from agent.env import Goal, ProofState
-from agent.learning.hashed import HashedLogistic, exists, hash_features
+from agent.env import Goal
+from agent.policies.hashed import HashedLogistic, exists, hash_features
 from agent.policies.features import IDENT, goal_features
 from agent.policies.mixed import SOURCE_WEIGHTS
 from agent.policies.tactic_templates import stem
 
-Q_STEM, V_STEM = "q_model", "state_value"
+Q_STEM = "q_model"
 _NUM = re.compile(r"\d+")
 
 
@@ -70,16 +68,6 @@ def dense_prior(rows_features: list[list], buckets: int) -> tuple[dict[int, floa
     return {int(hash_features(["own"], buckets)[0][0]): 1.0}, free
 
 
-def v_features(goals: Sequence[Goal]) -> list[str]:
-    """Feature names of a state."""
-    if not goals:
-        return ["no-goals"]
-    out = [f"ng={min(len(goals), 6)}", f"nh={min(len(goals[0].hypotheses), 12)}",
-           f"len={min(len(goals[0].conclusion) // 20, 10)}"]
-    out += list(goal_features(goals))
-    return out
-
-
 class QScorer:
     """Q(s, a) from a trained hashed logistic model."""
 
@@ -99,36 +87,5 @@ class QScorer:
         return cls(HashedLogistic.load(folder, Q_STEM)[0])
 
 
-class StateValue:
-    """V(s) from a trained hashed logistic model: batched, cached per state."""
-
-    def __init__(self, model: HashedLogistic, cache_size: int = 100_000):
-        self.model = model
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_size = cache_size
-
-    def __call__(self, states: list[ProofState]) -> list[float]:
-        todo = [s for s in dict.fromkeys(states) if s not in self._cache]
-        if todo:
-            rows = [hash_features(v_features(s.goals), self.model.cfg.buckets) for s in todo]
-            for s, p in zip(todo, self.model.probs(rows).tolist()):
-                self._cache[s] = p
-            while len(self._cache) > self._cache_size:
-                self._cache.popitem(last=False)
-        return [self._cache[s] for s in states]
-
-    def heuristic(self, v: float) -> float:
-        """h(state) for A*: -log V."""
-        return -math.log(max(v, 1e-9))
-
-    @classmethod
-    def load(cls, folder: str) -> "StateValue":
-        return cls(HashedLogistic.load(folder, V_STEM)[0])
-
-
 def has_q(folder: str) -> bool:
     return exists(folder, Q_STEM)
-
-
-def has_state_value(folder: str) -> bool:
-    return exists(folder, V_STEM)

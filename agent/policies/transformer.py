@@ -194,8 +194,10 @@ class BatchingPolicy:
     """Serve many concurrent searches (threads) with one model: requests that arrive within
     ``max_wait`` seconds of each other, up to ``max_batch``, share one ``propose`` call."""
 
-    def __init__(self, policy: TransformerPolicy, *, max_batch: int = 32, max_wait: float = 0.01):
+    def __init__(self, policy: TransformerPolicy, *, max_batch: int = 32, max_wait: float = 0.01,
+                 ask_timeout: float = 600.0):
         self.policy, self.max_batch, self.max_wait = policy, max_batch, max_wait
+        self.ask_timeout = ask_timeout  # a search waits at most this long for its batch's answer
         self._q: queue.Queue = queue.Queue()
         self._stop = threading.Event()
         self.batches: list[int] = []  # size of every batch served (for benchmarks)
@@ -221,8 +223,15 @@ class BatchingPolicy:
 
     def ask(self, state: ProofState, name: str) -> list[tuple[str, float]]:
         slot = {"prompt": self.policy.prompt(state, name), "done": threading.Event(), "out": None, "err": None}
+        if self._stop.is_set() or not self._thread.is_alive():
+            raise RuntimeError("the batching policy is closed")
         self._q.put(slot)
-        slot["done"].wait()
+        deadline = time.monotonic() + self.ask_timeout
+        while not slot["done"].wait(0.5):  # never wait on a server that has stopped
+            if not self._thread.is_alive():
+                raise RuntimeError("the batching policy stopped before answering")
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no answer from the batched model within {self.ask_timeout:g}s")
         if slot["err"] is not None:
             raise slot["err"]
         return slot["out"]

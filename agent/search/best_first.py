@@ -4,16 +4,19 @@ The tree is an OR-tree: a node is a whole proof state (all open goals), an edge 
 whose goals equal an existing node's is not added again: the edge points to that node
 (transposition table keyed by ``ProofState``, whose equality ignores the path).
 
-Every node ends in one status, and each means exactly what it says (value data trusts them):
+Every node ends in one status, and each means exactly what it says; the rules (and the edge
+outcomes, ``cut`` among them: a tactic the search's own deadline stopped or never let run) are
+``agent.search.labels``', which value and Q data read too:
 - PROVED: a tactic from it closed the proof, or a child is PROVED.
-- REFUTED: expanded with its whole candidate list, and every edge was rejected by the kernel or
-  leads to a REFUTED node. What was tried from it cannot succeed.
+- REFUTED: expanded with its whole candidate list, at least one candidate, and every edge was
+  rejected by the kernel or leads (not around a cycle) to a REFUTED node.
+- NO_CANDIDATES: expanded in full, but the policy offered nothing (not refuted: nothing ran).
 - UNFINISHED: the search left it without knowing: its expansion was cut by the deadline, it sat
-  at the depth cap, a tactic from it timed out or crashed the prover, or a child (or the node a
-  transposition leads to) is not refuted.
+  at the depth cap, a tactic from it timed out, was cut or crashed the prover, an edge goes
+  back around a cycle, or a child (or the node a transposition leads to) is not refuted.
 - OPEN: never expanded (the frontier when the search stopped).
-While the search runs, an expanded node that is neither PROVED nor REFUTED is OPEN; ``result``
-marks it UNFINISHED when the search stops.
+While the search runs, an expanded node that is none of PROVED, REFUTED, NO_CANDIDATES is OPEN;
+``result`` marks it UNFINISHED when the search stops.
 
 The order is pluggable: ``priority(node)`` returns a number, lowest expanded first, computed
 from the node's fields (cumulative log-prob, depth, value). Every anchor system's ordering is a
@@ -42,8 +45,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from agent.env import EnvCrash, Goals, ProofEnv, ProofState, Proved, StepResult, TacticError, TacticTimeout
-
-OPEN, PROVED, REFUTED, UNFINISHED = "open", "proved", "refuted", "unfinished"
+from agent.search.labels import NO_CANDIDATES, OPEN, PROVED, REFUTED, UNFINISHED, edge_refutes, settled_status
 
 # A policy maps a state to candidate tactics with their log-probabilities, best first.
 Policy = Callable[[ProofState], list[tuple[str, float]]]
@@ -70,11 +72,11 @@ class Node:
 class Edge:
     tactic: str
     logprob: float
-    outcome: str  # goals | proved | duplicate | error | timeout | crash
+    outcome: str  # goals | proved | duplicate | error | timeout | cut | crash (agent.search.labels)
     seconds: float  # kernel wall time of this step
     child: Node | None = None
     message: str = ""
-    sources: dict | None = None  # {source: [log-prob, rank]} when the policy says (MixedPolicy)
+    sources: dict | None = None  # {source: [log-prob, rank]} of the call that proposed it (MixedPolicy)
 
 
 Priority = Callable[[Node], float]
@@ -169,10 +171,9 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     value_time = _score(value, [root])
     root.priority = priority(root)
     queue: list[tuple[float, int, Node]] = [(root.priority, next(tie), root)]
-    explain = getattr(policy, "sources_of", None)  # which sources proposed a tactic (MixedPolicy)
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
-        _close(table, budget, root if check_invariants else None)
+        close_tree(table, budget, root if check_invariants else None)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
                             kernel, policy_time, root, value_time)
 
@@ -192,6 +193,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         candidates = policy(node.state)
         node.model_seconds = time.monotonic() - tp
         policy_time += node.model_seconds
+        sources = proposed_by(policy, candidates)
         children: list[Node] = []
         node.complete = True
         for tactic, logprob in candidates:
@@ -199,8 +201,8 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             if left <= 0:
                 node.complete = False
                 break
-            step, child, dt = _run_step(env, node, tactic, logprob, table, explain,
-                                        timeout=min(budget.tactic_timeout, left), deadline=deadline)
+            step, _, child, dt = run_step(env, node, tactic, logprob, table, sources.get(tactic),
+                                          budget=budget, deadline=deadline)
             kernel += dt
             if isinstance(step, Proved):
                 return result(step.path, "proved")
@@ -212,7 +214,7 @@ def best_first_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         for c in children:
             c.priority = priority(c)
             heapq.heappush(queue, (c.priority, next(tie), c))
-        _settle(node)
+        settle(node)
         if time.monotonic() >= deadline:
             return result(None, "timeout")
     return result(None, "exhausted")
@@ -239,14 +241,14 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     kernel = policy_time = 0.0
     held_back = False  # a node was left unexpanded for the expansion budget
     pending: dict[int, int] = {}  # id(node) -> candidates of it not yet run
-    explain = getattr(policy, "sources_of", None)
+    sources: dict[int, dict] = {}  # id(node) -> {tactic: sources} of its own policy call
     value_time = _score(value, [root])
     root.priority = priority(root)
     # entries: (f, tie, node, candidate) with candidate None for "expand this node"
     queue: list[tuple[float, int, Node, tuple[str, float] | None]] = [(root.priority, next(tie), root, None)]
 
     def result(proof: tuple[str, ...] | None, reason: str) -> SearchResult:
-        _close(table, budget, root if check_invariants else None)
+        close_tree(table, budget, root if check_invariants else None)
         return SearchResult(proof, reason, expansions, len(table), time.monotonic() - t0,
                             kernel, policy_time, root, value_time)
 
@@ -254,7 +256,7 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
         pending[id(node)] -= 1
         if not pending[id(node)]:
             node.complete = True
-            _settle(node)
+            settle(node)
 
     while queue:
         if time.monotonic() >= deadline:
@@ -275,17 +277,17 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
             node.model_seconds = time.monotonic() - tp
             policy_time += node.model_seconds
             pending[id(node)] = len(candidates)
+            sources[id(node)] = proposed_by(policy, candidates)
             if not candidates:
                 node.complete = True
-                _settle(node)
+                settle(node)
             for tactic, logprob in candidates:
                 probe = Node(node.state, node, node.depth + 1, node.logprob + logprob, value=node.value)
                 heapq.heappush(queue, (priority(probe), next(tie), node, (tactic, logprob)))
             continue
         tactic, logprob = cand
-        left = deadline - time.monotonic()
-        step, child, dt = _run_step(env, node, tactic, logprob, table, explain,
-                                    timeout=min(budget.tactic_timeout, left), deadline=deadline)
+        step, _, child, dt = run_step(env, node, tactic, logprob, table, sources[id(node)].get(tactic),
+                                      budget=budget, deadline=deadline)
         kernel += dt
         if isinstance(step, Proved):
             return result(step.path, "proved")
@@ -299,18 +301,32 @@ def step_level_search(env: ProofEnv, root_state: ProofState, *, policy: Policy,
     return result(None, "budget" if held_back else "exhausted")
 
 
-def _run_step(env: ProofEnv, node: Node, tactic: str, logprob: float, table: dict[ProofState, Node],
-              explain, *, timeout: float, deadline: float) -> tuple[StepResult, Node | None, float]:
-    """Run one candidate of ``node`` on the kernel and record its edge: a proof marks the path
-    PROVED; goals already in ``table`` become a transposition edge; new goals become a child
-    (put in the table and returned). Returns (the kernel's verdict, the new child or None, its
-    seconds)."""
+def proposed_by(policy: Policy, candidates: list[tuple[str, float]]) -> dict[str, dict]:
+    """{tactic: {source: [log-prob, rank]}} for the candidates of one policy call, read at once
+    (a MixedPolicy remembers only its latest call), or {} when the policy does not say."""
+    explain = getattr(policy, "sources_of", None)
+    return {t: explain(t) for t, _ in candidates} if explain is not None else {}
+
+
+def run_step(env: ProofEnv, node: Node, tactic: str, logprob: float, table: dict[ProofState, Node],
+             sources: dict | None, *, budget: SearchBudget,
+             deadline: float) -> tuple[StepResult, Edge, Node | None, float]:
+    """Run one candidate of ``node`` on the kernel under ``min(tactic_timeout, time left)`` and
+    record its edge: a proof marks the path PROVED; goals already in ``table`` become a
+    transposition edge; new goals become a child (put in the table and returned). A timeout
+    under a limit the deadline shortened, or one the backend says never ran, is a ``cut``, not
+    a ``timeout``: the tactic was not judged. Returns (the kernel's verdict, the edge, the new
+    child or None, its seconds)."""
+    limit = min(budget.tactic_timeout, deadline - time.monotonic())
     tk = time.monotonic()
-    step = env.apply(node.state, tactic, timeout=timeout, deadline=deadline)
+    step = env.apply(node.state, tactic, timeout=max(limit, 0.0), deadline=deadline)
     dt = time.monotonic() - tk
     edge = _edge(tactic, logprob, step, dt)
-    if explain is not None:
-        edge.sources = explain(tactic)
+    if edge.outcome == "timeout" and (step.cut or limit < budget.tactic_timeout):
+        edge.outcome = "cut"
+        edge.message = (f"cut by the search's deadline after {dt:.1f}s" if not step.cut
+                        else "not run: the search's time ran out first")
+    edge.sources = sources or None
     node.edges.append(edge)
     child = None
     if isinstance(step, Proved):
@@ -322,7 +338,7 @@ def _run_step(env: ProofEnv, node: Node, tactic: str, logprob: float, table: dic
         else:
             child = Node(step.state, node, node.depth + 1, node.logprob + logprob, kernel_seconds=dt)
             table[step.state] = edge.child = child
-    return step, child, dt
+    return step, edge, child, dt
 
 
 def _score(value: Value | None, nodes: list[Node]) -> float:
@@ -335,7 +351,7 @@ def _score(value: Value | None, nodes: list[Node]) -> float:
     return time.monotonic() - tv
 
 
-def _close(table: dict[ProofState, Node], budget: SearchBudget, check_root: Node | None) -> None:
+def close_tree(table: dict[ProofState, Node], budget: SearchBudget, check_root: Node | None) -> None:
     """When a search stops: its expanded nodes still OPEN, and those at the depth cap, are
     UNFINISHED; the tree's invariants are checked from ``check_root`` when given."""
     for n in table.values():
@@ -365,20 +381,14 @@ def _mark_proved(node: Node | None) -> None:
         node = node.parent
 
 
-def _refuted(node: Node) -> bool:
-    """Expanded in full, and every edge rejected by the kernel, into a REFUTED node, or back to
-    the node itself or an ancestor (a cycle: a proof from here never needs to return here)."""
-    if not (node.expanded and node.complete):
-        return False
-    for e in node.edges:
-        if e.outcome == "error":
-            continue
-        if e.outcome in ("goals", "duplicate") and e.child is not None and e.child.status == REFUTED:
-            continue
-        if e.outcome == "duplicate" and _is_ancestor(e.child, node):
-            continue
-        return False  # proved, timeout, crash, or a node not (yet) refuted
-    return True
+def _refutes(e: Edge, node: Node) -> bool:
+    return edge_refutes(e.outcome, e.child.status if e.child is not None else None,
+                        e.outcome == "duplicate" and _is_ancestor(e.child, node))
+
+
+def _settled(node: Node) -> str | None:
+    """REFUTED or NO_CANDIDATES when the node now is one (``labels.settled_status``), else None."""
+    return settled_status(node.expanded, node.complete, [_refutes(e, node) for e in node.edges])
 
 
 def _is_ancestor(a: Node | None, node: Node | None) -> bool:
@@ -389,16 +399,20 @@ def _is_ancestor(a: Node | None, node: Node | None) -> bool:
     return False
 
 
-def _settle(node: Node) -> None:
-    """Mark ``node`` REFUTED if it now is, and pass the news to its parent and to the nodes whose
-    transpositions lead to it."""
+def settle(node: Node) -> None:
+    """Mark ``node`` REFUTED or NO_CANDIDATES if it now is, and pass a refutation on to its
+    parent and to the nodes whose transpositions lead to it."""
     todo = [node]
     while todo:
         n = todo.pop()
-        if n.status != OPEN or not _refuted(n):
+        if n.status != OPEN:
             continue
-        n.status = REFUTED
-        todo.extend(m for m in (n.parent, *n.into) if m is not None)
+        settled = _settled(n)
+        if settled is None:
+            continue
+        n.status = settled
+        if settled == REFUTED:
+            todo.extend(m for m in (n.parent, *n.into) if m is not None)
 
 
 def check_tree(root: Node) -> None:
@@ -417,14 +431,12 @@ def check_tree(root: Node) -> None:
         if n.status == PROVED:
             assert any(e.outcome == "proved" for e in n.edges) or any(k.status == PROVED for k in kids), \
                 "PROVED without proof"
-        elif n.status == REFUTED:
-            assert _refuted(n), "REFUTED with an edge that was not refuted"
+        elif n.status in (REFUTED, NO_CANDIDATES):
+            assert _settled(n) == n.status, f"{n.status} but its edges say otherwise"
         elif n.status == UNFINISHED:
-            assert not _refuted(n), "UNFINISHED but every edge is refuted"
-            assert not (n.expanded and n.complete) or any(
-                e.outcome in ("timeout", "crash") or e.child is not None and e.child.status != REFUTED
-                and not (e.outcome == "duplicate" and _is_ancestor(e.child, n))
-                for e in n.edges), "UNFINISHED with nothing unfinished"
+            assert _settled(n) is None, "UNFINISHED but settled"
+            assert not (n.expanded and n.complete) or any(not _refutes(e, n) for e in n.edges), \
+                "UNFINISHED with nothing unfinished"
         else:
             assert n.status == OPEN and not n.expanded and not n.edges, "OPEN node that was expanded"
         stack.extend(kids)

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field
 
 from agent.env import Goals, ProofEnv, ProofState, Proved
 from agent.policies.mixed import normalised
-from agent.search.best_first import (OPEN, REFUTED, Edge, Node, Policy, SearchBudget, SearchResult, Value,
-                                     _edge, _is_ancestor, _mark_proved, _settle, check_tree)
+from agent.search.best_first import (REFUTED, Edge, Node, Policy, SearchBudget, SearchResult, Value,
+                                     _is_ancestor, _score, close_tree, proposed_by, run_step, settle)
 
 NEUTRAL = 0.5  # a leaf's value when there is no value function
 _MAX_STALLS = 200  # walks in a row that ran nothing (dead ends, the depth cap): the search is done
@@ -54,11 +54,12 @@ class MctsConfig:
 
 @dataclass(eq=False)
 class _Stats:
-    """Per node: the candidates not yet run, each candidate's prior, and per-edge visit counts
-    and value sums (keyed by the edge's index in ``node.edges``)."""
+    """Per node: the candidates not yet run, each candidate's prior and proposing sources, and
+    per-edge visit counts and value sums (keyed by the edge's index in ``node.edges``)."""
 
     pending: list[tuple[str, float]] = field(default_factory=list)
     prior: dict[str, float] = field(default_factory=dict)
+    sources: dict[str, dict] = field(default_factory=dict)
     visits: dict[int, int] = field(default_factory=dict)
     total: dict[int, float] = field(default_factory=dict)
 
@@ -85,26 +86,19 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
     table: dict[ProofState, Node] = {root_state: root}
     stats: dict[int, _Stats] = {}
     clock = {"kernel": 0.0, "policy": 0.0, "value": 0.0, "expansions": 0}
-    explain = getattr(policy, "sources_of", None)
 
     def evaluate(nodes: list[Node]) -> None:
         if value is None:
             for n in nodes:
                 n.value = NEUTRAL
             return
-        tv = time.monotonic()
-        for n, v in zip(nodes, value([n.state for n in nodes])):
-            n.value = v
-        clock["value"] += time.monotonic() - tv
+        clock["value"] += _score(value, nodes)
 
     def result(proof, reason: str) -> SearchResult:
         for n in table.values():
-            if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
-                n.status = "unfinished"
             s = stats.get(id(n))
             n.priority = float(sum(s.visits.values())) if s else 0.0  # records show the visit count
-        if check_invariants:
-            check_tree(root)
+        close_tree(table, budget, root if check_invariants else None)
         return SearchResult(proof, reason, clock["expansions"], len(table), time.monotonic() - t0,
                             clock["kernel"], clock["policy"], root, clock["value"])
 
@@ -119,29 +113,16 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
             if left <= 0:
                 break
             s.pending.remove((tactic, logprob))
-            tk = time.monotonic()
-            step = env.apply(node.state, tactic, timeout=min(budget.tactic_timeout, left), deadline=deadline)
-            dt = time.monotonic() - tk
+            step, edge, child, dt = run_step(env, node, tactic, logprob, table, s.sources.get(tactic),
+                                             budget=budget, deadline=deadline)
             clock["kernel"] += dt
-            edge = _edge(tactic, logprob, step, dt)
-            if explain is not None:
-                edge.sources = explain(tactic)
-            node.edges.append(edge)
             if isinstance(step, Proved):
-                _mark_proved(node)
                 return step.path, reached, novel
-            if isinstance(step, Goals):
-                if step.state in table:
-                    edge.outcome, edge.child = "duplicate", table[step.state]
-                    table[step.state].into.append(node)
-                    if table[step.state].status != REFUTED and not _is_ancestor(edge.child, node):
-                        reached.append(edge.child)
-                    continue
-                child = Node(step.state, node, node.depth + 1, node.logprob + logprob, kernel_seconds=dt)
-                table[step.state] = child
-                edge.child = child
+            if child is not None:
                 reached.append(child)
                 novel = True
+            elif isinstance(step, Goals) and edge.child.status != REFUTED and not _is_ancestor(edge.child, node):
+                reached.append(edge.child)
         node.complete = not s.pending
         return None, reached, novel
 
@@ -152,7 +133,8 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
         candidates = list({t: (t, lp) for t, lp in reversed(policy(node.state))}.values())[::-1]
         node.model_seconds = time.monotonic() - tp
         clock["policy"] += node.model_seconds
-        stats[id(node)] = _Stats(pending=candidates, prior=priors(candidates))
+        stats[id(node)] = _Stats(pending=candidates, prior=priors(candidates),
+                                 sources=proposed_by(policy, candidates))
         return run(node, cfg.width)
 
     dead: set[int] = set()  # expanded nodes with nothing left below them (timeouts, dead ends)
@@ -231,7 +213,7 @@ def mcts_search(env: ProofEnv, root_state: ProofState, *, policy: Policy, value:
             s.visits[i] = s.visits.get(i, 0) + 1
             s.total[i] = s.total.get(i, 0.0) + leaf
         if node.expanded:
-            _settle(node)
+            settle(node)
         stalls = 0 if progressed else stalls + 1
         if not progressed and not steps or stalls > _MAX_STALLS:
             return result(None, "exhausted")  # nothing left to run anywhere the walks reach

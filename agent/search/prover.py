@@ -92,27 +92,24 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
                 f"{tactic!r} did not close it)" if tactic else "the last resort found none)")
     else:
         record.message = f"no proof found ({res.stop_reason})"
-    if on_proof is not None and record.status == "proved":
-        on_proof(proof_steps(res.root))
-    if keep_tree:
+    tree = None
+    if keep_tree or on_proof is not None and record.status == "proved":
         from agent.search.records import tree_to_json
-        record.tree = tree_to_json(res.root, proof=tuple(record.proof) if record.status == "proved" else None)
+        tree = tree_to_json(res.root, proof=tuple(record.proof) if record.status == "proved" else None)
+    if on_proof is not None and record.status == "proved":
+        on_proof(proof_steps(tree))
+    if keep_tree:
+        record.tree = tree
     record.seconds = round(time.monotonic() - t0, 3)
     return record
 
 
-def proof_steps(root) -> list:
-    """[(goals, tactic)] along the proved path of a finished search tree."""
-    from agent.search.best_first import PROVED
-    steps, node = [], root
-    while node is not None and node.status == PROVED:
-        edge = next((e for e in node.edges if e.outcome == "proved"), None) or next(
-            (e for e in node.edges if e.outcome == "goals" and e.child.status == PROVED), None)
-        if edge is None:
-            break
-        steps.append((node.state.goals, edge.tactic))
-        node = edge.child if edge.outcome == "goals" else None
-    return steps
+def proof_steps(tree: dict) -> list:
+    """[(goals, tactic)] along the checked proof of a stored tree (``labels.proof_path``: the
+    tactics the final check saw, through transpositions too), goals as ``Goal`` objects."""
+    from agent.env import Goal
+    from agent.search.labels import proof_path
+    return [(tuple(Goal.from_json(g) for g in node["goals"]), tactic) for node, tactic in proof_path(tree)]
 
 
 def _add_root_proof(root, tactic: str) -> None:

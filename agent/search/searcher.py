@@ -208,7 +208,7 @@ def check_search(cfg: SearchConfig) -> None:
 
 def load_models(cfg: SearchConfig, *, batching: bool = False) -> Models:
     """The tactic model and the value ``cfg`` asks for (either may be None)."""
-    from agent.policies.value import ValueModel, has_value_head
+    from agent.policies.lm_value import ValueModel, has_value_head
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     model_policy = server = None
     # a folder without a Hugging Face config holds no network (retrieval, templates, Q, V only)
@@ -221,7 +221,7 @@ def load_models(cfg: SearchConfig, *, batching: bool = False) -> Models:
             model, device=cfg.device,
             config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
         server = BatchingPolicy(model_policy) if batching else None
-    from agent.policies.qscore import StateValue, has_state_value
+    from agent.policies.state_value import StateValue, has_state_value
     value = None
     if cfg.value_model == "none":
         pass

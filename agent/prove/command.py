@@ -10,9 +10,15 @@ candidates (``apply L.``, ``rewrite L.``, ``eapply L.``).
 
 After every theorem the output file (the source with the proofs found so far) and the JSON
 report are rewritten atomically, so a Ctrl-C, a kill or a crash after theorem k leaves theorems
-1..k on disk, proved where they were proved; Ctrl-C then exits 130 with a report that says the
-run was interrupted. A theorem whose search raises is recorded as an internal error and the
-others go on.
+1..k on disk, proved where they were proved; Ctrl-C (or SIGTERM, SIGHUP) then exits 128 + the
+signal with a report that says the run was interrupted and by which signal. A theorem whose
+search raises is recorded as an internal error and the others go on.
+
+Nothing is reported or written as proved before a check of what is written passed: with one
+worker each proof is checked in the context the written file gives it; with --workers N, where
+each was searched without the other open theorems, the file with the proofs accepted so far plus
+the new one is checked whole (from a temporary copy) before the new one is taken. A file
+rewritten without CoqHammer's unused import is likewise checked before it replaces the output.
 """
 
 from __future__ import annotations
@@ -20,14 +26,17 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shutil
+import signal
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Annotated
 
 import tyro
 
-from agent.backends import UsageError, backend_for
+from agent.backends import UsageError, backend_for, read_source
 from agent.search.searcher import SearchConfig
 
 
@@ -63,18 +72,6 @@ class ProveConfig:
     """Lake project with Mathlib and the REPL (Lean files only; default: lean_project/)."""
     coq_args: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
     """Extra arguments for coqidetop and coqc, one per flag: --coq-args=-R --coq-args=dir --coq-args=Lib."""
-
-
-def read_source(path: str) -> str:
-    if not os.path.exists(path):
-        raise UsageError(f"no such file: {path}")
-    if os.path.isdir(path):
-        raise UsageError(f"{path} is a directory, not a .v or .lean file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            return f.read()
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not UTF-8 text") from None
 
 
 def default_output(path: str) -> str:
@@ -124,24 +121,25 @@ def run_prove(cfg: ProveConfig) -> int:
     t0 = time.monotonic()
     records: dict[str, object] = {}
     options = {"lean_project": cfg.lean_project or None, "coq_args": tuple(cfg.coq_args)}
-    interrupted = False
+    interrupted = ""  # the signal that stopped the run
     proofs: dict[str, tuple[str, ...]] = {}
     texts = (text, source, line)
     try:
         with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
             for rec in _prove_all(cfg, backend, source, theorems, proofs, searcher, options):
+                if cfg.workers > 1 and rec.status == "proved":
+                    _check_whole(cfg, backend, source, proofs, rec)
                 records[rec.name] = rec
                 if rec.status == "proved":
                     proofs[rec.name] = tuple(rec.proof)
-                _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted=False)
+                _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted="")
                 bar.update(1)
                 bar.set_postfix(proved=len(proofs))
-        if cfg.workers > 1 and proofs:
-            _check_whole(cfg, backend, records)
         texts = _without_unused_hammer(cfg, backend, texts, records)
-    except KeyboardInterrupt:
-        interrupted = True
+    except KeyboardInterrupt as e:
+        from agent.proc.interrupt import signal_name
+        interrupted = signal_name(e)
     finally:
         searcher.close()
     report = _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted=interrupted)
@@ -151,9 +149,9 @@ def run_prove(cfg: ProveConfig) -> int:
     if report["added_imports"]:
         print("added imports: " + " ".join(report["added_imports"]))
     print(f"proved {s['proved']}/{s['theorems']} in {s['seconds']}s"
-          + (f" (interrupted after {len(done)} theorems)" if interrupted else "")
+          + (f" (interrupted by {interrupted} after {len(done)} theorems)" if interrupted else "")
           + f"; wrote {cfg.output} and {cfg.report}")
-    return 130 if interrupted else 0
+    return 128 + signal.Signals[interrupted].value if interrupted else 0
 
 
 def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, searcher, options):
@@ -176,7 +174,7 @@ def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, s
 
 def _without_unused_hammer(cfg: ProveConfig, backend, texts: tuple[str, str, str], records: dict):
     """The texts to write: without CoqHammer's import when no proof seems to use it and the file
-    written without it passes the whole-file check (the proofs were found and checked with it)."""
+    without it passes the whole-file check (the proofs were found and checked with it)."""
     text, source, line = texts
     proofs = {r.name: tuple(r.proof) for r in records.values() if r.status == "proved"}
     if (not proofs or not backend.hammer_line or backend.hammer_line not in line.splitlines()
@@ -184,23 +182,34 @@ def _without_unused_hammer(cfg: ProveConfig, backend, texts: tuple[str, str, str
         return texts
     trimmed = "\n".join(ln for ln in line.splitlines() if ln != backend.hammer_line)
     candidate = backend.insert_imports(text, trimmed)
-    from agent.io import atomic_write
-    atomic_write(cfg.output, backend.with_proofs(candidate, proofs))
-    verdicts = {v.name: v.ok for v in backend.check_file(cfg.output, cfg.file)}
-    if all(verdicts.get(name) for name in proofs):
+    verdicts = _check_text(cfg, backend, backend.with_proofs(candidate, proofs))
+    if all(verdicts[name].ok for name in proofs if name in verdicts) and set(proofs) <= set(verdicts):
         return text, candidate, trimmed
-    return texts  # the caller rewrites the output with the import
+    return texts
 
 
-def _check_whole(cfg: ProveConfig, backend, records: dict) -> None:
-    """With several workers each proof was checked without the other open theorems: check the
-    written file whole, take out any proof it refuses, and write again."""
-    verdicts = {v.name: v for v in backend.check_file(cfg.output, cfg.file)}
-    for name, rec in records.items():
-        v = verdicts.get(name)
-        if rec.status == "proved" and (v is None or not v.ok):
-            rec.status, rec.proof, rec.stop_reason = "failed", None, "rejected"
-            rec.message = "the whole-file check refused it: " + (v.reason if v else "not found")[:300]
+def _check_text(cfg: ProveConfig, backend, text: str) -> dict:
+    """{theorem: Verdict} of the whole file ``text`` against the user's file, checked from a
+    temporary copy (the output is replaced only by what passed)."""
+    folder = tempfile.mkdtemp(prefix="qstar-check-")
+    try:
+        path = os.path.join(folder, os.path.basename(cfg.output))
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+        return {v.name: v for v in backend.check_file(path, cfg.file)}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_whole(cfg: ProveConfig, backend, source: str, proofs: dict, rec) -> None:
+    """With several workers each proof was checked without the other open theorems: ``rec``'s
+    proof is taken only if the file with the proofs accepted so far and it passes the
+    whole-file check; otherwise ``rec`` becomes a failure that says why."""
+    verdicts = _check_text(cfg, backend, backend.with_proofs(source, {**proofs, rec.name: tuple(rec.proof)}))
+    v = verdicts.get(rec.name)
+    if v is None or not v.ok:
+        rec.status, rec.proof, rec.stop_reason = "failed", None, "rejected"
+        rec.message = "the whole-file check refused it: " + (v.reason if v else "not found")[:300]
 
 
 def _in_order(backend, source: str, th, proofs: dict) -> _Item:
@@ -214,7 +223,7 @@ def _in_order(backend, source: str, th, proofs: dict) -> _Item:
 
 
 def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, records: dict,
-           seconds: float, *, interrupted: bool) -> dict:
+           seconds: float, *, interrupted: str) -> dict:
     """Rewrite the output file and the report from the records so far, each atomically. The
     output is the source with the added imports (the context every proof was checked in) when
     there is a proof, the user's own text otherwise."""
@@ -230,7 +239,7 @@ def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, rec
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
                     "error": sum(r.status == "error" for r in done),
-                    "interrupted": interrupted, "seconds": round(seconds, 2)},
+                    "interrupted": bool(interrupted), "signal": interrupted, "seconds": round(seconds, 2)},
         "theorems": [r.to_json() for r in done],
         "not_attempted": [th.name for th in theorems if th.name not in records],
     }

@@ -1,0 +1,1 @@
+"""``qstar prove FILE``: the open theorems of one file, searched, checked and written back."""

@@ -1,0 +1,158 @@
+"""The label rules, in one place: what a search says about each node and each edge.
+
+Every learner reads these (Q from edge labels, V and the LM's value head from node labels, SFT
+and retrieval from the checked proof path), and the searches use the same node rule while they
+run, so a record never says more than the kernel said.
+
+Edge outcomes (what the kernel did with one tactic at one node):
+- ``goals``: it ran and left new goals (the edge created its child node);
+- ``duplicate``: it ran and left goals some node already has (a transposition; a *cycle* when
+  that node is the source itself or one of its ancestors);
+- ``proved``: it closed every goal;
+- ``error``: the kernel (or the client, before sending it) rejected it;
+- ``timeout``: it ran its whole per-tactic limit without an answer;
+- ``cut``: the search's own deadline stopped it before its per-tactic limit, or it never ran
+  (rebuilding its state used the time up): the tactic was not judged;
+- ``crash``: the prover died under it.
+
+Node statuses:
+- ``proved``: a tactic from it closed the proof, or its child on the proof's path is proved;
+- ``refuted``: expanded with its whole candidate list, at least one candidate, and every edge
+  rejected by the kernel (``error``) or into a refuted node. Nothing tried from it can succeed;
+- ``no_candidates``: expanded in full, but the policy offered nothing: not refuted (nothing
+  was tried), and no label;
+- ``unfinished``: expanded and left without knowing: cut by the deadline, a timeout, a cut, a
+  crash, a cycle, or a child that is not refuted;
+- ``open``: never expanded (the frontier; and nodes at the depth cap).
+
+Labels (``None``: no label; the search does not know):
+- edge (Q): 1 for the edges of the checked proof path (only when the final check accepted the
+  record); 0 for ``error``, ``timeout`` and an edge into a refuted node; ``None`` for ``cut``,
+  ``crash``, cycles, edges into nodes that are not refuted, and every step of a proof the final
+  check refused.
+- node (V): 1 for a proved node of an accepted record, 0 for a refuted node, else ``None``.
+
+Old records are relabelled by these rules: refutation is recomputed from their edges (a node
+whose record does not say it was expanded in full is never refuted), so a record written before
+a rule changed means what a new one means.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+OPEN, PROVED, REFUTED, UNFINISHED, NO_CANDIDATES = "open", "proved", "refuted", "unfinished", "no_candidates"
+OUTCOMES = ("goals", "duplicate", "proved", "error", "timeout", "cut", "crash")
+
+
+def edge_refutes(outcome: str, child_status: str | None, cycle: bool) -> bool:
+    """Whether one edge counts toward its source's refutation: the kernel rejected the tactic,
+    or it led (not around a cycle) into a refuted node."""
+    if outcome == "error":
+        return True
+    return outcome in ("goals", "duplicate") and not cycle and child_status == REFUTED
+
+
+def settled_status(expanded: bool, complete: bool, edges_refute: list[bool]) -> str | None:
+    """A node's status once its expansion is known: REFUTED, NO_CANDIDATES, or None (not settled:
+    UNFINISHED when the search stops). ``edges_refute``: ``edge_refutes`` of each edge."""
+    if not (expanded and complete):
+        return None
+    if not edges_refute:
+        return NO_CANDIDATES
+    return REFUTED if all(edges_refute) else None
+
+
+def _out_edges(tree: dict) -> dict[int, list[dict]]:
+    out: dict[int, list[dict]] = defaultdict(list)
+    for e in tree["edges"]:
+        out[e["src"]].append(e)
+    return out
+
+
+def node_statuses(tree: dict) -> dict[int, str]:
+    """Each node's status in a stored search tree (``records.tree_to_json``), by the rules above.
+    PROVED is taken as recorded (kernel verdicts on the path); everything else is recomputed from
+    the edges, so records of any age (an older search's "failed", its refuted cycles and
+    candidate-less nodes) mean the same."""
+    nodes = {n["id"]: n for n in tree["nodes"]}
+    out = _out_edges(tree)
+
+    def ancestors(i: int) -> set[int]:
+        seen: set[int] = set()
+        while i >= 0 and i not in seen:
+            seen.add(i)
+            i = nodes[i]["parent"]
+        return seen
+
+    anc = {i: ancestors(i) for i in nodes}
+    status: dict[int, str] = {}
+    for i, n in nodes.items():
+        if n["status"] == PROVED:
+            status[i] = PROVED
+        elif not n.get("expanded", bool(out[i])):  # the frontier, or left at the depth cap
+            status[i] = OPEN if n["status"] == OPEN else UNFINISHED
+        else:
+            status[i] = settled_status(True, bool(n.get("complete", False)), [False] * len(out[i])) or UNFINISHED
+    changed = True
+    while changed:  # least fixpoint: refutation flows from leaves up and across transpositions
+        changed = False
+        for i, n in nodes.items():
+            if status[i] != UNFINISHED or not n.get("expanded", bool(out[i])):
+                continue
+            refutes = [edge_refutes(e["outcome"], status.get(e["dst"]), e["dst"] in anc[i]) for e in out[i]]
+            if settled_status(True, bool(n.get("complete", False)), refutes) == REFUTED:
+                status[i] = REFUTED
+                changed = True
+    return status
+
+
+def proof_path(tree: dict) -> list[tuple[dict, str]]:
+    """[(node, tactic taken there)] along the checked proof: from the root, each tactic of the
+    record's ``proof`` followed through the edge it names (a child or a transposition), so the
+    path is the one the final check saw. [] when the record has no proof or the tree does not
+    hold it."""
+    proof = tree.get("proof")
+    if not proof:
+        return []
+    nodes = {n["id"]: n for n in tree["nodes"]}
+    out = _out_edges(tree)
+    path, cur = [], 0
+    for i, tactic in enumerate(proof):
+        path.append((nodes[cur], tactic))
+        if i == len(proof) - 1:
+            if not any(e["tactic"] == tactic and e["outcome"] == "proved" for e in out[cur]):
+                return []
+            break
+        nxt = next((e for e in out[cur] if e["tactic"] == tactic and e["outcome"] in ("goals", "duplicate")
+                    and e["dst"] is not None), None)
+        if nxt is None:
+            return []
+        cur = nxt["dst"]
+    return path
+
+
+def edge_label(e: dict, status: dict[int, str], on_path: dict[int, str], accepted: bool) -> float | None:
+    """Q's label of one stored edge (see the module docstring). ``on_path``: node id -> the
+    tactic the checked proof takes there; ``accepted``: the final check accepted the record."""
+    out = e["outcome"]
+    if accepted and on_path.get(e["src"]) == e["tactic"] and out in ("proved", "goals", "duplicate"):
+        return 1.0
+    if out in ("error", "timeout"):
+        return 0.0
+    if out in ("goals", "duplicate") and e["dst"] is not None and status.get(e["dst"]) == REFUTED:
+        return 0.0
+    return None
+
+
+def node_label(status: str, accepted: bool) -> float | None:
+    """V's label of one stored node (see the module docstring)."""
+    if status == PROVED:
+        return 1.0 if accepted else None
+    return 0.0 if status == REFUTED else None
+
+
+def accepted(record: dict) -> bool:
+    """Whether the final check accepted the record's proof (only then do its proof's steps
+    carry positive labels)."""
+    return record.get("status") == "proved"
