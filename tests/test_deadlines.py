@@ -93,3 +93,16 @@ def test_a_coq_rollback_after_a_failed_tactic_is_bounded_by_its_own_limit():
         spawns = env.spawns
         assert isinstance(env.apply(root, "intros n.", timeout=30), Goals)
         assert env.spawns == spawns + 1  # a fresh prover, and the right answer
+
+
+def test_what_a_one_shot_command_leaves_running_in_its_group_ends_with_it():
+    # the command exits at once; the sleeper it started in its group would run 30 s
+    got = run_bounded(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"], timeout=10)
+    pid = int(got.output.split()[0])
+    time.sleep(0.2)
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        alive = False
+    assert not got.timed_out and not alive

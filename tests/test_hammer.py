@@ -15,6 +15,8 @@ from coq_env.hammer import SAUTO_TACTICS, TACTICS_LINE, installed, reconstructio
 from conftest import qstar, requires_coq
 from helpers import ScriptedEnv, toy
 
+# One test process: a test below looks for CoqHammer provers left anywhere on the machine.
+pytestmark = pytest.mark.xdist_group("hammer")
 requires_hammer = pytest.mark.skipif(not installed(), reason="CoqHammer is not installed "
                                      "(apt-get install libcoq-hammer eprover)")
 

@@ -14,6 +14,7 @@ import pytest
 from conftest import ROOT, qstar, requires_coq
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (pip install 'qstar[ray]')")
+pytestmark = pytest.mark.xdist_group("ray")  # one test process, one cluster (scripts/test.sh runs two)
 
 CTX = "Require Import Reals Lra Lia.\nOpen Scope R_scope.\n"
 STATEMENTS = [f"Lemma l{i} (x y : R) (h0 : x + y = {i + 3}) (h1 : x - y = 1) : x = {(i + 4) / 2}." for i in range(4)] + \

@@ -64,6 +64,9 @@ def run_bounded(cmd: list[str], *, timeout: float, cwd: str | None = None,
             out = b""
         return Finished(None, out.decode("utf-8", "replace"), True)
     finally:
+        # A one-shot command's group ends with it: what it left running (CoqHammer's other ATPs
+        # once one has answered) is killed now, not left to its own limits.
+        _signal_group(proc)
         kill_group(proc)
 
 
