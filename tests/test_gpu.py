@@ -52,7 +52,7 @@ def test_gpu_check_runs_end_to_end_on_cpu_with_a_tiny_config(tmp_path):
                                          "formal_statement": f"Lemma t{i} (n : nat) : n + {i} = {i} + n."}) + "\n"
                              for i in range(12)))
     r = subprocess.run(["bash", str(ROOT / "evals" / "gpu_check.sh"), str(run)], capture_output=True, text=True,
-                       cwd=ROOT, timeout=900, env={**os.environ, "TINY": "1", "MINIF2F": str(suite)})
+                       cwd=ROOT, timeout=900, env={**os.environ, "TINY": "1", "SECONDS_": "2", "MINIF2F": str(suite)})
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
     out = json.loads((run / "gpu_check.json").read_text())
     assert out["cpu_model"]["attempted"] == out["gpu_model"]["attempted"] == 2

@@ -24,10 +24,12 @@ COMMON = ["--model", "none", "--budget", "6", "--timeout", "8", "--tactic-timeou
           "--goal-args", "off"]
 
 
-def _suite(tmp_path):
+def _suite(tmp_path, names=None):
     path = tmp_path / "suite.jsonl"
     with open(path, "w") as f:
         for s in STATEMENTS:
+            if names is not None and s.split()[1] not in names:
+                continue
             f.write(json.dumps({"name": s.split()[1], "split": "test", "header": CTX, "formal_statement": s}) + "\n")
     return path
 
@@ -140,13 +142,14 @@ def test_a_driver_killed_mid_run_resumes_with_no_theorem_lost_or_twice(tmp_path,
                     reason="no bundled LM in this checkout (agent/default_model/v1)")
 def test_the_model_actor_serves_the_network_and_its_value_to_every_worker(tmp_path, cluster):
     c, _ = cluster
-    suite = _suite(tmp_path)
+    # the statements the assertions below are about (the long-running ones add nothing here)
+    suite = _suite(tmp_path, names=("l0", "l1", "n0", "n1", "bad"))
     net = ["--model", "default-lm", "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4",
            *COMMON[2:]]
     r = qstar("collect", str(suite), "--out", str(tmp_path / "net"), "--cluster", c.address, *net)
     assert r.returncode == 0, r.stderr
     rows = [json.loads(line) for line in open(tmp_path / "net" / "records.jsonl")]
-    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    assert sorted(x["name"] for x in rows) == ["bad", "l0", "l1", "n0", "n1"]
     proved = {x["name"] for x in rows if x["status"] == "proved"}
     assert {"l0", "l1", "n0", "n1"} <= proved and "bad" not in proved
     assert not any(x["stop_reason"] == "internal_error" for x in rows)
@@ -208,12 +211,13 @@ print(json.dumps(out))
 @pytest.mark.skipif(not _has_client(), reason="Ray Client is not installed (pip install 'ray[client]')")
 def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, client_port):
     # ray://HOST:PORT: the command runs off the cluster (a laptop) and drives it through Ray Client
-    suite = _suite(tmp_path)
+    names = ("l0", "l1", "n0", "n1", "bad")
+    suite = _suite(tmp_path, names=names)
     r = qstar("bench", str(suite), "--out", str(tmp_path / "client"), "--cluster", f"ray://127.0.0.1:{client_port}",
               *COMMON)
     assert r.returncode == 0, r.stderr
     rows = _rows(tmp_path / "client")
-    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    assert sorted(x["name"] for x in rows) == sorted(names)
     proved = {x["name"] for x in rows if x["status"] == "proved"}
     assert {"l0", "n0"} <= proved and "bad" not in proved
     assert not any(x["stop_reason"] == "internal_error" for x in rows)

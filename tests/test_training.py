@@ -1,7 +1,6 @@
 """SFT and value training on tiny models; then the trained pair drives `qstar prove` on real Coq."""
 
 import json
-from pathlib import Path
 
 import pytest
 
@@ -13,7 +12,6 @@ from agent.learning.value_train import value_loss
 from conftest import qstar, requires_coq
 from helpers import coq_goals
 
-ROOT = Path(__file__).resolve().parents[1]
 ROWS = [{"goals": coq_goals(f"n : nat\n⊢ n + {i} = {i} + n"), "tactic": "lia."} for i in range(12)] + \
        [{"goals": coq_goals(f"⊢ True /\\ {i} = {i}"), "tactic": "split."} for i in range(12)]
 
@@ -75,8 +73,12 @@ def test_trained_policy_and_value_drive_prove_soundly(tmp_path):
               "--max-steps", "20", "--lr", "1e-2")
     assert r.returncode == 0, r.stderr
     assert (model / "value_head.safetensors").exists() and (model / "model.safetensors").exists()
+    # the statements it was trained on, and one it was not (its candidates fail there)
     src = tmp_path / "arith.v"
-    src.write_text((ROOT / "examples" / "arith.v").read_text())
+    src.write_text("Lemma c1 : forall n m : nat, n + m = m + n.\nProof.\nAdmitted.\n\n"
+                   "Lemma c2 : forall P Q : Prop, P /\\ Q -> Q /\\ P.\nProof.\nAdmitted.\n\n"
+                   "Lemma c3 : forall n : nat, S n <> 0.\nProof.\nAdmitted.\n\n"
+                   "Lemma c4 : forall n : nat, n * 1 = n.\nProof.\nAdmitted.\n")
     out, report = tmp_path / "arith_proved.v", tmp_path / "report.json"
     r = qstar("prove", str(src), "--output", str(out), "--report", str(report), "--model", str(model),
               "--ordering", "astar", "--astar-lambda", "0.5", "--samples", "4", "--budget", "6",
