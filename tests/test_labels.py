@@ -96,6 +96,20 @@ def test_cycle_edges_have_no_label_and_do_not_refute_even_when_the_ancestor_is_p
     assert node_statuses(rec["tree"])[1] == UNFINISHED
 
 
+def test_a_cycle_with_no_way_out_is_refuted_and_its_edges_have_no_label():
+    # A -> B -> back to A, and every other step rejected: nothing tried from A or B can prove
+    # them (a cycle reaches nothing new), so both are refuted; the cycle's edge has no label.
+    env = ScriptedEnv({"A": {"b": "B", "same": "A"}, "B": {"back": "A"}})
+    pol = policy_from({"A": [("b", -0.1), ("same", -0.2), ("bad", -0.3)], "B": [("back", -0.1), ("worse", -0.2)]})
+    res = best_first_search(env, ROOT, policy=pol, check_invariants=True)
+    b = res.root.edges[0].child
+    assert res.root.status == REFUTED and b.status == REFUTED
+    rec = record(res)
+    assert node_statuses(rec["tree"]) == {0: REFUTED, 1: REFUTED}
+    assert q_labels(rec) == {"b": 0.0, "bad": 0.0, "worse": 0.0}  # "same" and "back": cycles
+    assert v_labels(rec) == {"A": 0.0, "B": 0.0}
+
+
 def test_a_node_with_no_candidate_has_its_own_status_and_no_label():
     env = ScriptedEnv({"A": {"a": "B"}})
     res = best_first_search(env, ROOT, policy=policy_from({"A": [("a", -0.1)]}), check_invariants=True)

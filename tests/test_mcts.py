@@ -84,12 +84,11 @@ def test_refuted_unfinished_and_exhausted_mean_what_they_say():
     pol = policy_from({"A": [("b", -0.2), ("bad", -0.3)], "B": [("x", 0.0)]})
     res = mcts_search(env, ROOT, policy=pol, value=value_from({}), check_invariants=True)
     assert res.stop_reason == "exhausted" and res.root.status == REFUTED
-    # a step back to the root is a cycle, no verdict: the same tree with it is not refuted
+    # a step back to the root reaches nothing new: with it the root is still refuted
     env = ScriptedEnv({"A": {"loop": "A", "b": "B"}, "B": {}})
     pol = policy_from({"A": [("loop", -0.1), ("b", -0.2), ("bad", -0.3)], "B": [("x", 0.0)]})
     res = mcts_search(env, ROOT, policy=pol, value=value_from({}), check_invariants=True)
-    assert res.stop_reason == "exhausted" and res.root.status == UNFINISHED
-    assert res.root.edges[1].child.status == REFUTED
+    assert res.stop_reason == "exhausted" and res.root.status == REFUTED
     # a timeout is not a refutation: nothing left to run, but the root stays unfinished
     env = ScriptedEnv({"A": {"slow": "TIMEOUT"}})
     res = mcts_search(env, ROOT, policy=policy_from({"A": [("slow", 0.0)]}), check_invariants=True)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from agent.learning.data import _goals
-from agent.search.labels import accepted, edge_label, node_label, node_statuses, proof_path
+from agent.search.labels import accepted, cycles, edge_label, node_label, node_statuses, proof_path
 
 
 @dataclass
@@ -49,8 +49,8 @@ def rows_from_records(records, *, backend: str = "coq") -> tuple[list[QRow], lis
         status = node_statuses(tree)
         on_path = {node["id"]: tactic for node, tactic in proof_path(tree)} if ok else {}
         goals = {n["id"]: _goals(n["goals"], backend) for n in tree["nodes"]}
-        for e in tree["edges"]:
-            label = edge_label(e, status, on_path, ok)
+        for e, cycle in zip(tree["edges"], cycles(tree)):
+            label = edge_label(e, status, on_path, ok, cycle)
             if label is not None:
                 q_rows.append(QRow(name, goals[e["src"]], e["tactic"], e.get("sources") or {}, label))
         for i, st in status.items():

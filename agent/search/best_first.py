@@ -8,12 +8,14 @@ Every node ends in one status, and each means exactly what it says; the rules (a
 outcomes, ``cut`` among them: a tactic the search's own deadline stopped or never let run) are
 ``agent.search.labels``', which value and Q data read too:
 - PROVED: a tactic from it closed the proof, or a child is PROVED.
-- REFUTED: expanded with its whole candidate list, at least one candidate, and every edge was
-  rejected by the kernel or leads (not around a cycle) to a REFUTED node.
+- REFUTED: expanded with its whole candidate list, at least one candidate, and no tried path
+  from it reaches a proof or a step whose end is unknown (``labels.unprovable``, decided over the
+  whole tree when the search stops; while it runs, ``settle`` marks the nodes whose every edge
+  was rejected by the kernel or leads to a REFUTED node).
 - NO_CANDIDATES: expanded in full, but the policy offered nothing (not refuted: nothing ran).
 - UNFINISHED: the search left it without knowing: its expansion was cut by the deadline, it sat
-  at the depth cap, a tactic from it timed out, was cut or crashed the prover, an edge goes
-  back around a cycle, or a child (or the node a transposition leads to) is not refuted.
+  at the depth cap, or some tried path from it reaches a timeout, a cut, a crash or a node the
+  search did not finish.
 - OPEN: never expanded (the frontier when the search stopped).
 While the search runs, an expanded node that is none of PROVED, REFUTED, NO_CANDIDATES is OPEN;
 ``result`` marks it UNFINISHED when the search stops.
@@ -45,7 +47,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from agent.env import EnvCrash, Goals, ProofEnv, ProofState, Proved, StepResult, TacticError, TacticTimeout
-from agent.search.labels import NO_CANDIDATES, OPEN, PROVED, REFUTED, UNFINISHED, edge_refutes, settled_status
+from agent.search.labels import (NO_CANDIDATES, OPEN, PROVED, REFUTED, UNFINISHED, edge_refutes, settled_status,
+                                 unprovable)
 
 # A policy maps a state to candidate tactics with their log-probabilities, best first.
 Policy = Callable[[ProofState], list[tuple[str, float]]]
@@ -353,12 +356,27 @@ def _score(value: Value | None, nodes: list[Node]) -> float:
 
 def close_tree(table: dict[ProofState, Node], budget: SearchBudget, check_root: Node | None) -> None:
     """When a search stops: its expanded nodes still OPEN, and those at the depth cap, are
-    UNFINISHED; the tree's invariants are checked from ``check_root`` when given."""
+    UNFINISHED; then refutation is decided over the whole tree (``labels.unprovable``: a cycle
+    whose exits are all refuted is refuted too, which the per-node ``settle`` during the search
+    leaves open); the tree's invariants are checked from ``check_root`` when given."""
     for n in table.values():
         if n.expanded and n.status == OPEN or n.depth >= budget.max_depth and n.status == OPEN:
             n.status = UNFINISHED
+    for n in _unprovable(table.values()):
+        if n.status == UNFINISHED:
+            n.status = REFUTED
     if check_root is not None:
         check_tree(check_root)
+
+
+def _unprovable(nodes) -> list[Node]:
+    nodes = list(nodes)
+    by_id = {id(n): n for n in nodes}
+    refuted = unprovable(by_id, proved=lambda i: by_id[i].status == PROVED,
+                         expanded_in_full=lambda i: by_id[i].expanded and by_id[i].complete,
+                         edges={id(n): [(e.outcome, id(e.child) if e.child is not None else None) for e in n.edges]
+                                for n in nodes})
+    return [by_id[i] for i in refuted]
 
 
 def _edge(tactic: str, logprob: float, step: StepResult, seconds: float) -> Edge:
@@ -417,6 +435,15 @@ def settle(node: Node) -> None:
 
 def check_tree(root: Node) -> None:
     """Raise AssertionError if the tree breaks an invariant of this search (after it stopped)."""
+    everything, stack = {}, [root]
+    while stack:
+        n = stack.pop()
+        if id(n) not in everything:
+            everything[id(n)] = n
+            stack.extend(e.child for e in n.edges if e.outcome == "goals")
+    refuted = {id(n) for n in _unprovable(everything.values())}
+    for n in everything.values():
+        assert (n.status == REFUTED) == (id(n) in refuted), f"{n.status} against the tree's refutation"
     stack, seen = [root], set()
     while stack:
         n = stack.pop()
@@ -431,12 +458,12 @@ def check_tree(root: Node) -> None:
         if n.status == PROVED:
             assert any(e.outcome == "proved" for e in n.edges) or any(k.status == PROVED for k in kids), \
                 "PROVED without proof"
-        elif n.status in (REFUTED, NO_CANDIDATES):
-            assert _settled(n) == n.status, f"{n.status} but its edges say otherwise"
+        elif n.status == REFUTED:
+            pass  # checked over the whole tree above
+        elif n.status == NO_CANDIDATES:
+            assert _settled(n) == n.status, "NO_CANDIDATES with candidates"
         elif n.status == UNFINISHED:
             assert _settled(n) is None, "UNFINISHED but settled"
-            assert not (n.expanded and n.complete) or any(not _refutes(e, n) for e in n.edges), \
-                "UNFINISHED with nothing unfinished"
         else:
             assert n.status == OPEN and not n.expanded and not n.edges, "OPEN node that was expanded"
         stack.extend(kids)

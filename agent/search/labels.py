@@ -17,8 +17,11 @@ Edge outcomes (what the kernel did with one tactic at one node):
 
 Node statuses:
 - ``proved``: a tactic from it closed the proof, or its child on the proof's path is proved;
-- ``refuted``: expanded with its whole candidate list, at least one candidate, and every edge
-  rejected by the kernel (``error``) or into a refuted node. Nothing tried from it can succeed;
+- ``refuted``: expanded with its whole candidate list, at least one candidate, and no tried
+  path from it can reach a proof: every edge was rejected by the kernel (``error``) or leads to a
+  refuted node, where a path that only goes round a cycle (back to the node or an ancestor)
+  reaches nothing new. Computed over the whole tree (``unprovable``), so a cycle whose exits
+  are all refuted is refuted, and a node whose cycle leads to an ancestor proved later is not;
 - ``no_candidates``: expanded in full, but the policy offered nothing: not refuted (nothing
   was tried), and no label;
 - ``unfinished``: expanded and left without knowing: cut by the deadline, a timeout, a cut, a
@@ -27,9 +30,9 @@ Node statuses:
 
 Labels (``None``: no label; the search does not know):
 - edge (Q): 1 for the edges of the checked proof path (only when the final check accepted the
-  record); 0 for ``error``, ``timeout`` and an edge into a refuted node; ``None`` for ``cut``,
-  ``crash``, cycles, edges into nodes that are not refuted, and every step of a proof the final
-  check refused.
+  record); 0 for ``error``, ``timeout`` and an edge (not a cycle) into a refuted node; ``None``
+  for ``cut``, ``crash``, cycles, edges into nodes that are not refuted, and every step of a
+  proof the final check refused.
 - node (V): 1 for a proved node of an accepted record, 0 for a refuted node, else ``None``.
 
 Old records are relabelled by these rules: refutation is recomputed from their edges (a node
@@ -63,6 +66,34 @@ def settled_status(expanded: bool, complete: bool, edges_refute: list[bool]) -> 
     return REFUTED if all(edges_refute) else None
 
 
+def unprovable(nodes, *, proved, expanded_in_full, edges) -> set:
+    """The nodes refuted by the tree as a whole: expanded in full with at least one edge, and no
+    tried path from them reaches a proof or a step the search does not know the end of.
+
+    A node *may* be provable when it is proved, not expanded in full (the deadline, the depth
+    cap), has no edge (no candidate: nothing was tried), or has a ``proved``, ``timeout``,
+    ``cut`` or ``crash`` edge, or a ``goals`` / ``duplicate`` edge into a node that may be
+    provable; the rest are refuted. ``nodes``: keys; ``proved`` and ``expanded_in_full``:
+    key -> bool; ``edges``: key -> [(outcome, target key or None)]."""
+    possible, todo = set(), []
+    preds: dict = defaultdict(list)
+    for n in nodes:
+        es = edges.get(n, [])
+        for outcome, dst in es:
+            if outcome in ("goals", "duplicate") and dst is not None:
+                preds[dst].append(n)
+        if proved(n) or not expanded_in_full(n) or not es or any(
+                o in ("proved", "timeout", "cut", "crash") for o, _ in es):
+            possible.add(n)
+            todo.append(n)
+    while todo:  # may-be-provable flows back along the tree's edges
+        for n in preds[todo.pop()]:
+            if n not in possible:
+                possible.add(n)
+                todo.append(n)
+    return {n for n in nodes if n not in possible}
+
+
 def _out_edges(tree: dict) -> dict[int, list[dict]]:
     out: dict[int, list[dict]] = defaultdict(list)
     for e in tree["edges"]:
@@ -77,33 +108,20 @@ def node_statuses(tree: dict) -> dict[int, str]:
     candidate-less nodes) mean the same."""
     nodes = {n["id"]: n for n in tree["nodes"]}
     out = _out_edges(tree)
-
-    def ancestors(i: int) -> set[int]:
-        seen: set[int] = set()
-        while i >= 0 and i not in seen:
-            seen.add(i)
-            i = nodes[i]["parent"]
-        return seen
-
-    anc = {i: ancestors(i) for i in nodes}
     status: dict[int, str] = {}
+    full: dict[int, bool] = {}
     for i, n in nodes.items():
+        expanded = bool(n.get("expanded", bool(out[i])))
+        full[i] = expanded and bool(n.get("complete", False))
         if n["status"] == PROVED:
             status[i] = PROVED
-        elif not n.get("expanded", bool(out[i])):  # the frontier, or left at the depth cap
+        elif not expanded:  # the frontier, or left at the depth cap
             status[i] = OPEN if n["status"] == OPEN else UNFINISHED
         else:
-            status[i] = settled_status(True, bool(n.get("complete", False)), [False] * len(out[i])) or UNFINISHED
-    changed = True
-    while changed:  # least fixpoint: refutation flows from leaves up and across transpositions
-        changed = False
-        for i, n in nodes.items():
-            if status[i] != UNFINISHED or not n.get("expanded", bool(out[i])):
-                continue
-            refutes = [edge_refutes(e["outcome"], status.get(e["dst"]), e["dst"] in anc[i]) for e in out[i]]
-            if settled_status(True, bool(n.get("complete", False)), refutes) == REFUTED:
-                status[i] = REFUTED
-                changed = True
+            status[i] = NO_CANDIDATES if full[i] and not out[i] else UNFINISHED
+    for i in unprovable(nodes, proved=lambda i: status[i] == PROVED, expanded_in_full=full.get,
+                        edges={i: [(e["outcome"], e["dst"]) for e in out[i]] for i in nodes}):
+        status[i] = REFUTED
     return status
 
 
@@ -132,14 +150,34 @@ def proof_path(tree: dict) -> list[tuple[dict, str]]:
     return path
 
 
-def edge_label(e: dict, status: dict[int, str], on_path: dict[int, str], accepted: bool) -> float | None:
+def cycles(tree: dict) -> list[bool]:
+    """For each stored edge, whether it goes back to its source or one of its ancestors."""
+    parent = {n["id"]: n["parent"] for n in tree["nodes"]}
+
+    def back(src: int, dst) -> bool:
+        seen, i = set(), src
+        while i >= 0 and i not in seen:
+            if i == dst:
+                return True
+            seen.add(i)
+            i = parent.get(i, -1)
+        return False
+
+    return [e["outcome"] == "duplicate" and back(e["src"], e["dst"]) for e in tree["edges"]]
+
+
+def edge_label(e: dict, status: dict[int, str], on_path: dict[int, str], accepted: bool,
+               cycle: bool = False) -> float | None:
     """Q's label of one stored edge (see the module docstring). ``on_path``: node id -> the
-    tactic the checked proof takes there; ``accepted``: the final check accepted the record."""
+    tactic the checked proof takes there; ``accepted``: the final check accepted the record;
+    ``cycle``: the edge goes back to its source or an ancestor (``cycles``)."""
     out = e["outcome"]
     if accepted and on_path.get(e["src"]) == e["tactic"] and out in ("proved", "goals", "duplicate"):
         return 1.0
     if out in ("error", "timeout"):
         return 0.0
+    if cycle:
+        return None
     if out in ("goals", "duplicate") and e["dst"] is not None and status.get(e["dst"]) == REFUTED:
         return 0.0
     return None
