@@ -49,3 +49,12 @@ class ScriptedEnv:
         if nxt == "QED":
             return Proved((*state.path, tactic))
         return Goals(ProofState((toy(nxt),), (*state.path, tactic)))
+
+
+def alive(pid: int) -> bool:
+    """Whether process ``pid`` exists and is not a zombie (read from /proc)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False

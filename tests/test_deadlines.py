@@ -12,6 +12,7 @@ import pytest
 from agent import proc as proc_mod
 from agent.proc import WriteTimeout, kill_group, run_bounded, spawn, write_bounded
 from conftest import requires_coq
+from helpers import alive
 
 
 def test_a_write_to_a_process_that_reads_nothing_ends_at_the_deadline():
@@ -100,9 +101,4 @@ def test_what_a_one_shot_command_leaves_running_in_its_group_ends_with_it():
     got = run_bounded(["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!"], timeout=10)
     pid = int(got.output.split()[0])
     time.sleep(0.2)
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            alive = f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        alive = False
-    assert not got.timed_out and not alive
+    assert not got.timed_out and not alive(pid)

@@ -12,6 +12,7 @@ import time
 import pytest
 
 from conftest import ROOT, qstar, requires_coq
+from helpers import alive
 
 EASY = "Lemma t1 : forall n : nat, n + 0 = n."
 # Deciding this by computation takes 2^60 steps: every closing tactic runs its whole limit.
@@ -37,14 +38,6 @@ def _descendants(pid: int) -> set[int]:
             out.add(c)
             todo.append(c)
     return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
 
 
 def _provers(pids: set[int]) -> set[int]:
@@ -76,9 +69,9 @@ def _stop_when(proc, ready, sig) -> set[int]:
 
 def _none_left(below: set[int]) -> None:
     t0 = time.monotonic()
-    while time.monotonic() - t0 < 5.0 and any(_alive(p) for p in below):
+    while time.monotonic() - t0 < 5.0 and any(alive(p) for p in below):
         time.sleep(0.1)
-    assert not [p for p in below if _alive(p)], "processes qstar started outlived it"
+    assert not [p for p in below if alive(p)], "processes qstar started outlived it"
 
 
 @requires_coq
