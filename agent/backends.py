@@ -8,6 +8,8 @@ chosen by extension (``.v`` Coq, ``.lean`` Lean 4); a suite names its backend pe
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import os
 import shutil
 from dataclasses import dataclass
@@ -48,18 +50,53 @@ class Backend:
     hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
     hammer_line: str = ""  # the import those tactics need
     hammer_used: Callable[[tuple[str, ...]], bool] = lambda tactics: False  # might they need it?
-    hammer_suggest: Callable[[Theorem, float], str | None] | None = None  # (theorem, ATP limit) -> tactic
+    hammer_suggest: Callable[[Theorem, float], tuple[str, ...]] | None = None  # (theorem, ATP limit) -> tactics
+    procedures: Callable[[], object] = lambda: no_procedures()  # the decision procedures that run here
+    procedure_used: Callable[[str, tuple[str, ...]], bool] = lambda line, tactics: False  # need it?
+    unmet: Callable[[str], str | None] = lambda text: None  # why a file's proofs cannot be checked here
+    # (file text, added lines) -> its names and notations the lines would give another meaning
+    meaning_changes: Callable[[str, list[str]], list[str]] = lambda text, lines: []
     # file text -> every written tactic proof as (theorem, its steps), for qstar annotate
     proof_scripts: Callable[[str], list[tuple[Theorem, list[str]]]] = lambda text: []
     admit_proofs: Callable[[str, set[int]], str] = lambda text, indices: text  # those proofs left open
 
-    def imports_for(self, imports: str, hammer: bool) -> str:
-        """The line(s) ``--imports`` adds: ``import_line``, and the hammer's import when its
-        tactics are in the search (``--imports auto`` only: a LIST is the user's exact choice)."""
-        line = self.import_line(imports)
-        if hammer and imports == "auto" and self.hammer_line:
-            line = f"{line}\n{self.hammer_line}" if line else self.hammer_line
-        return line
+    def imports_for(self, imports: str, hammer: bool, procedures=None) -> str:
+        """The line(s) ``--imports`` adds: ``import_line``, the hammer's import when its tactics
+        are in the search, and the decision procedures' (``--imports auto`` only: a LIST is the
+        user's exact choice)."""
+        lines = [self.import_line(imports)]
+        if imports == "auto":
+            if hammer and self.hammer_line:
+                lines.append(self.hammer_line)
+            if procedures is not None:
+                lines += procedures.lines()
+        return "\n".join(ln for ln in lines if ln)
+
+    def optional_lines(self) -> dict[str, Callable[[tuple[str, ...]], bool]]:
+        """{added line: might these proof steps need it?} for the lines a written file keeps only
+        when a proof uses them (CoqHammer's and the decision procedures')."""
+        out = {ln: functools.partial(self.procedure_used, ln) for ln in self.procedures().lines()}
+        if self.hammer_line:
+            out[self.hammer_line] = self.hammer_used
+        return out
+
+
+def _check_lean_context(theorem, tactics, check, drop):
+    """``check`` on ``theorem`` in its context less the procedures' imports the proof does not use
+    (``drop``), then, should that fail (a user's own statement needed one), in the whole context:
+    both are the sound check of the original statement; the first is only cheaper."""
+    body = (tactics,) if isinstance(tactics, str) else tuple(tactics)
+    lean = dataclasses.replace(theorem, context=drop(theorem.context, body))
+    if lean.context == theorem.context:
+        return check(theorem)
+    verdict = check(lean)
+    return verdict if verdict.ok else check(theorem)
+
+
+def no_procedures():
+    """No decision procedure (coq_env.procedures.NONE)."""
+    from coq_env.procedures import NONE
+    return NONE
 
 
 def read_source(path: str) -> str:
@@ -97,13 +134,16 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.sentences import SentenceError
         from coq_env.stdlib import PRELUDE, library_files, source_text
         from coq_env.check import added_imports
-        from coq_env.imports import import_line, insert_imports
+        from coq_env.files import skeleton
+        from coq_env.imports import import_line, insert_imports, leading_imports, meaning_changes
         from coq_env.trace import admit_proofs, proof_scripts, trace_file
-        from coq_env import hammer
+        from coq_env import hammer, procedures
         return Backend(
             name="coq", open_theorems=cf.open_theorems, with_proofs=cf.with_proofs,
             make_env=lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
-            check_proof=lambda th, tac: check_proof(th, tac, timeout=check_timeout, coqc_args=coq_args),
+            check_proof=lambda th, tac: _check_lean_context(
+                th, tac, lambda t: check_proof(t, tac, timeout=check_timeout, coqc_args=coq_args),
+                procedures.unused_dropped),
             check_file=lambda p, ref: check_file(p, reference=ref, timeout=check_timeout, coqc_args=coq_args),
             parse_error=SentenceError,
             missing=lambda: None if find_idetop() and shutil.which("coqc") else
@@ -114,7 +154,11 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             context_in_order=cf.context_in_order, usable_lemmas=cf.usable_lemmas,
             hammer_installed=hammer.installed, hammer_tactics=hammer.SAUTO_TACTICS,
             hammer_line=hammer.TACTICS_LINE, hammer_used=hammer.uses_tactics,
-            hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args),
+            hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args,
+                                                             drop=tuple(procedures.available().lines())),
+            procedures=procedures.available, procedure_used=procedures.line_used, unmet=procedures.unmet,
+            meaning_changes=lambda text, lines: meaning_changes(leading_imports(text), lines, skeleton(text),
+                                                                coq_args=coq_args),
             proof_scripts=proof_scripts, admit_proofs=admit_proofs)
     if name == "lean":
         from lean_env import files as lf

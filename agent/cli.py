@@ -99,7 +99,7 @@ def run_check(cfg: CheckConfig) -> int:
             raise UsageError("the reference must have the same extension as the file")
     try:
         backend.open_theorems(text)  # parse once, for a clean error on bad input
-        if (why := backend.missing()) is not None:
+        if (why := backend.missing() or backend.unmet(text)) is not None:
             raise UsageError(why)
         verdicts = backend.check_file(cfg.file, cfg.reference or None)
     except backend.parse_error as e:

@@ -12,8 +12,9 @@ What it covers, for each theorem:
 3. The whole file is compiled by ``coqc`` in a fresh process, under a wall-clock limit, and must
    exit 0; the proof must end in ``Qed.``/``Defined.``.
 4. ``Print Assumptions`` must be closed, or list only axioms declared by the Coq libraries
-   installed with the prover (stdlib ``Axiom`` sentences, e.g. the classical-reals axioms) or by
-   the user's original file; an ``Admitted`` lemma of the file is never accepted as an axiom.
+   installed with the prover (stdlib ``Axiom`` sentences, e.g. the classical-reals axioms), the
+   kernel primitives the stdlib declares (``Primitive`` machine integers and floats, which
+   Coq.Interval's proofs compute with), or axioms of the user's original file; an ``Admitted`` lemma of the file is never accepted as an axiom.
    Inside an open functor or module type, ``Print Assumptions`` also lists the module's abstract
    fields (``X.t`` of a parameter ``X : OrderedType``, the ``Parameter``s a module type includes).
    They are premises of the statement, exactly like section variables: an assumption is accepted
@@ -128,7 +129,7 @@ def check_file(path: str, *, reference: str | None = None, timeout: float = 600.
     ref_text = Path(reference).read_text(encoding="utf-8") if reference else None
     ref_decls = parse_coq_file(ref_text) if ref_text is not None else None
     if ref_decls is not None:
-        mismatch = _reference_mismatch(text, decls, ref_text, ref_decls)
+        mismatch = _reference_mismatch(text, decls, ref_text, ref_decls, coqc_args)
         if mismatch:
             return [Verdict(d.name, False, mismatch) for d in decls] or [Verdict("<file>", False, mismatch)]
     source_for_axioms = ref_text if ref_text is not None else text
@@ -148,7 +149,7 @@ def check_file(path: str, *, reference: str | None = None, timeout: float = 600.
 
 
 def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
-                        ref_decls: list[CoqDecl]) -> str:
+                        ref_decls: list[CoqDecl], coqc_args: tuple[str, ...] = ()) -> str:
     by_name = {d.name: d for d in decls}
     for r in ref_decls:
         d = by_name.get(r.name)
@@ -156,7 +157,31 @@ def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
             return f"theorem {r.name} of the reference is missing"
         if strip_comments(d.statement).split() != strip_comments(r.statement).split():
             return f"statement of {r.name} differs from the reference"
-    return added_imports(text, ref_text)[1]
+    added, why = added_imports(text, ref_text)
+    return why or _changes_meaning(text, ref_text, added, coqc_args)
+
+
+def _changes_meaning(text: str, ref_text: str, added: list[str], coqc_args: tuple[str, ...] = ()) -> str:
+    """Why the added imports are refused: placed after the file's leading imports (where they
+    could shadow its own definitions), or giving a name or notation of the reference another
+    meaning (``Require Import Nsatz`` rebinds ``pow`` and ``^``); "" when neither."""
+    if not added:
+        return ""
+    from coq_env.imports import leading_imports, meaning_changes
+    try:
+        head = {" ".join(strip_comments(s.text).split()) for s in split_sentences(leading_imports(text))}
+    except SentenceError as e:
+        return f"cannot compare with the reference: {e}"
+    late = [s for s in added if s not in head]
+    if late:
+        return f"added import is not among the file's leading imports: {late[0][:80]}"
+    try:
+        changed = meaning_changes(leading_imports(ref_text), added, skeleton(ref_text), coq_args=coqc_args)
+    except RuntimeError as e:
+        return str(e)
+    if changed:
+        return f"added imports change the meaning of {', '.join(changed[:6])} in the reference's statements"
+    return ""
 
 
 def added_imports(text: str, ref_text: str) -> tuple[list[str], str]:
@@ -285,7 +310,8 @@ def _judge_assumptions(name: str, report: str | None, user_axioms: set[str], adm
         short = axiom.rsplit(".", 1)[-1]
         if short in admitted:  # never a premise, wherever it sits
             bad.append(f"{axiom} (Admitted)")
-        elif short not in user_axioms and short not in library_axioms() and axiom not in premises:
+        elif (short not in user_axioms and short not in library_axioms() and axiom not in premises
+              and ".".join(axiom.split(".")[-2:]) not in library_primitives()):
             bad.append(axiom)
     if bad:
         return Verdict(name, False, "depends on unproved assumptions: " + ", ".join(bad))
@@ -318,6 +344,28 @@ def _admitted_names(text: str) -> set[str]:
         return {d.name for d in parse_coq_file(text) if d.terminator == "Admitted" or d.is_open}
     except SentenceError:
         return set()
+
+
+@functools.lru_cache(maxsize=1)
+def library_primitives() -> frozenset[str]:
+    """``Module.name`` of the kernel primitives the stdlib declares (``Primitive sub :=
+    #float64_sub.`` in PrimFloat.v): machine integers and floats the kernel itself implements,
+    which ``Print Assumptions`` lists. Coq.Interval's proofs compute with them; trusting them is
+    trusting Coq's kernel."""
+    try:
+        where = subprocess.run(["coqc", "-where"], capture_output=True, text=True,
+                               timeout=30).stdout.strip()
+    except (OSError, subprocess.TimeoutExpired):
+        return frozenset()
+    pattern = re.compile(r"^\s*Primitive\s+([A-Za-z_][\w']*)", re.M)
+    names: set[str] = set()
+    for v in Path(where, "theories").rglob("*.v"):
+        try:
+            text = v.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        names.update(f"{v.stem}.{n}" for n in pattern.findall(text))
+    return frozenset(names)
 
 
 @functools.lru_cache(maxsize=1)

@@ -5,15 +5,17 @@ CoqHammer users never leave ``hammer`` in a finished proof: it calls external pr
 Z3, CVC4), whose answer depends on time and machine, and then prints the reconstruction tactic to
 use instead (``hauto use: in_app_iff.``). qstar does the same: :func:`suggest` runs ``hammer`` on
 the theorem in a one-shot ``coqc`` under a deadline (its process group killed at the deadline, the
-provers with it) and returns the reconstruction tactic, which the search then proposes first at the
-root and the kernel checks like any other tactic. A proof that uses it needs only
+provers with it) and returns the reconstruction tactic, then ``hauto``/``sauto use:`` the premises
+``predict`` selected; the kernel runs each at the root, in turn, like any other tactic. A proof that uses it needs only
 ``From Hammer Require Import Tactics.`` (no plugin, no ATP), which ``--imports auto`` adds.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 import re
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -41,23 +43,71 @@ def installed() -> bool:
     return resolvable(TACTICS_LINE)
 
 
+PREDICT = 16
+"""How many premises ``predict`` is asked for (its k-NN / naive-Bayes selection, no ATP)."""
+
+
 def suggest(theorem: Theorem, *, limit: float = 10.0, timeout: float | None = None,
-            coqc_args: tuple[str, ...] = ()) -> str | None:
-    """The tactic ``hammer`` reconstructs for ``theorem``'s statement in its context, or None when
-    the provers find nothing (or the call runs past ``timeout``, default 2 * ``limit`` + 15 s).
-    ``limit`` is CoqHammer's ATP time limit in seconds (``Set Hammer ATPLimit``)."""
+            coqc_args: tuple[str, ...] = (), drop: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """Tactics CoqHammer offers for ``theorem``'s statement in its context, best first: the
+    reconstruction ``hammer`` prints when an ATP (E, CVC4) finds a proof, then ``hauto use:`` and
+    ``sauto use:`` with the premises ``predict`` selects (the same selection the ATPs start from,
+    for the goals where the ATPs run out of time but a reconstruction tactic needs only the right
+    lemmas). Empty when nothing came back (or the call ran past ``timeout``, default 2 * ``limit``
+    + 15 s; what ``predict`` printed before the deadline is still used).
+    ``limit`` is CoqHammer's ATP time limit in seconds (``Set Hammer ATPLimit``). The context
+    lines in ``drop`` are left out of the call: the decision procedures' imports, which hammer's
+    premise features do not need and which slow its extraction (with Interval loaded, 26 s became
+    89 s on one List lemma here). Every tactic is checked in the full context anyway."""
     limit_s = max(1, int(limit))
-    text = (f"{theorem.context.rstrip()}\n{PLUGIN_LINE}\nSet Hammer ATPLimit {limit_s}.\n"
+    context = "\n".join(ln for ln in theorem.context.rstrip().split("\n") if ln.strip() not in drop)
+    text = (f"{context}\n{PLUGIN_LINE}\nSet Hammer ATPLimit {limit_s}.\n"
             f"Set Hammer ReconstrLimit {max(1, limit_s // 2)}.\n{theorem.statement.strip()}\n"
-            "Proof. hammer. Qed.\n")
+            f"Proof. predict {PREDICT}. hammer. Qed.\n")
     with tempfile.TemporaryDirectory(prefix="qstar-hammer-") as tmp:
         src = Path(tmp) / "QstarHammer.v"
         src.write_text(text, encoding="utf-8")
-        done = run_bounded(["coqc", "-q", *coqc_args, str(src)], cwd=tmp,
+        done = run_bounded(["coqc", "-q", *coqc_args, str(src)], cwd=tmp, env=_provers_env(),
                            timeout=timeout if timeout is not None else 2 * limit + 15.0)
-    if done.timed_out or done.returncode != 0:
-        return None
-    return reconstruction(done.output)
+    return tactics_from(done.output)
+
+
+def tactics_from(output: str) -> tuple[str, ...]:
+    """The tactics in a ``predict; hammer`` call's output: the reconstruction, if any, then the
+    ``use:`` calls on the predicted premises, if any."""
+    found = reconstruction(output)
+    premises = predicted(output)
+    use = ", ".join(premises)
+    tried = [found] if found else []
+    tried += [f"hauto use: {use}.", f"sauto use: {use}."] if premises else []
+    return tuple(dict.fromkeys(tried))
+
+
+def predicted(output: str) -> list[str]:
+    """The qualified names ``predict`` printed (the line after ``Extracting features...``)."""
+    lines = output.replace("\r", "").split("\n")
+    for i, line in enumerate(lines[:-1]):
+        if line.strip() == "Extracting features...":
+            names = [n.strip() for n in lines[i + 1].split(",")]
+            if names and all(_QUALIFIED.fullmatch(n) for n in names):
+                return names
+    return []
+
+
+_QUALIFIED = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)+")
+
+
+HTIMEOUT_DIRS = ("/usr/libexec/coq-hammer",)
+"""Where Debian's libcoq-hammer keeps ``htimeout``, the wrapper CoqHammer runs CVC4 (and Z3)
+through; it is not on PATH, and without it every CVC4 call fails (``htimeout: not found``)."""
+
+
+def _provers_env() -> dict[str, str]:
+    env = dict(os.environ)
+    extra = [d for d in HTIMEOUT_DIRS if os.path.isfile(os.path.join(d, "htimeout"))]
+    if extra and not shutil.which("htimeout"):
+        env["PATH"] = os.pathsep.join([*extra, env.get("PATH", "")])
+    return env
 
 
 def reconstruction(output: str) -> str | None:

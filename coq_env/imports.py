@@ -15,6 +15,9 @@ file beside the user's source.
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
+import os
 import re
 import tempfile
 from pathlib import Path
@@ -23,7 +26,7 @@ from agent.proc import run_bounded
 from coq_env.sentences import SentenceError, split_sentences, strip_comments
 
 AUTO_LINE = "From Coq Require Import Lia Lra Psatz Field."
-_IMPORT = re.compile(r"^(?:From\s+[\w.]+\s+)?(?:Require\s+(?:Import|Export)?|Import|Export)\s+[\w.\s]+\.$")
+_IMPORT = re.compile(r"^(?:From\s+[\w.]+\s+)?(?:Require(?:\s+(?:Import|Export))?|Import|Export)\s+[\w.\s]+\.$")
 
 
 def import_line(imports: str) -> str:
@@ -41,6 +44,19 @@ def import_line(imports: str) -> str:
 
 def is_import(sentence: str) -> bool:
     return bool(_IMPORT.match(" ".join(strip_comments(sentence).split())))
+
+
+def leading_imports(text: str) -> str:
+    """The file's text up to the end of its leading import sentences ("" when it has none)."""
+    end = 0
+    try:
+        for s in split_sentences(text):
+            if not is_import(s.text):
+                break
+            end = s.end
+    except SentenceError:
+        return ""
+    return text[:end]
 
 
 def insert_imports(text: str, line: str) -> str:
@@ -71,3 +87,104 @@ def resolvable(sentence: str, timeout: float = 60.0) -> bool:
         src.write_text(sentence + "\n", encoding="utf-8")
         done = run_bounded(["coqc", "-q", str(src)], timeout=timeout, cwd=tmp)
         return not done.timed_out and done.returncode == 0
+
+
+_KEYWORDS = frozenset("""
+    forall fun let in if then else match with end as return exists exists2 fix cofix struct where
+    Type Set Prop SProp Theorem Lemma Remark Fact Corollary Proposition Example Definition
+    Fixpoint CoFixpoint Inductive CoInductive Record Structure Variable Variables Hypothesis
+    Hypotheses Parameter Parameters Axiom Axioms Conjecture Section End Module Require Import
+    Export From Open Close Scope Local Global Notation Infix Proof Qed Defined Admitted
+    Arguments Implicit Let Context Instance Class Existing Hint Ltac Tactic Check Compute Eval
+""".split())
+_IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
+_SYMBOL = re.compile(r"[^\w\s()\[\]{}'.,;\"%@`]+")
+_SEPARATOR = "Check tt."
+
+
+def meaning_changes(context: str, lines: list[str], text: str, *, timeout: float = 120.0,
+                    coq_args: tuple[str, ...] = ()) -> list[str]:
+    """The names and notations of ``text`` whose meaning loading ``lines`` after ``context`` (a
+    file's leading imports) would change: a name that then refers to another constant
+    (``Require Import Nsatz`` makes ``pow`` its ring's power, not ``Rpow_def.pow``), or a
+    notation with another interpretation. An added import must change none, or the statement a
+    proof is checked against would not be the user's. Names the context leaves unbound are not
+    compared (a statement using one does not compile without the import either way)."""
+    body = strip_comments(text)
+    names = sorted({m.group(0) for m in _IDENT.finditer(body)} - _KEYWORDS)
+    symbols = sorted({m.group(0) for m in _SYMBOL.finditer(body)})
+    return list(_meaning_changes(context, tuple(lines), tuple(names), tuple(symbols), timeout, coq_args))
+
+
+@functools.lru_cache(maxsize=64)
+def _meaning_changes(context: str, lines: tuple[str, ...], names: tuple[str, ...],
+                     symbols: tuple[str, ...], timeout: float, coq_args: tuple[str, ...]) -> tuple[str, ...]:
+    if not lines or not (names or symbols):
+        return ()
+    key = hashlib.sha256(json.dumps([_coq_version(), context, lines, names, symbols, coq_args]).encode()).hexdigest()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar" / "meaning" / f"{key}.json"
+    try:
+        return tuple(json.loads(cache.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        pass
+    changed = _compare(context, lines, names, symbols, timeout, coq_args)
+    try:  # an answer depends only on the key: kept across runs, written whole or not at all
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(changed), encoding="utf-8")
+        os.replace(tmp, cache)
+    except OSError:
+        pass
+    return changed
+
+
+@functools.lru_cache(maxsize=1)
+def _coq_version() -> str:
+    done = run_bounded(["coqc", "--version"], timeout=60.0)
+    return done.output.strip()
+
+
+def _compare(context: str, lines: tuple[str, ...], names: tuple[str, ...], symbols: tuple[str, ...],
+             timeout: float, coq_args: tuple[str, ...]) -> tuple[str, ...]:
+    queries = [f"Locate {n}." for n in names] + [f'Locate "{s}".' for s in symbols]
+    before = _locate_all(context, queries, timeout, coq_args)
+    after = _locate_all(context.rstrip() + "\n" + "\n".join(lines), queries, timeout, coq_args)
+    changed = []
+    for q, a, b in zip(queries, before, after):
+        token = q[len("Locate "):-1]
+        if token.startswith('"'):
+            if a.strip() != b.strip():
+                changed.append(token)
+        elif _referent(a) is not None and _referent(a) != _referent(b):
+            changed.append(token)
+    return tuple(changed)
+
+
+def _locate_all(context: str, queries: list[str], timeout: float, coq_args: tuple[str, ...]) -> list[str]:
+    """Each query's answer after ``context``, from one ``coqtop`` reading them on stdin (an
+    unknown name or notation answers with an error and the next query runs)."""
+    script = context.rstrip() + "\n" + "".join(f"{_SEPARATOR}\n{q}\n" for q in queries) + _SEPARATOR + "\n"
+    with tempfile.TemporaryDirectory(prefix="qstar-locate-") as tmp:
+        path = Path(tmp) / "queries.v"
+        path.write_text(script, encoding="utf-8")
+        done = run_bounded(["coqtop", "-q", *coq_args], timeout=timeout, cwd=tmp, stdin_path=str(path))
+    parts = re.sub(r"(?m)^(?:Coq < )+", "", done.output).split("tt\n     : unit")
+    if done.timed_out or len(parts) != len(queries) + 2:
+        raise RuntimeError("cannot compare the meaning of names with and without the added imports "
+                           f"(coqtop {'timed out' if done.timed_out else 'answered out of step'})")
+    return parts[1:-1]
+
+
+def _referent(answer: str) -> str | None:
+    """What a bare name refers to in ``Locate``'s answer: its first object that needs no
+    longer name (None when the name is unbound)."""
+    entries: list[list] = []
+    for ln in answer.splitlines():
+        if not ln.strip():
+            continue
+        if not ln.startswith(" "):
+            entries.append([ln.strip(), False])
+        elif "shorter name" in ln and entries:
+            entries[-1][1] = True
+    found = [e for e, longer in entries if not longer and not e.startswith("No object")]
+    return found[0] if found else None

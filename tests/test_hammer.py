@@ -11,7 +11,7 @@ from agent.env import ProofState, Theorem
 from agent.search.best_first import SearchBudget
 from agent.search.prover import prove_theorem
 from agent.search.searcher import SearchConfig, hammer_mode
-from coq_env.hammer import SAUTO_TACTICS, TACTICS_LINE, installed, reconstruction
+from coq_env.hammer import tactics_from, SAUTO_TACTICS, TACTICS_LINE, installed, reconstruction
 from conftest import qstar, requires_coq
 from helpers import ScriptedEnv, toy
 
@@ -80,20 +80,43 @@ def _prove(moves, hint, verdict=(True, "")):
 
 
 def test_the_last_resort_runs_only_after_the_search_fails_and_its_proof_is_checked():
-    rec, env, checked = _prove({"G": {"a.": "QED", "h.": "QED"}}, "h.")
+    rec, env, checked = _prove({"G": {"a.": "QED", "h.": "QED"}}, ("h.",))
     assert rec.status == "proved" and rec.proof == ["a."] and ("G", "h.") not in env.applied
-    rec, env, checked = _prove({"G": {"h.": "QED"}}, "h.")
+    rec, env, checked = _prove({"G": {"h.": "QED"}}, ("h.",))
     assert (rec.status, rec.proof, rec.stop_reason) == ("proved", ["h."], "last_resort")
     assert checked == [("h.",)]
     root = rec.tree["nodes"][0]  # the tree says so too: a proved statement is never labelled refuted
     assert root["status"] == "proved" and rec.tree["proof"] == ["h."]
     assert {"tactic": "h.", "outcome": "proved"}.items() <= rec.tree["edges"][-1].items()
-    rec, _, _ = _prove({"G": {"h.": "QED"}}, "h.", verdict=(False, "axiom"))
+    rec, _, _ = _prove({"G": {"h.": "QED"}}, ("h.",), verdict=(False, "axiom"))
     assert (rec.status, rec.stop_reason) == ("failed", "rejected") and "axiom" in rec.message
-    rec, _, _ = _prove({"G": {"h.": "H"}}, "h.")  # a tactic that leaves goals is no proof
-    assert rec.status == "failed" and "'h.' did not close it" in rec.message
-    rec, _, checked = _prove({}, None)
+    rec, _, _ = _prove({"G": {"h.": "H"}}, ("h.",))  # a tactic that leaves goals is no proof
+    assert rec.status == "failed" and "none of 1 CoqHammer tactics closed it" in rec.message
+    rec, env, checked = _prove({"G": {"h.": "H", "u.": "QED"}}, ("h.", "u.", "v."))  # in turn, to the first proof
+    assert (rec.status, rec.proof) == ("proved", ["u."]) and ("G", "v.") not in env.applied
+    rec, _, checked = _prove({}, ())
     assert rec.status == "failed" and "found none" in rec.message and checked == []
+
+
+PREDICT_OUTPUT = """Extracting features...
+Coq.Init.Datatypes.nat, Coq.Lists.List.In, Coq.Lists.List.in_rev
+Detecting provers...
+Eprover found
+Extracting features...
+Running provers (8 threads)...
+Eprover (nbayes-64) succeeded
+Replace the hammer tactic with:
+	hfcrush use: in_rev, in_app_iff.
+"""
+
+
+def test_hammers_reconstruction_comes_first_then_the_predicted_premises():
+    use = "Coq.Init.Datatypes.nat, Coq.Lists.List.In, Coq.Lists.List.in_rev"
+    assert tactics_from(PREDICT_OUTPUT) == ("hfcrush use: in_rev, in_app_iff.", f"hauto use: {use}.",
+                                            f"sauto use: {use}.")
+    no_atp = PREDICT_OUTPUT.split("Replace")[0]  # the ATPs ran out of time: predict's premises alone
+    assert tactics_from(no_atp) == (f"hauto use: {use}.", f"sauto use: {use}.")
+    assert tactics_from("Extracting features...\nRunning provers (8 threads)...\n") == ()
 
 
 @requires_coq
@@ -149,7 +172,7 @@ def test_a_hammer_call_past_its_deadline_is_killed_and_reads_as_no_suggestion():
 
     before = running()  # another test's, if any (not this call's)
     t0 = time.monotonic()
-    assert suggest(th, limit=10, timeout=1.0) is None
+    assert suggest(th, limit=10, timeout=1.0) == ()
     assert time.monotonic() - t0 < 10  # cut at the deadline, not at the ATP limit
     while running() - before and time.monotonic() - t0 < 6:  # SIGKILLed: gone within moments
         time.sleep(0.1)

@@ -58,23 +58,25 @@ class BenchConfig:
     head's HOST:PORT): kernel workers as actors on its nodes, one model actor, this process
     writing the log (pip install 'qstar[ray]')."""
     prelude: str = "auto"
-    """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, and CoqHammer's
-    Tactics when --hammer is on; none for Lean)."""
+    """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, CoqHammer's
+    Tactics when --hammer is on, and nsatz's and Coq.Interval's when --procedures is on; none for
+    Lean)."""
     resume: bool = False
     """Continue an earlier run in the same folder (its log is kept; theorems in it are not run again)."""
     search: SearchConfig = field(default_factory=SearchConfig)
     """How each theorem is searched."""
 
 
-def _prelude(cfg: BenchConfig, backend: str) -> str:
+def _prelude(cfg: BenchConfig, backend: str, statement: str = "") -> str:
     if cfg.prelude != "auto":
         return cfg.prelude + ("\n" if cfg.prelude and not cfg.prelude.endswith("\n") else "")
     from agent.backends import backend_named
-    from agent.search.searcher import hammer_mode
+    from agent.search.searcher import hammer_mode, procedures_for
     b = backend_named(backend)
+    lines = procedures_for(cfg.search, b).fitting(statement).lines()  # nsatz's, and interval's where it may apply
     if hammer_mode(cfg.search, b) != "off":  # the sauto family and hammer's reconstructions need it
-        return b.prelude + b.hammer_line + "\n"
-    return b.prelude
+        lines.insert(0, b.hammer_line)
+    return b.prelude + "".join(ln + "\n" for ln in lines)
 
 
 def bench_items(cfg: BenchConfig) -> list:
@@ -88,12 +90,10 @@ def bench_items(cfg: BenchConfig) -> list:
     items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread, half=cfg.half)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
-    prelude = _prelude(cfg, items[0].theorem.backend)
-    if prelude:
-        items = [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=prelude + it.theorem.context),
-                                     bare=it.theorem)
-                 for it in items]
-    return items
+    preludes = [_prelude(cfg, it.theorem.backend, it.theorem.statement) for it in items]
+    return [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=p + it.theorem.context),
+                                bare=it.theorem) if p else it
+            for it, p in zip(items, preludes)]
 
 
 def check_cluster(cluster: str) -> None:

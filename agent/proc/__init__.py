@@ -50,9 +50,16 @@ _DRAIN_SECONDS = 5.0
 
 
 def run_bounded(cmd: list[str], *, timeout: float, cwd: str | None = None,
-                env: dict[str, str] | None = None) -> Finished:
-    proc = spawn(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                 stdin=subprocess.DEVNULL)
+                env: dict[str, str] | None = None, stdin_path: str | None = None) -> Finished:
+    """Run ``cmd`` to its end or ``timeout`` seconds (then its process group is killed), its
+    stdin a file's contents (``stdin_path``) or nothing."""
+    source = open(stdin_path, "rb") if stdin_path else None
+    try:
+        proc = spawn(cmd, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                     stdin=source if source is not None else subprocess.DEVNULL)
+    finally:
+        if source is not None:
+            source.close()
     try:
         out, _ = proc.communicate(timeout=timeout)
         return Finished(proc.returncode, out.decode("utf-8", "replace"), False)

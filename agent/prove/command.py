@@ -90,7 +90,7 @@ class _Item:
 def run_prove(cfg: ProveConfig) -> int:
     from tqdm import tqdm
 
-    from agent.search.searcher import build_searcher, default_model_for, hammer_mode
+    from agent.search.searcher import build_searcher, default_model_for, hammer_mode, procedures_for
 
     if cfg.workers < 1:
         raise UsageError("--workers must be at least 1")
@@ -101,7 +101,9 @@ def run_prove(cfg: ProveConfig) -> int:
                           check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
     try:
         backend.open_theorems(text)  # the user's file parses as it is
-        line = backend.imports_for(cfg.imports, hammer_mode(cfg.search, backend) != "off")
+        line = backend.imports_for(cfg.imports, hammer_mode(cfg.search, backend) != "off",
+                                   procedures_for(cfg.search, backend).fitting(text))
+        line = _keeping_meaning(cfg, backend, text, line)
         source = backend.insert_imports(text, line)  # what search and check run on
         theorems = backend.open_theorems(source)
     except backend.parse_error as e:
@@ -136,7 +138,7 @@ def run_prove(cfg: ProveConfig) -> int:
                 _write(cfg, backend, texts, theorems, records, time.monotonic() - t0, interrupted="")
                 bar.update(1)
                 bar.set_postfix(proved=len(proofs))
-        texts = _without_unused_hammer(cfg, backend, texts, records)
+        texts = _without_unused_imports(cfg, backend, texts, records)
     except KeyboardInterrupt as e:
         from agent.proc.interrupt import signal_name
         interrupted = signal_name(e)
@@ -172,15 +174,35 @@ def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, s
         yield rec
 
 
-def _without_unused_hammer(cfg: ProveConfig, backend, texts: tuple[str, str, str], records: dict):
-    """The texts to write: without CoqHammer's import when no proof seems to use it and the file
-    without it passes the whole-file check (the proofs were found and checked with it)."""
+def _keeping_meaning(cfg: ProveConfig, backend, text: str, line: str) -> str:
+    """``line`` without the added imports that would change what a name or a notation of the
+    file means (each one said on stderr): the statements searched and checked stay the user's."""
+    lines = [ln for ln in line.splitlines() if ln.strip()]
+    if not lines or not backend.meaning_changes(text, lines):
+        return line
+    kept = []
+    for ln in lines:
+        changed = backend.meaning_changes(text, [ln])
+        if changed:
+            print(f"qstar prove: not adding {ln!r}: it changes the meaning of {', '.join(changed[:6])} "
+                  f"in {cfg.file}", file=sys.stderr)
+        else:
+            kept.append(ln)
+    return "\n".join(kept)
+
+
+def _without_unused_imports(cfg: ProveConfig, backend, texts: tuple[str, str, str], records: dict):
+    """The texts to write: without the optional imports (CoqHammer's, the decision procedures')
+    that no proof seems to use, when the file without them passes the whole-file check (the
+    proofs were found and checked with them)."""
     text, source, line = texts
     proofs = {r.name: tuple(r.proof) for r in records.values() if r.status == "proved"}
-    if (not proofs or not backend.hammer_line or backend.hammer_line not in line.splitlines()
-            or any(backend.hammer_used(p) for p in proofs.values())):
+    optional = backend.optional_lines()
+    unused = [ln for ln in line.splitlines() if ln in optional
+              and not any(optional[ln](p) for p in proofs.values())]
+    if not proofs or not unused:
         return texts
-    trimmed = "\n".join(ln for ln in line.splitlines() if ln != backend.hammer_line)
+    trimmed = "\n".join(ln for ln in line.splitlines() if ln not in unused)
     candidate = backend.insert_imports(text, trimmed)
     verdicts = _check_text(cfg, backend, backend.with_proofs(candidate, proofs))
     if all(verdicts[name].ok for name in proofs if name in verdicts) and set(proofs) <= set(verdicts):

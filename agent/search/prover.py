@@ -41,16 +41,16 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
                   budget: SearchBudget, priority: Priority = by_logprob,
                   value: Value | None = None, load_timeout: float = 120.0,
                   keep_tree: bool = False, fallback: Theorem | None = None,
-                  last_resort: Callable[[Theorem], str | None] | None = None,
+                  last_resort: Callable[[Theorem], tuple[str, ...]] | None = None,
                   on_proof: Callable[[list], None] | None = None,
                   search: Callable | None = None) -> TheoremRecord:
     """Search for a proof of ``theorem`` and check it soundly.
 
     ``fallback`` is the same statement in another context (a suite's theorem without the bench
     prelude), tried when ``theorem`` does not load; the search and the final check then both
-    use it. ``last_resort`` is a slow one-shot tool (CoqHammer) asked for one tactic for the whole
-    statement when the search finds no proof; the kernel runs that tactic at the root, and a
-    proof it closes goes through the same final check. Cheap candidates first: an easy theorem
+    use it. ``last_resort`` is a slow one-shot tool (CoqHammer) asked for tactics for the whole
+    statement when the search finds no proof; the kernel runs each at the root in turn, and the
+    first proof one closes goes through the same final check. Cheap candidates first: an easy theorem
     never pays for the tool. ``on_proof`` gets the [(goals, tactic)] steps of a proof once the
     final check has accepted it (online learning: the retrieval database takes them at once).
     ``search`` replaces best-first search (``mcts_search``: same arguments, same result).
@@ -76,20 +76,23 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
             record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
     elif last_resort is not None:
         tr = time.monotonic()
-        tactic = last_resort(theorem)
+        tactics = last_resort(theorem)
         record.model_seconds = round(record.model_seconds + time.monotonic() - tr, 3)
-        step = env.apply(root, tactic, timeout=budget.tactic_timeout) if tactic else None
-        if isinstance(step, Proved):
+        for tactic in tactics:
+            step = env.apply(root, tactic, timeout=budget.tactic_timeout)
+            if not isinstance(step, Proved):
+                continue
             record.expansions += 1
             ok, reason = check(theorem, step.path)
             if ok:
                 record.status, record.proof, record.stop_reason = "proved", list(step.path), "last_resort"
+                record.message = ""
                 _add_root_proof(res.root, tactic)
-            else:
-                record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
+                break
+            record.stop_reason, record.message = "rejected", _one_line("final check: " + reason)
         if record.status != "proved" and not record.message:
             record.message = f"no proof found ({res.stop_reason}; then " + (
-                f"{tactic!r} did not close it)" if tactic else "the last resort found none)")
+                f"none of {len(tactics)} CoqHammer tactics closed it)" if tactics else "the last resort found none)")
     else:
         record.message = f"no proof found ({res.stop_reason})"
     tree = None

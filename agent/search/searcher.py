@@ -107,6 +107,10 @@ class SearchConfig:
     added no theorem at the README's budget)."""
     hammer_limit: float = 5.0
     """CoqHammer's ATP time limit in seconds (hammer only; its call is cut at twice this + 15 s)."""
+    procedures: Literal["auto", "off"] = "auto"
+    """Coq's decision procedures as candidates where the goal's shape fits (agent/policies/
+    decision.py): psatz R 2 / R 3 / Z 2 where CSDP is installed, nsatz, and interval where
+    Coq.Interval is installed (scripts/setup.sh installs both); off: none of them."""
 
     def budget_obj(self) -> SearchBudget:
         return SearchBudget(max_expansions=self.budget, max_seconds=self.timeout,
@@ -169,6 +173,14 @@ class Searcher:
     hammer_limit: float = 5.0
     learn: Callable[[list], None] | None = None  # [(goals, tactic)] of a checked proof -> retrieval
     search: Callable | None = None  # the search function (best_first_search when None)
+
+
+def procedures_for(cfg: SearchConfig, backend):
+    """The decision procedures ``cfg`` puts in the search for ``backend`` on this machine."""
+    from agent.backends import no_procedures
+    if backend.name != "coq" or cfg.procedures == "off":
+        return no_procedures()
+    return backend.procedures()
 
 
 def hammer_mode(cfg: SearchConfig, backend) -> str:
@@ -292,11 +304,13 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
 
     modes: dict[str, str] = {}
     extras: dict[str, tuple[str, ...]] = {}  # backend name -> CoqHammer's tactics when they are on
+    procs: dict[str, object] = {}  # backend name -> the decision procedures in the search
 
     def mode(backend) -> str:
         if backend.name not in modes:
             modes[backend.name] = hammer_mode(cfg, backend)
             extras[backend.name] = backend.hammer_tactics if modes[backend.name] != "off" else ()
+            procs[backend.name] = procedures_for(cfg, backend)
         return modes[backend.name]
 
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
@@ -307,7 +321,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             mode(backend_named(backend))
         automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend])
         goal = GoalArgPolicy(backend) if cfg.goal_args == "on" else None
-        mixes = any(x is not None for x in (knn, tpl, goal, q))  # more than one source, or a Q to rank
+        decision = None
+        if procs[backend].any():
+            from agent.policies.decision import DecisionPolicy
+            decision = DecisionPolicy(procs[backend])
+        mixes = any(x is not None for x in (knn, tpl, goal, q, decision))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
         mp = None
@@ -318,7 +336,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
                            goal_args=goal, goal_weight=cfg.goal_weight, q=q,
-                           q_norm=cfg.q_norm)
+                           q_norm=cfg.q_norm, decision=decision)
 
     learn = knn.add if knn is not None and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
