@@ -144,6 +144,12 @@ def run_train(cfg) -> int:
 
 
 def dispatch(cfg) -> int:
+    if (search := getattr(cfg, "search", None)) is not None:
+        from agent.search.searcher import procedure_names
+        try:
+            procedure_names(search.procedures)  # a bad --procedures fails before any work
+        except ValueError as e:
+            raise UsageError(str(e)) from None
     if isinstance(cfg, ProveConfig):
         from agent.prove.command import run_prove
         return run_prove(cfg)

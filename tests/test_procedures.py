@@ -115,3 +115,22 @@ def test_prove_and_check_one_goal_with_each_procedure(tmp_path):
     rep_off = json.loads((tmp_path / "off.report.json").read_text())
     used = " ".join(" ".join(t["proof"] or ()) for t in rep_off["theorems"])
     assert rep_off["summary"]["proved"] < 3 and not any(w in used for w in ("psatz", "nsatz", "interval")), used
+
+
+def test_procedures_option_picks_some_or_refuses_an_unknown_name():
+    from types import SimpleNamespace
+
+    from agent.backends import UsageError
+    from agent.search.searcher import SearchConfig, procedure_names, procedures_for
+    assert procedure_names("auto") == {"psatz", "nsatz", "interval"}
+    assert procedure_names("off") == set()
+    assert procedure_names("nsatz, psatz") == {"nsatz", "psatz"}
+    coq = SimpleNamespace(name="coq", procedures=lambda: Procedures(psatz=True, nsatz=True, interval=False))
+    assert procedures_for(SearchConfig(procedures="psatz"), coq) == Procedures(psatz=True)
+    assert procedures_for(SearchConfig(procedures="interval"), coq) == Procedures()  # not installed
+    assert procedures_for(SearchConfig(procedures="off"), coq) == Procedures()
+    with pytest.raises(UsageError, match="unknown procedure 'omega'"):
+        procedures_for(SearchConfig(procedures="omega"), coq)
+    r = qstar("prove", "examples/arith.v", "--procedures", "psatz,omega")
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [
+        "qstar: error: --procedures: unknown procedure 'omega' (auto, off, or a comma list of psatz, nsatz, interval)"]

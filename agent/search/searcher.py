@@ -8,6 +8,7 @@ all workers), the value and template models behind a lock.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
 from dataclasses import dataclass
@@ -107,10 +108,11 @@ class SearchConfig:
     added no theorem at the README's budget)."""
     hammer_limit: float = 5.0
     """CoqHammer's ATP time limit in seconds (hammer only; its call is cut at twice this + 15 s)."""
-    procedures: Literal["auto", "off"] = "auto"
+    procedures: str = "auto"
     """Coq's decision procedures as candidates where the goal's shape fits (agent/policies/
-    decision.py): psatz R 2 / R 3 / Z 2 where CSDP is installed, nsatz, and interval where
-    Coq.Interval is installed (scripts/setup.sh installs both); off: none of them."""
+    decision.py): auto: psatz R 2 / R 3 / Z 2 where CSDP is installed, nsatz, and interval where
+    Coq.Interval is installed (scripts/setup.sh installs both); off: none of them; or a comma list
+    of psatz, nsatz, interval: those alone (for measuring one at a time)."""
 
     def budget_obj(self) -> SearchBudget:
         return SearchBudget(max_expansions=self.budget, max_seconds=self.timeout,
@@ -178,9 +180,30 @@ class Searcher:
 def procedures_for(cfg: SearchConfig, backend):
     """The decision procedures ``cfg`` puts in the search for ``backend`` on this machine."""
     from agent.backends import no_procedures
-    if backend.name != "coq" or cfg.procedures == "off":
+    try:
+        chosen = procedure_names(cfg.procedures)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
+    if backend.name != "coq" or not chosen:
         return no_procedures()
-    return backend.procedures()
+    here = backend.procedures()
+    return dataclasses.replace(here, **{n: getattr(here, n) and n in chosen for n in PROCEDURE_NAMES})
+
+
+PROCEDURE_NAMES = ("psatz", "nsatz", "interval")
+
+
+def procedure_names(spec: str) -> frozenset[str]:
+    """``--procedures`` read: auto (all), off (none) or a comma list of PROCEDURE_NAMES."""
+    if spec == "auto":
+        return frozenset(PROCEDURE_NAMES)
+    if spec == "off":
+        return frozenset()
+    names = [n.strip() for n in spec.split(",")]
+    if bad := [n for n in names if n not in PROCEDURE_NAMES]:
+        raise ValueError(f"--procedures: unknown procedure {bad[0]!r} (auto, off, or a comma list of "
+                         f"{', '.join(PROCEDURE_NAMES)})")
+    return frozenset(names)
 
 
 def hammer_mode(cfg: SearchConfig, backend) -> str:
