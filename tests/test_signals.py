@@ -114,3 +114,45 @@ def test_bench_with_two_workers_stopped_by_any_signal_leaves_no_prover(tmp_path,
     if sig != signal.SIGKILL:
         summary = json.loads((out / "summary.json").read_text())["summary"]
         assert summary["interrupted"] == signal.Signals(sig).name and summary["proved"] == 1
+    _rechecked(out, 1)
+
+
+def _rechecked(run, n: int) -> None:
+    """Every proof a bench folder kept passes the sound check in a fresh process."""
+    r = subprocess.run([sys.executable, "evals/recheck.py", str(run)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=240)
+    assert r.returncode == 0 and f"rechecked {n}, agree {n}, disagree 0" in r.stdout, r.stdout + r.stderr
+
+
+@requires_coq
+@pytest.mark.parametrize("command", ["prove", "bench"])
+def test_under_nohup_a_hangup_is_ignored_and_the_run_finishes(tmp_path, command):
+    """`nohup qstar ...` survives its terminal closing: SIGHUP, inherited as ignored, stays so."""
+    second = "Lemma t2 : forall n : nat, 0 + n = n."
+    if command == "prove":
+        src = tmp_path / "two.v"
+        src.write_text(f"{EASY}\nProof.\nAdmitted.\n\n{second}\nProof.\nAdmitted.\n")
+        args = ["prove", str(src)]
+    else:
+        src = tmp_path / "s.jsonl"
+        src.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
+                               for n, st in (("t1", EASY), ("t2", second))))
+        args = ["bench", str(src), "--out", str(tmp_path / "run"), "--prelude", ""]
+    proc = subprocess.Popen(["nohup", sys.executable, "-m", "agent.cli", *args, "--model", "none"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not _provers(_descendants(proc.pid)):
+        assert proc.poll() is None, proc.communicate()[1][-2000:]
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGHUP)  # a prover is up: the run is under way
+    _, err = proc.communicate(timeout=240)
+    assert proc.returncode == 0, err[-2000:]
+    if command == "prove":
+        rep = json.loads((tmp_path / "two_proved.report.json").read_text())
+        assert rep["summary"]["proved"] == 2 and not rep["summary"].get("interrupted")
+        c = qstar("check", str(tmp_path / "two_proved.v"), "--reference", str(src))
+        assert c.returncode == 0 and "2/2 theorems soundly proved" in c.stdout, c.stdout + c.stderr
+    else:
+        summary = json.loads((tmp_path / "run" / "summary.json").read_text())["summary"]
+        assert summary["proved"] == 2 and not summary.get("interrupted")
+        _rechecked(tmp_path / "run", 2)

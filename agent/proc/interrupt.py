@@ -6,7 +6,10 @@ closed terminal sends SIGHUP. Inside ``stop_signals()`` each of them raises :cla
 output and report, provers closed, workers stopped) runs for them too; the command then says
 which signal stopped it and exits with 128 + its number, as a shell reports a signal's death.
 A second signal while that clean-up runs is ignored (the clean-up is bounded; SIGKILL remains,
-and ``agent.proc.reaper`` still kills the provers then).
+and ``agent.proc.reaper`` still kills the provers then). A signal the process inherited as
+ignored stays ignored, as shells, ``make`` and ``rsync`` leave it: ``nohup qstar bench ...``
+survives its terminal closing (SIGHUP), and a background job of a script ignores SIGINT (Python
+itself leaves an ignored SIGINT alone).
 """
 
 from __future__ import annotations
@@ -41,8 +44,8 @@ def exit_status(exc: BaseException) -> int:
 
 @contextlib.contextmanager
 def stop_signals():
-    """SIGTERM and SIGHUP raise Stopped in the main thread while the block runs (elsewhere, or
-    in another thread, the block runs unchanged)."""
+    """SIGTERM and SIGHUP raise Stopped in the main thread while the block runs, unless the process
+    inherited them ignored (elsewhere, or in another thread, the block runs unchanged)."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -54,7 +57,8 @@ def stop_signals():
         fired.append(signum)
         raise Stopped(signum)
 
-    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS}
+    old = {s: signal.signal(s, handler) for s in STOP_SIGNALS
+           if signal.getsignal(s) is not signal.SIG_IGN}
     try:
         yield
     finally:
