@@ -5,7 +5,8 @@ docstring is its help); required fields have no default and are required. The co
 whole at the start of a run and stored with its results. Bad input (missing file, unknown
 extension, unparsable file, nothing to prove, bad data) ends with one line on stderr and exit
 status 2; nothing is written in that case. Ctrl-C, SIGTERM and SIGHUP stop a run alike (the work done is
-kept) and exit with 128 + the signal's number (130, 143, 129).
+kept) and exit with 128 + the signal's number (130, 143, 129). A run in which some theorem hit an
+internal error exits 3 (agent/exits.py: every status, the same in every command).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from dataclasses import dataclass, field
 from typing import Annotated, Union
 
 import tyro
+
+from agent.exits import OK, REJECTED, SUMMARY, USAGE
 
 from agent.annotate.command import AnnotateConfig
 from agent.backends import UsageError, backend_for, read_source
@@ -113,7 +116,7 @@ def run_check(cfg: CheckConfig) -> int:
         print(f"ok    {v.name}" if v.ok else f"FAIL  {v.name}: {v.reason}")
     bad = sum(not v.ok for v in verdicts)
     print(f"{len(verdicts) - bad}/{len(verdicts)} theorems soundly proved")
-    return 0 if bad == 0 else 1
+    return OK if bad == 0 else REJECTED
 
 
 def run_train(cfg) -> int:
@@ -183,7 +186,7 @@ def dispatch(cfg) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     cfg = tyro.cli(Command, args=argv, prog="qstar",
-                   description="Tactic-level theorem proving with a real kernel in the loop.",
+                   description="Tactic-level theorem proving with a real kernel in the loop. " + SUMMARY + ".",
                    config=(tyro.conf.OmitSubcommandPrefixes, tyro.conf.OmitArgPrefixes))
     from agent.proc.interrupt import exit_status, signal_name, stop_signals
     try:
@@ -191,7 +194,7 @@ def main(argv: list[str] | None = None) -> int:
             return dispatch(cfg)
     except UsageError as e:  # bad input, or a prover that is not installed
         print(f"qstar: error: {e}", file=sys.stderr)
-        return 2
+        return USAGE
     except KeyboardInterrupt as e:
         print(f"qstar: interrupted by {signal_name(e)}", file=sys.stderr)
         return exit_status(e)

@@ -162,6 +162,11 @@ class StartError(Exception):
     """The theorem's context or statement does not load (a 'statement error', not a failure)."""
 
 
+class ProverDied(StartError):
+    """The prover process exited while loading the theorem (not a timeout): qstar's or the
+    machine's failure, recorded as an internal error, never as the user's statement error."""
+
+
 class ProofEnv(Protocol):
     """What search needs from a proof assistant."""
 

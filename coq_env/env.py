@@ -22,7 +22,7 @@ import time
 import weakref
 from dataclasses import dataclass
 
-from agent.env import (EnvCrash, Goal, Goals, ProofState, Proved, StartError, StepResult, TacticError,
+from agent.env import (EnvCrash, Goal, Goals, ProofState, Proved, ProverDied, StartError, StepResult, TacticError,
                        TacticTimeout, Theorem)
 from coq_env import protocol
 from coq_env.idetop import CoqDied, CoqInterrupted, CoqKilled, IdeTop
@@ -87,9 +87,12 @@ class CoqEnv:
         self._root_sentences = [*sentences, stmt[0], "Proof."]
         try:
             goals = self._load(self._root_sentences, timeout or self.config.load_timeout)
-        except (CoqDied, CoqInterrupted) as e:
+        except (CoqKilled, CoqInterrupted) as e:  # too slow to load: the statement's
             self._theorem = None
             raise StartError(f"{theorem.name}: prover did not load the statement: {e}") from None
+        except CoqDied as e:  # the process exited: not the statement's fault
+            self._theorem = None
+            raise ProverDied(f"{theorem.name}: coqidetop died while loading the statement: {e}") from None
         if goals is None or not goals.foreground:
             self._theorem = None
             raise StartError(f"{theorem.name}: statement opened no goal")

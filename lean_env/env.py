@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from agent.env import (EnvCrash, Goals, ProofState, Proved, StartError, StepResult, TacticError,
+from agent.env import (EnvCrash, Goals, ProofState, Proved, ProverDied, StartError, StepResult, TacticError,
                        TacticTimeout, Theorem)
 from lean_env.goals import parse_goal, parse_goals
 from lean_env.repl import InvalidRequest, Repl, ReplConfig, ReplDied, ReplError, ReplTimeout
@@ -103,6 +103,9 @@ class LeanEnv:
         self._ids = {}
         try:
             ps, goal = self._open_theorem(timeout or self.config.command_timeout)
+        except ReplDied as e:  # the process exited: not the statement's fault
+            self._theorem = None
+            raise ProverDied(f"{theorem.name}: the Lean REPL died while loading the statement: {e}") from None
         except (ReplError, StartError) as e:
             self._theorem = None
             raise StartError(f"{theorem.name}: {e}") from None

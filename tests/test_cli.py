@@ -99,6 +99,49 @@ def test_statement_that_does_not_load_is_reported_as_error(tmp_path):
     assert "no_such_constant" in rec["bad"]["message"]
 
 
+def _dead_prover(tmp_path) -> dict:
+    """An environment whose coqidetop exits at once (coqc and coqtop stay the real ones)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    fake = bin_dir / "coqidetop.opt"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    return {**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}"}
+
+
+@requires_coq
+def test_a_prover_that_dies_is_an_internal_error_not_the_users_statement(tmp_path):
+    src = tmp_path / "two.v"
+    src.write_text("Lemma a : True.\nProof.\nAdmitted.\n\nLemma b : 1 = 1.\nProof.\nAdmitted.\n")
+    r = qstar("prove", str(src), "--model", "none", env=_dead_prover(tmp_path))
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "2 theorem(s) hit an internal error" in r.stderr
+    s = json.loads((tmp_path / "two_proved.report.json").read_text())["summary"]
+    assert (s["internal_error"], s["statement_error"], s["proved"]) == (2, 0, 0)
+    again = qstar("prove", str(tmp_path / "two_proved.v"), "--model", "none")  # the prover is back
+    assert again.returncode == 0 and "proved 2/2" in again.stdout, again.stdout + again.stderr
+
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
+                             for n, st in (("a", "Lemma a : True."), ("b", "Lemma b : 1 = 1."))))
+    run = ["bench", str(suite), "--out", str(tmp_path / "run"), "--prelude", "", "--model", "none"]
+    r = qstar(*run, env=_dead_prover(tmp_path))
+    assert r.returncode == 3 and "internal errors 2" in r.stdout, r.stdout + r.stderr
+    r = qstar(*run, "--resume")  # runs the two again
+    rows = [json.loads(x) for x in (tmp_path / "run" / "results.jsonl").read_text().splitlines()]
+    assert r.returncode == 0 and sorted((x["name"], x["status"]) for x in rows) == [("a", "proved"), ("b", "proved")]
+
+
+def test_iterate_exits_3_when_a_run_in_its_folder_hit_an_internal_error(tmp_path):
+    from agent.learning.iterate import _internal_errors
+    (tmp_path / "round_0" / "eval").mkdir(parents=True)
+    log = tmp_path / "round_0" / "eval" / "results.jsonl"
+    log.write_text(json.dumps({"id": "x", "stop_reason": "budget"}) + "\n")
+    assert _internal_errors(str(tmp_path)) == 0
+    log.write_text(log.read_text() + json.dumps({"id": "y", "stop_reason": "internal_error"}) + "\n")
+    assert _internal_errors(str(tmp_path)) == 3
+
+
 @requires_coq
 @pytest.mark.skipif(not (ROOT / "agent" / "default_model" / "knn.jsonl.gz").exists(),
                     reason="no bundled model in this checkout (agent/default_model)")

@@ -20,7 +20,7 @@ def _search() -> SearchConfig:
 
 
 @requires_coq
-def test_bench_counts_internal_errors_exits_1_and_resume_retries_them(tmp_path, monkeypatch, capsys):
+def test_bench_counts_internal_errors_exits_3_and_resume_retries_them(tmp_path, monkeypatch, capsys):
     suite = tmp_path / "s.jsonl"
     suite.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
                              for n, st in (("t1", T1), ("t2", T2))))
@@ -34,7 +34,7 @@ def test_bench_counts_internal_errors_exits_1_and_resume_retries_them(tmp_path, 
         return real(env, theorem, **kw)
 
     monkeypatch.setattr(pool, "prove_theorem", broken)
-    assert run_bench(cfg(False)) == 1
+    assert run_bench(cfg(False)) == 3
     out = capsys.readouterr()
     assert "proved 1/2 (50.0%), not proved 0, statement errors 0, internal errors 1" in out.out
     assert "--resume runs them again" in out.err

@@ -9,8 +9,8 @@ already in the log is not run again, and a line torn by a kill is cut off.
 
 A statement that does not load (e.g. it needs a library that is not installed) is reported as
 "statement error", apart from "not proved"; a theorem whose run raised (a bug, a lost worker) is
-an "internal error": every count is printed, the exit status is 1 when any internal error
-happened, and ``--resume`` runs those theorems again. Ctrl-C, SIGTERM and SIGHUP keep every
+an "internal error": every count is printed, the exit status is 3 (agent.exits) when any internal
+error happened, and ``--resume`` runs those theorems again. Ctrl-C, SIGTERM and SIGHUP keep every
 finished row, write the summary with the signal that stopped the run, and exit 128 + signal.
 """
 
@@ -251,18 +251,15 @@ def plot_bench(rows: list[dict], path: str, *, title: str) -> bool:
     return True
 
 
-def _status(s: dict, stopped: list) -> int:
-    """128 + the signal that stopped the run; else 1 when any theorem hit an internal error."""
+def _status(rows: list, stopped: list, command: str) -> int:
+    """128 + the signal that stopped the run; else 3 (agent.exits) when any theorem hit an internal error."""
+    from agent.exits import internal_errors
     from agent.proc.interrupt import exit_status, signal_name
     if stopped:
         print(f"qstar: interrupted by {signal_name(stopped[0])}; the rows so far are kept "
               "(--resume continues)", file=sys.stderr)
         return exit_status(stopped[0])
-    if s["internal_error"]:
-        print(f"qstar: {s['internal_error']} theorem(s) hit an internal error (see their message); "
-              "--resume runs them again", file=sys.stderr)
-        return 1
-    return 0
+    return internal_errors(rows, command)
 
 
 def run_bench(cfg: BenchConfig) -> int:
@@ -273,7 +270,7 @@ def run_bench(cfg: BenchConfig) -> int:
                     stopped=stopped)
     s = write_summary(cfg, rows, interrupted=signal_name(stopped[0]) if stopped else "")
     print(f"{counts_line(s)}, in {time.monotonic() - t0:.0f}s; wrote {cfg.out}/summary.md")
-    return _status(s, stopped)
+    return _status(rows, stopped, "bench")
 
 
 def run_collect(cfg: BenchConfig) -> int:
@@ -282,4 +279,4 @@ def run_collect(cfg: BenchConfig) -> int:
                     stopped=stopped)
     s = summarize(rows)
     print(f"collected {s['theorems']} search records: {counts_line(s)}; wrote {cfg.out}/records.jsonl")
-    return _status(s, stopped)
+    return _status(rows, stopped, "collect")

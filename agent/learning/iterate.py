@@ -242,7 +242,26 @@ def run_iterate(cfg: IterateConfig) -> int:
                      "collect_attempted": collected["theorems"], **{f"data_{a}": b for a, b in sizes.items()}})
         _write_rounds(cfg.out, rows)
     print(open(os.path.join(cfg.out, "rounds.md"), encoding="utf-8").read())
-    return 0
+    return _internal_errors(cfg.out)
+
+
+def _internal_errors(out: str) -> int:
+    """3 (agent.exits), said on stderr, when a theorem of any run in the folder hit an internal
+    error (a rerun with the same --out retries them: every run in it resumes); else 0."""
+    from agent.exits import internal_errors
+    rows = []
+    for d, _, files in os.walk(out):
+        for name in ("results.jsonl", "records.jsonl"):
+            if name in files:
+                rows += _stop_reasons(os.path.join(d, name))
+    return internal_errors(rows, "iterate", "run the same command again to retry them")
+
+
+def _stop_reasons(path: str) -> list[dict]:
+    """The internal errors among a run's log lines (read as text: a collect line holds a whole
+    search tree, and a line's stop reason is written by json.dumps as matched here)."""
+    with open(path, encoding="utf-8") as f:
+        return [{"stop_reason": "internal_error"} for line in f if '"stop_reason": "internal_error"' in line]
 
 
 def _init_folder(cfg: IterateConfig) -> str:
@@ -297,7 +316,7 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
                      "v_auc_held_out": metrics.get("v_auc_held_out"), "q_auc_held_out": metrics.get("q_auc_held_out")})
         _write_rounds(cfg.out, rows)
     print(open(os.path.join(cfg.out, "rounds.md"), encoding="utf-8").read())
-    return 0
+    return _internal_errors(cfg.out)
 
 
 def _first_seconds(rdir: str, seconds: float) -> float:

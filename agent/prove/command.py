@@ -12,7 +12,9 @@ After every theorem the output file (the source with the proofs found so far) an
 report are rewritten atomically, so a Ctrl-C, a kill or a crash after theorem k leaves theorems
 1..k on disk, proved where they were proved; Ctrl-C (or SIGTERM, SIGHUP) then exits 128 + the
 signal with a report that says the run was interrupted and by which signal. A theorem whose
-search raises is recorded as an internal error and the others go on.
+search raises, or whose prover dies while loading it, is recorded as an internal error (apart
+from a statement error: a statement that does not load) and the others go on; the run then exits
+3 (agent.exits), and ``qstar prove`` on the written file tries the theorems still open again.
 
 Nothing is reported or written as proved before a check of what is written passed: with one
 worker each proof is checked in the context the written file gives it; with --workers N, where
@@ -153,7 +155,10 @@ def run_prove(cfg: ProveConfig) -> int:
     print(f"proved {s['proved']}/{s['theorems']} in {s['seconds']}s"
           + (f" (interrupted by {interrupted} after {len(done)} theorems)" if interrupted else "")
           + f"; wrote {cfg.output} and {cfg.report}")
-    return 128 + signal.Signals[interrupted].value if interrupted else 0
+    if interrupted:
+        return 128 + signal.Signals[interrupted].value
+    from agent.exits import internal_errors
+    return internal_errors(done, "prove", f"run qstar prove on {cfg.output} to try them again")
 
 
 def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, searcher, options):
@@ -260,7 +265,9 @@ def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, rec
         "added_imports": line.splitlines() if proofs else [],
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
-                    "error": sum(r.status == "error" for r in done),
+                    "error": sum(r.status == "error" for r in done),  # the two kinds below
+                    "statement_error": sum(r.stop_reason == "statement_error" for r in done),
+                    "internal_error": sum(r.stop_reason == "internal_error" for r in done),
                     "interrupted": bool(interrupted), "signal": interrupted, "seconds": round(seconds, 2)},
         "theorems": [r.to_json() for r in done],
         "not_attempted": [th.name for th in theorems if th.name not in records],

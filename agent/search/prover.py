@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from agent.env import Proved, ProofEnv, StartError, Theorem
+from agent.env import Proved, ProofEnv, ProverDied, StartError, Theorem
 from agent.search.best_first import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
 
 # check(theorem, tactics) -> (ok, reason): the backend's sound final check.
@@ -124,17 +124,30 @@ def _add_root_proof(root, tactic: str) -> None:
 
 
 def _load(env: ProofEnv, theorem: Theorem, fallback: Theorem | None, timeout: float):
-    """(root state, the theorem that loaded, "") or, when neither loads, (None, theorem, why)."""
+    """(root state, the theorem that loaded, "") or, when neither loads, (None, theorem, why).
+    A prover that dies loading a theorem is tried once more in a fresh process; a second death
+    raises ProverDied (the pool records an internal error, not the user's statement error)."""
     try:
-        return env.start(theorem, timeout=timeout), theorem, ""
+        return _start(env, theorem, timeout), theorem, ""
+    except ProverDied:
+        raise
     except StartError as e:
         why = _one_line(str(e))
     if fallback is not None and fallback != theorem:
         try:
-            return env.start(fallback, timeout=timeout), fallback, ""
+            return _start(env, fallback, timeout), fallback, ""
+        except ProverDied:
+            raise
         except StartError:
             pass
     return None, theorem, why
+
+
+def _start(env: ProofEnv, theorem: Theorem, timeout: float):
+    try:
+        return env.start(theorem, timeout=timeout)
+    except ProverDied:
+        return env.start(theorem, timeout=timeout)
 
 
 def _one_line(text: str) -> str:
