@@ -207,3 +207,31 @@ def test_online_steps_of_a_search_are_the_replayed_proof():
         step = env.apply(state, tactic, timeout=1.0)
         state = getattr(step, "state", None)
     assert steps == replayed
+
+
+def test_stored_records_are_relabelled_through_one_reader(tmp_path):
+    """A record written before the cut rule: its timeout edges are read by their seconds against
+    the run's per-tactic limit (config.json), by every learner (labels.read_records)."""
+    import json
+
+    from agent.search.labels import read_records
+
+    def stored(seconds: dict) -> dict:
+        return {"name": "t", "status": "failed", "proof": None, "stop_reason": "timeout", "tree": {
+            "nodes": [{"id": 0, "parent": -1, "goals": [{"hyps": [], "concl": "A"}], "status": "unfinished",
+                       "expanded": True, "complete": True}],
+            "edges": [{"src": 0, "dst": None, "tactic": t, "outcome": out, "seconds": s}
+                      for t, (out, s) in seconds.items()], "proof": None}}
+
+    kinds = {"full": ("timeout", 5.02), "short": ("timeout", 1.7), "bad": ("error", 0.1), "cut": ("cut", 0.4)}
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "records.jsonl").write_text(json.dumps(stored(kinds)) + "\n")
+    assert q_labels(stored(kinds)) == {"full": 0.0, "short": 0.0, "bad": 0.0}  # as the old rule read it
+    (run / "config.json").write_text(json.dumps({"search": {"tactic_timeout": 5.0}}))
+    [rec] = read_records(str(run / "records.jsonl"))
+    assert [e["outcome"] for e in rec["tree"]["edges"]] == ["timeout", "cut", "error", "cut"]
+    assert q_labels(rec) == {"full": 0.0, "bad": 0.0}  # the short one was the deadline's, not the tactic's
+    (run / "config.json").unlink()  # no config (a file copied out of its run): read as written
+    [rec] = read_records(str(run / "records.jsonl"))
+    assert q_labels(rec) == {"full": 0.0, "short": 0.0, "bad": 0.0}

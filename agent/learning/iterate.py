@@ -42,6 +42,7 @@ from typing import Literal
 from agent.backends import UsageError
 from agent.bench.bench import BenchConfig, run_pool, summarize, write_summary
 from agent.io import read_jsonl, write_jsonl
+from agent.search.labels import read_records
 from agent.search.searcher import SearchConfig
 from agent.learning.trainloop import LoopConfig
 
@@ -138,7 +139,7 @@ def build_data(cfg: IterateConfig, round_dir: str, record_files: list[str]) -> d
         traced += s
         value += v
     for f in record_files:
-        s, v, p, w = from_records(read_jsonl(f, allow_empty=True), gamma=cfg.gamma)
+        s, v, p, w = from_records(read_records(f), gamma=cfg.gamma)
         found += s
         value += v
         pairs += p
@@ -367,7 +368,7 @@ def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files:
         base = [json.loads(line) for line in f if line.strip()]
     found = []
     for path in record_files:
-        sft, _, _, _ = from_records(read_jsonl(path, allow_empty=True), gamma=cfg.gamma)
+        sft, _, _, _ = from_records(read_records(path), gamma=cfg.gamma)
         found += sft
     found = dedup([{"goals": r["goals"][:1], "tactic": r["tactic"]} for r in found])
     rows = [(goals_of(r["goals"]), r["tactic"]) for r in base + found]

@@ -85,15 +85,15 @@ def _top1(q_rows, probs) -> float:
 
 
 def train_qv(cfg: QVTrainConfig) -> dict:
-    from agent.io import read_jsonl
     from agent.policies.hashed import HashedLogistic, roc_auc
+    from agent.search.labels import read_records
     from agent.learning.qdata import held_out, rows_from_records, summary
     from agent.policies.qscore import Q_STEM, own_score
     from agent.policies.state_value import V_STEM
     t0 = time.monotonic()
     records = []
     for path in cfg.records:
-        records += read_jsonl(path, allow_empty=True)
+        records += read_records(path)
     q_rows, v_rows = rows_from_records(records)
     if not q_rows:
         raise ValueError("no labelled edge in the records (were they written by `qstar collect`?)")

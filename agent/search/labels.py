@@ -36,8 +36,10 @@ Labels (``None``: no label; the search does not know):
 - node (V): 1 for a proved node of an accepted record, 0 for a refuted node, else ``None``.
 
 Old records are relabelled by these rules: refutation is recomputed from their edges (a node
-whose record does not say it was expanded in full is never refuted), so a record written before
-a rule changed means what a new one means.
+whose record does not say it was expanded in full is never refuted), and a ``timeout`` edge whose
+seconds fall short of its run's per-tactic limit (the run folder's ``config.json``) was cut by the
+search's deadline, so it is read as ``cut`` (``read_records``, which every learner reads records
+through): a record written before a rule changed means what a new one means.
 """
 
 from __future__ import annotations
@@ -194,3 +196,37 @@ def accepted(record: dict) -> bool:
     """Whether the final check accepted the record's proof (only then do its proof's steps
     carry positive labels)."""
     return record.get("status") == "proved"
+
+
+CUT_SLACK = 0.05  # seconds: a timeout that ran its whole limit measures at least the limit
+
+
+def relabel_cuts(record: dict, tactic_timeout: float | None) -> dict:
+    """``record`` with each ``timeout`` edge that ran less than ``tactic_timeout`` read as
+    ``cut`` (the search's deadline stopped it: not judged); unchanged without a limit."""
+    tree = record.get("tree")
+    if not tree or not tactic_timeout:
+        return record
+    for e in tree["edges"]:
+        if e["outcome"] == "timeout" and e.get("seconds", tactic_timeout) + CUT_SLACK < tactic_timeout:
+            e["outcome"] = "cut"
+    return record
+
+
+def run_tactic_timeout(records_path: str) -> float | None:
+    """The per-tactic limit of the run that wrote ``records_path`` (its folder's config.json)."""
+    import json
+    import os
+    conf = os.path.join(os.path.dirname(os.path.abspath(records_path)), "config.json")
+    try:
+        with open(conf, encoding="utf-8") as f:
+            return float(json.load(f)["search"]["tactic_timeout"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def read_records(path: str) -> list[dict]:
+    """A records file as every learner reads it: relabelled by today's rules."""
+    from agent.io import read_jsonl
+    limit = run_tactic_timeout(path)
+    return [relabel_cuts(r, limit) for r in read_jsonl(path, allow_empty=True)]
