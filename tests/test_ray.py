@@ -82,6 +82,24 @@ def test_cluster_without_ray_says_how_to_install(tmp_path):
 
 
 @requires_coq
+def test_cluster_ray_with_no_runtime_running_starts_one_that_lives_as_long_as_the_run(tmp_path):
+    """The README's one-machine path: no Ray runtime runs (this test comes before the module's
+    cluster starts), `--cluster ray` starts one, and it lives through the run (started from a
+    short-lived thread, Ray's parent-death signal would kill its GCS and raylet at once)."""
+    names = ["l0", "n0", "bad"]
+    suite = _suite(tmp_path, names)
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "local"), "--workers", "2", *COMMON)
+    assert r.returncode == 0, r.stderr
+    env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+    r = qstar("bench", str(suite), "--out", str(tmp_path / "ray"), "--cluster", "ray", "--workers", "2", *COMMON,
+              env=env, timeout=400)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert sorted(x["name"] for x in _rows(tmp_path / "ray")) == sorted(names)  # every row
+    proved = lambda d: {x["name"] for x in _rows(tmp_path / d) if x["status"] == "proved"}  # noqa: E731
+    assert proved("ray") == proved("local") == {"l0", "n0"}
+
+
+@requires_coq
 def test_a_ray_cluster_proves_what_the_local_pool_proves_and_survives_a_lost_node(tmp_path, cluster):
     c, nodes = cluster
     suite = _suite(tmp_path)

@@ -62,29 +62,28 @@ def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
         return False
     outcome: list = []
 
-    def join() -> None:
+    def join(address) -> None:
         try:
-            if cluster == "ray":
-                try:
-                    ray.init(address="auto", log_to_driver=False)
-                except (ConnectionError, RuntimeError):
-                    ray.init(log_to_driver=False)
-            else:
-                ray.init(address=cluster, log_to_driver=False)
+            ray.init(address=address, log_to_driver=False)
             outcome.append(None)
         except Exception as e:  # noqa: BLE001 - said in one line below
             outcome.append(e)
 
-    # Ray's own wait on an address where nothing answers runs for minutes, and a runtime started
-    # here has no limit of its own: ours is bounded either way. From a thread, Ray also leaves
-    # qstar's SIGTERM handling (agent.proc.interrupt) in place.
+    # Joining: Ray's own wait on an address where nothing answers runs for minutes, so it runs in
+    # a thread we stop waiting for (and from a thread Ray leaves qstar's SIGTERM handling alone).
     import logging
     quiet = _Drop("SIGTERM handler is not set")  # Ray's note that it joins from a thread
     logging.getLogger("ray._private.worker").addFilter(quiet)
-    t = threading.Thread(target=join, name="ray-init", daemon=True)
+    t = threading.Thread(target=join, args=("auto" if cluster == "ray" else cluster,), name="ray-init", daemon=True)
     t.start()
-    t.join(LOCAL_START_TIMEOUT if cluster == "ray" else timeout)
+    t.join(timeout)
     logging.getLogger("ray._private.worker").removeFilter(quiet)
+    if cluster == "ray" and outcome and isinstance(outcome[0], (ConnectionError, RuntimeError)):
+        # No runtime runs here: start one from the calling (main) thread. Ray starts its GCS and
+        # raylet with the parent-death signal, which Linux sends when the *thread* that started
+        # them ends: started from a short-lived thread, they would die at once.
+        outcome.clear()
+        _start_local(ray, outcome)
     if not outcome:
         if cluster == "ray":
             raise UsageError(f"--cluster ray: no Ray runtime started on this machine within "
@@ -98,6 +97,41 @@ def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
             why = "ray:// addresses need Ray Client: pip install 'qstar[ray]' (or pip install 'ray[client]')"
         raise UsageError(f"--cluster {cluster}: could not join: {why}")
     return True
+
+
+class _StartTimeout(Exception):
+    pass
+
+
+def _start_local(ray, outcome: list) -> None:
+    """``ray.init()`` (a new runtime on this machine, living as long as this process) in this
+    thread, cut after LOCAL_START_TIMEOUT by SIGALRM in the main thread; the signal handlers
+    qstar had (agent.proc.interrupt: SIGTERM, SIGHUP, SIGINT) are put back after Ray's."""
+    import signal
+    import threading
+    main = threading.current_thread() is threading.main_thread()
+    kept = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)} if main else {}
+
+    def alarm(signum, frame):
+        raise _StartTimeout()
+
+    old_alarm = signal.signal(signal.SIGALRM, alarm) if main else None
+    if main:
+        signal.setitimer(signal.ITIMER_REAL, LOCAL_START_TIMEOUT)
+    try:
+        ray.init(log_to_driver=False)
+        outcome.append(None)
+    except _StartTimeout:
+        ray.shutdown()  # nothing appended: the caller says the runtime did not start in time
+    except Exception as e:  # noqa: BLE001 - said in one line by the caller
+        outcome.append(e)
+    finally:
+        if main:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old_alarm)
+            for s, h in kept.items():
+                if h is not None:
+                    signal.signal(s, h)
 
 
 class _Drop:
