@@ -79,6 +79,18 @@ def test_a_local_ray_runtime_that_never_starts_is_a_one_line_error(monkeypatch):
         ray_pool.connect("ray")
     assert time.monotonic() - t0 < 2.0
 
+    def init(address=None, **kw):  # none runs here, and the one started in this thread hangs
+        if address == "auto":
+            raise ConnectionError("Could not find any running Ray instance.")
+        time.sleep(30)
+
+    monkeypatch.setitem(sys.modules, "ray", types.SimpleNamespace(is_initialized=lambda: False, init=init,
+                                                                 shutdown=lambda: None))
+    t0 = time.monotonic()
+    with pytest.raises(UsageError, match="no Ray runtime started"):
+        ray_pool.connect("ray")
+    assert time.monotonic() - t0 < 2.0
+
 
 @requires_coq
 def test_a_coq_rollback_after_a_failed_tactic_is_bounded_by_its_own_limit():

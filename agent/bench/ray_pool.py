@@ -76,7 +76,7 @@ def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
     logging.getLogger("ray._private.worker").addFilter(quiet)
     t = threading.Thread(target=join, args=("auto" if cluster == "ray" else cluster,), name="ray-init", daemon=True)
     t.start()
-    t.join(timeout)
+    t.join(LOCAL_START_TIMEOUT if cluster == "ray" else timeout)
     logging.getLogger("ray._private.worker").removeFilter(quiet)
     if cluster == "ray" and outcome and isinstance(outcome[0], (ConnectionError, RuntimeError)):
         # No runtime runs here: start one from the calling (main) thread. Ray starts its GCS and
