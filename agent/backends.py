@@ -9,7 +9,6 @@ chosen by extension (``.v`` Coq, ``.lean`` Lean 4); a suite names its backend pe
 from __future__ import annotations
 
 import dataclasses
-import functools
 import os
 import shutil
 from dataclasses import dataclass
@@ -42,6 +41,11 @@ class Backend:
     library_source: Callable[[str], str] | None = None  # a library file's text by its name
     import_line: Callable[[str], str] = lambda imports: ""  # --imports -> the line to add ("" none)
     insert_imports: Callable[[str, str], str] = lambda text, line: text  # add it after the file's own
+    # the added lines as (what loads the libraries, after the file's own imports; what imports
+    # them, right above a theorem): nothing the user wrote before a theorem changes meaning
+    split_imports: Callable[[str], tuple[str, str]] = lambda line: (line, "")
+    # (added lines, proofs) -> (the lines the proofs use, {theorem: the Import above it})
+    trim_imports: Callable[[str, dict], tuple[str, dict]] = lambda line, proofs: (line, {})
     added_imports: Callable[[str, str], list[str]] = lambda text, ref: []  # what a file adds to a reference
     # (file text, proofs found so far, theorem) -> its context when the file is proved in order
     context_in_order: Callable[[str, dict, str], str] | None = None
@@ -49,16 +53,18 @@ class Backend:
     hammer_installed: Callable[[], bool] = lambda: False  # CoqHammer's tactics load here
     hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
     hammer_line: str = ""  # the import those tactics need
-    hammer_used: Callable[[tuple[str, ...]], bool] = lambda tactics: False  # might they need it?
     hammer_suggest: Callable[[Theorem, float], tuple[str, ...]] | None = None  # (theorem, ATP limit) -> tactics
     procedures: Callable[[], object] = lambda: no_procedures()  # the decision procedures that run here
-    procedure_used: Callable[[str, tuple[str, ...]], bool] = lambda line, tactics: False  # need it?
     unmet: Callable[[str], str | None] = lambda text: None  # why a file's proofs cannot be checked here
     # (file text, added lines) -> its names and notations the lines would give another meaning
     meaning_changes: Callable[[str, list[str]], list[str]] = lambda text, lines: []
     # file text -> every written tactic proof as (theorem, its steps), for qstar annotate
     proof_scripts: Callable[[str], list[tuple[Theorem, list[str]]]] = lambda text: []
     admit_proofs: Callable[[str, set[int]], str] = lambda text, indices: text  # those proofs left open
+    coq_args: tuple[str, ...] = ()  # Coq's load path and flags, as every Coq process gets them
+    load_path: str = ""  # where the file's load path came from (its project), said in reports
+    # (file text) -> one line when the file's own imports do not load here (a module not built)
+    unbuilt: Callable[[str], str | None] = lambda text: None
 
     def imports_for(self, imports: str, hammer: bool, procedures=None) -> str:
         """The line(s) ``--imports`` adds: ``import_line``, the hammer's import when its tactics
@@ -72,13 +78,6 @@ class Backend:
                 lines += procedures.lines()
         return "\n".join(ln for ln in lines if ln)
 
-    def optional_lines(self) -> dict[str, Callable[[tuple[str, ...]], bool]]:
-        """{added line: might these proof steps need it?} for the lines a written file keeps only
-        when a proof uses them (CoqHammer's and the decision procedures')."""
-        out = {ln: functools.partial(self.procedure_used, ln) for ln in self.procedures().lines()}
-        if self.hammer_line:
-            out[self.hammer_line] = self.hammer_used
-        return out
 
 
 def _check_lean_context(theorem, tactics, check, drop):
@@ -115,17 +114,33 @@ def read_source(path: str) -> str:
 
 def backend_for(path: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                 coq_args: tuple[str, ...] = ()) -> Backend:
+    """The backend for the file at ``path``; a Coq file's load path is its project's
+    (``_CoqProject`` or dune, found upward from the file) followed by ``coq_args``."""
     ext = os.path.splitext(path)[1]
     if ext not in (".v", ".lean"):
         raise UsageError(f"unknown extension {ext or '(none)'!r} for {path}: expected .v or .lean")
-    return backend_named("coq" if ext == ".v" else "lean", lean_project=lean_project,
-                         check_timeout=check_timeout, coq_args=coq_args)
+    if ext == ".lean":
+        return backend_named("lean", lean_project=lean_project, check_timeout=check_timeout)
+    from coq_env.imports import imports_unbuilt
+    from coq_env.project import ProjectError, find_load_path, unbuilt
+    try:
+        found = find_load_path(path)
+    except ProjectError as e:
+        raise UsageError(str(e)) from None
+    backend = backend_named("coq", check_timeout=check_timeout, coq_args=found.args + tuple(coq_args))
+    described = found.describe() + (f"; then --coq-args {' '.join(coq_args)}" if coq_args else "")
+    return dataclasses.replace(backend, load_path=described, unbuilt=lambda text: unbuilt(
+        imports_unbuilt(text, backend.coq_args), found))
+
+
+def backend_coq_args(coq_args: tuple[str, ...]) -> tuple[str, ...]:
+    """The prover runs in its own folder: directory arguments (-R dir Lib) made absolute."""
+    return tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
 
 
 def backend_named(name: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                   coq_args: tuple[str, ...] = ()) -> Backend:
-    # The prover runs in its own folder: make directory arguments (-R dir Lib) absolute.
-    coq_args = tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
+    coq_args = backend_coq_args(coq_args)
     if name == "coq":
         from coq_env import files as cf
         from coq_env.check import check_file, check_proof
@@ -135,9 +150,12 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.stdlib import PRELUDE, library_files, source_text
         from coq_env.check import added_imports
         from coq_env.files import skeleton
-        from coq_env.imports import import_line, insert_imports, leading_imports, meaning_changes
+        from coq_env.imports import (import_line, imports_unbuilt, insert_imports, leading_imports, meaning_changes,
+                                     split_line)
         from coq_env.trace import admit_proofs, proof_scripts, trace_file
         from coq_env import hammer, procedures
+        from coq_env.prelude import trimmed
+        from coq_env.project import LoadPath, unbuilt
         return Backend(
             name="coq", open_theorems=cf.open_theorems, with_proofs=cf.with_proofs,
             make_env=lambda: CoqEnv(CoqEnvConfig(args=coq_args)),
@@ -149,17 +167,19 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             missing=lambda: None if find_idetop() and shutil.which("coqc") else
             "Coq not found: install it (apt-get install coq) or run scripts/setup.sh",
             trace_file=trace_file, prelude=PRELUDE, library_files=library_files, library_source=source_text,
-            import_line=import_line, insert_imports=insert_imports,
+            import_line=import_line, insert_imports=insert_imports, split_imports=split_line,
+            trim_imports=trimmed,
             added_imports=lambda text, ref: added_imports(text, ref)[0],
             context_in_order=cf.context_in_order, usable_lemmas=cf.usable_lemmas,
             hammer_installed=hammer.installed, hammer_tactics=hammer.SAUTO_TACTICS,
-            hammer_line=hammer.TACTICS_LINE, hammer_used=hammer.uses_tactics,
+            hammer_line=hammer.TACTICS_LINE,
             hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args,
                                                              drop=tuple(procedures.available().lines())),
-            procedures=procedures.available, procedure_used=procedures.line_used, unmet=procedures.unmet,
+            procedures=procedures.available, unmet=procedures.unmet,
             meaning_changes=lambda text, lines: meaning_changes(leading_imports(text), lines, skeleton(text),
                                                                 coq_args=coq_args),
-            proof_scripts=proof_scripts, admit_proofs=admit_proofs)
+            proof_scripts=proof_scripts, admit_proofs=admit_proofs,
+            unbuilt=lambda text: unbuilt(imports_unbuilt(text, coq_args), LoadPath()), coq_args=coq_args)
     if name == "lean":
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof

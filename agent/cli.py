@@ -102,7 +102,10 @@ def run_check(cfg: CheckConfig) -> int:
             raise UsageError("the reference must have the same extension as the file")
     try:
         backend.open_theorems(text)  # parse once, for a clean error on bad input
-        if (why := backend.missing() or backend.unmet(text)) is not None:
+        # the user's own imports must load (a module not built is one line, not a FAIL each);
+        # the reference's when there is one (the file's additions are the reference check's)
+        own = read_source(cfg.reference) if cfg.reference else text
+        if (why := backend.missing() or backend.unbuilt(own) or backend.unmet(text)) is not None:
             raise UsageError(why)
         verdicts = backend.check_file(cfg.file, cfg.reference or None)
     except backend.parse_error as e:

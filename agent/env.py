@@ -34,6 +34,9 @@ class Theorem:
     statement: str
     context: str = ""
     backend: str = "coq"  # "coq" | "lean"
+    opener: str = ""
+    """How the file opens this theorem's proof when not plainly (Coq: ``Proof using x y.``,
+    ``Proof with auto.``): search and check open it the same way, and the written file keeps it."""
 
 
 @dataclass(frozen=True)

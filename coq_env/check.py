@@ -57,11 +57,16 @@ def check_proof(theorem: Theorem, tactics: tuple[str, ...] | str, *, timeout: fl
     if why:
         return Verdict(theorem.name, False, why)
     # A lemma inside open sections or modules (a prefix of its file): coqc insists they be
-    # closed, which a module with a signature cannot be halfway; so such a file is loaded in a
-    # fresh batch toplevel instead, which checks every sentence the same way.
-    toplevel = bool(open_scopes(theorem.context))
+    # closed. Sections are closed as the file closes them, so the proof meets the section's own
+    # rules there (``Default Proof Using``: what the discharged lemma may use); a module with a
+    # signature cannot be closed halfway, so a lemma in a module is loaded in a fresh batch
+    # toplevel instead, which checks every sentence the same way.
+    scopes = open_scopes(theorem.context)
+    sections = bool(scopes) and all(sc.kind == "Section" for sc in scopes)
+    toplevel = bool(scopes) and not sections
+    closing = "".join(f"End {sc.name}.\n" for sc in reversed(scopes)) if sections else ""
     text = (theorem.context.rstrip() + "\n\n" + theorem.statement + "\n"
-            + render_proof(tuple(body.splitlines())) + "\n")
+            + render_proof(tuple(body.splitlines()), theorem.opener or "Proof.") + "\n" + closing)
     v = _compile_and_inspect(text, [theorem.name], user_axioms=_declared_axioms(theorem.context),
                              admitted=_admitted_names(theorem.context), timeout=timeout,
                              coqc_args=coqc_args, toplevel=toplevel)[0]
@@ -173,15 +178,41 @@ def _changes_meaning(text: str, ref_text: str, added: list[str], coqc_args: tupl
     except SentenceError as e:
         return f"cannot compare with the reference: {e}"
     late = [s for s in added if s not in head]
-    if late:
-        return f"added import is not among the file's leading imports: {late[0][:80]}"
+    if any(_LOADS.match(s) for s in late):
+        return f"added Require is not among the file's leading imports: {next(s for s in late if _LOADS.match(s))[:80]}"
     try:
-        changed = meaning_changes(leading_imports(ref_text), added, skeleton(ref_text), coq_args=coqc_args)
-    except RuntimeError as e:
+        changed = meaning_changes(leading_imports(ref_text), [s for s in added if s in head], skeleton(ref_text),
+                                  coq_args=coqc_args)
+        for at, sentence in _late_imports(text, set(late)):
+            # an Import above a theorem could shadow the user's own names defined before it:
+            # compared there, in the file's context (earlier proofs admitted), on all that follows
+            prefix = "".join(_admitted(text[:at]))
+            changed = changed or meaning_changes(prefix, [sentence], skeleton(text[at:]), coq_args=coqc_args)
+    except (RuntimeError, SentenceError) as e:
         return str(e)
     if changed:
         return f"added imports change the meaning of {', '.join(changed[:6])} in the reference's statements"
     return ""
+
+
+_LOADS = re.compile(r"^(?:From\s+[\w.]+\s+)?Require\b")
+
+
+def _late_imports(text: str, late: set[str]) -> list[tuple[int, str]]:
+    """(offset, sentence) of each added ``Import`` below the file's leading imports."""
+    return [(s.start, n) for s in split_sentences(text)
+            if (n := " ".join(strip_comments(s.text).split())) in late]
+
+
+def _admitted(text: str):
+    """``text``'s pieces with every finished proof replaced by ``Admitted.`` (a context that
+    loads quickly and binds the same names)."""
+    pos = 0
+    for d in parse_coq_file(text):
+        if d.terminator in ("Qed", "Defined", "Admitted"):
+            yield text[pos:d.proof_start] + "\nAdmitted."
+            pos = d.end_end
+    yield text[pos:]
 
 
 def added_imports(text: str, ref_text: str) -> tuple[list[str], str]:
@@ -206,10 +237,11 @@ def added_imports(text: str, ref_text: str) -> tuple[list[str], str]:
         for s in ours[i1:i2]:
             if not is_import(s):
                 return [], f"file adds a sentence the reference does not have: {s[:80]}"
-            if not resolvable(s):
+            # an Import of what an added Require loaded is resolved after those Requires
+            if not resolvable("\n".join([*(a for a in added if "Require" in a), s])):
                 return [], f"added import is not a library installed with the prover: {s[:80]}"
             added.append(s)
-    return added, ""
+    return list(dict.fromkeys(added)), ""
 
 
 def _compile_and_inspect(text: str, names: list[str], *, user_axioms: set[str],

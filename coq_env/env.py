@@ -84,7 +84,7 @@ class CoqEnv:
         if len(stmt) != 1:
             raise StartError(f"{theorem.name}: statement must be one sentence, got {len(stmt)}")
         self._theorem = theorem
-        self._root_sentences = [*sentences, stmt[0], "Proof."]
+        self._root_sentences = [*sentences, stmt[0], theorem.opener or "Proof."]
         try:
             goals = self._load(self._root_sentences, timeout or self.config.load_timeout)
         except (CoqKilled, CoqInterrupted) as e:  # too slow to load: the statement's

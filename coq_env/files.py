@@ -33,6 +33,7 @@ class CoqDecl:
     end_end: int  # just past it
     terminator: str  # Qed | Defined | Admitted | Abort
     body: str
+    opener: str = "Proof."  # ``Proof.``, ``Proof using ...``, ``Proof with ...`` as written (normalized)
 
     @property
     def is_open(self) -> bool:
@@ -52,8 +53,10 @@ def parse_coq_file(text: str) -> list[CoqDecl]:
         stmt = sentences[i]
         j = i + 1
         proof_start = body_start = stmt.end
+        opener = "Proof."
         if j < len(sentences) and _is_proof_opener(sentences[j]):
             proof_start, body_start = sentences[j].start, sentences[j].end
+            opener = normalize(sentences[j].text)
             j += 1
         while j < len(sentences) and normalize(sentences[j].text) not in _TERMINATORS:
             if _DECL_RE.match(strip_comments(sentences[j].text)):
@@ -67,7 +70,7 @@ def parse_coq_file(text: str) -> list[CoqDecl]:
             name=m.group(2), statement=stmt.text, stmt_start=stmt.start,
             proof_start=proof_start, body_start=body_start, end_start=end.start,
             end_end=end.end, terminator=_TERMINATORS[normalize(end.text)],
-            body=text[body_start:end.start]))
+            body=text[body_start:end.start], opener=opener))
         i = j + 1
     return decls
 
@@ -79,21 +82,35 @@ def _is_proof_opener(s: Sentence) -> bool:
 
 def open_theorems(text: str) -> list[Theorem]:
     """The open theorems of a file, each with the file's text before it as context."""
-    return [Theorem(name=d.name, statement=d.statement, context=text[:d.stmt_start], backend="coq")
+    return [Theorem(name=d.name, statement=d.statement, context=text[:d.stmt_start], backend="coq",
+                    opener="" if d.opener == "Proof." else d.opener)
             for d in parse_coq_file(text) if d.is_open]
 
 
-def render_proof(tactics: tuple[str, ...]) -> str:
-    return "Proof.\n" + "".join(f"  {t}\n" for t in tactics) + "Qed."
+def render_proof(tactics: tuple[str, ...], opener: str = "Proof.") -> str:
+    """A proof block: ``opener`` (``Proof.``, or the file's own ``Proof using ...``), the
+    tactics, ``Qed.``"""
+    return opener + "\n" + "".join(f"  {t}\n" for t in tactics) + "Qed."
 
 
-def with_proofs(text: str, proofs: dict[str, tuple[str, ...]]) -> str:
-    """``text`` with the proofs of the named theorems replaced; statements untouched."""
+def with_proofs(text: str, proofs: dict[str, tuple[str, ...]], before: str | dict[str, str] = "") -> str:
+    """``text`` with the proofs of the named theorems replaced; statements untouched. A proved
+    theorem keeps its own ``Proof using``/``Proof with`` opener, and gets ``before`` (the import
+    its proof's tactics need, see ``coq_env.imports.split_line``; one for all, or by theorem) on
+    the line above it, where it changes nothing that comes before."""
     out = text
     for d in sorted(parse_coq_file(text), key=lambda d: d.proof_start, reverse=True):
         if d.name in proofs and d.is_open:
-            sep = "" if out[d.proof_start - 1:d.proof_start].isspace() else "\n"
-            out = out[:d.proof_start] + sep + render_proof(proofs[d.name]) + out[d.end_end:]
+            out = _proved(out, d, proofs[d.name], before)
+    return out
+
+
+def _proved(out: str, d: CoqDecl, tactics: tuple[str, ...], before: str | dict[str, str]) -> str:
+    before = before.get(d.name, "") if isinstance(before, dict) else before
+    sep = "" if out[d.proof_start - 1:d.proof_start].isspace() else "\n"
+    out = out[:d.proof_start] + sep + render_proof(tactics, d.opener) + out[d.end_end:]
+    if before:
+        out = out[:d.stmt_start] + before + "\n" + out[d.stmt_start:]
     return out
 
 
@@ -109,18 +126,19 @@ def skeleton(text: str) -> str:
     return normalize("".join(parts))
 
 
-def context_in_order(text: str, proofs: dict[str, tuple[str, ...]], name: str) -> str:
+def context_in_order(text: str, proofs: dict[str, tuple[str, ...]], name: str,
+                     before: str | dict[str, str] = "") -> str:
     """The context of the open theorem ``name`` when a file is proved in order: the text before
-    it, where each earlier open theorem carries the proof found for it, or is cut out when it
-    has none, so that no search and no check sees an unproved lemma."""
+    it, where each earlier open theorem carries the proof found for it (and ``before`` above
+    it, as ``with_proofs`` writes it), or is cut out when it has none, so that no search and no
+    check sees an unproved lemma."""
     decls = parse_coq_file(text)
     target = next(d for d in decls if d.name == name and d.is_open)
     out = text[:target.stmt_start]
     for d in sorted((d for d in decls if d.is_open and d.end_end <= target.stmt_start),
                     key=lambda d: d.stmt_start, reverse=True):
         if d.name in proofs:
-            sep = "" if out[d.proof_start - 1:d.proof_start].isspace() else "\n"
-            out = out[:d.proof_start] + sep + render_proof(proofs[d.name]) + out[d.end_end:]
+            out = _proved(out, d, proofs[d.name], before)
         else:
             out = out[:d.stmt_start] + out[d.end_end:]
     return out

@@ -42,6 +42,35 @@ def import_line(imports: str) -> str:
     return "Require Import " + " ".join(names) + "."
 
 
+# The modules ``--imports auto`` loads, by their full names: an ``Import`` placed in the middle of
+# a user's file must not resolve a short name to a module of the user's own.
+_QUALIFIED = {("Coq", "Lia"): "Coq.micromega.Lia", ("Coq", "Lra"): "Coq.micromega.Lra",
+              ("Coq", "Psatz"): "Coq.micromega.Psatz", ("Coq", "Field"): "Coq.setoid_ring.Field",
+              ("Hammer", "Tactics"): "Hammer.Tactics.Tactics", ("Interval", "Tactic"): "Interval.Tactic"}
+_REQUIRE_IMPORT = re.compile(r"^(?:From\s+([\w.]+)\s+)?Require\s+(?:Import|Export)\s+([\w.\s]+)\.$")
+
+
+def split_line(line: str) -> tuple[str, str]:
+    """``line`` (the imports ``--imports`` adds, one sentence a line) as (its ``Require``
+    sentences, without ``Import``; one ``Import`` sentence of their modules, by full name).
+
+    The first go after the file's own leading imports: loading a library without importing it
+    binds no name and no notation, so every later sentence of the user's means what it meant.
+    The second goes right above a theorem whose proof needs the tactics (``with_proofs``,
+    ``context_in_order``): it changes nothing before it, in an open section too."""
+    requires, modules = [], []
+    for ln in (x.strip() for x in line.splitlines()):
+        m = _REQUIRE_IMPORT.match(" ".join(ln.split()))
+        if m is None:
+            if ln:
+                requires.append(ln)  # already a plain Require (Nsatz: called by its qualified name)
+            continue
+        prefix, names = m.group(1), m.group(2).split()
+        requires.append((f"From {prefix} " if prefix else "") + "Require " + " ".join(names) + ".")
+        modules += [_QUALIFIED.get((prefix, n), n) for n in names]
+    return "\n".join(requires), ("Import " + " ".join(dict.fromkeys(modules)) + "." if modules else "")
+
+
 def is_import(sentence: str) -> bool:
     return bool(_IMPORT.match(" ".join(strip_comments(sentence).split())))
 
@@ -188,3 +217,28 @@ def _referent(answer: str) -> str | None:
             entries[-1][1] = True
     found = [e for e, longer in entries if not longer and not e.startswith("No object")]
     return found[0] if found else None
+
+
+_REQUIRE = re.compile(r"^(?:From\s+[\w.]+\s+)?Require\b")
+
+
+def imports_unbuilt(text: str, coq_args: tuple[str, ...] = (), timeout: float = 120.0) -> str:
+    """Coq's error when the ``Require`` sentences of ``text`` (a user's file) do not load with
+    ``coq_args`` ("" when they load, or when there is none): one ``coqc`` on them alone."""
+    try:
+        requires = [" ".join(strip_comments(s.text).split()) for s in split_sentences(text)]
+    except SentenceError:
+        return ""
+    requires = [s for s in requires if _REQUIRE.match(s)]
+    return _load_error(tuple(dict.fromkeys(requires)), tuple(coq_args), timeout) if requires else ""
+
+
+@functools.lru_cache(maxsize=64)
+def _load_error(requires: tuple[str, ...], coq_args: tuple[str, ...], timeout: float) -> str:
+    with tempfile.TemporaryDirectory(prefix="qstar-requires-") as tmp:
+        src = Path(tmp) / "QstarRequires.v"
+        src.write_text("\n".join(requires) + "\n", encoding="utf-8")
+        done = run_bounded(["coqc", "-q", *coq_args, str(src)], timeout=timeout, cwd=tmp)
+    if done.timed_out:
+        return ""  # slow, not missing: the theorems' own loads have their deadlines
+    return "" if done.returncode == 0 else done.output.strip()

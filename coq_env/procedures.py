@@ -26,6 +26,7 @@ from coq_env.imports import resolvable
 
 NSATZ_LINE = "From Coq Require Nsatz."
 INTERVAL_LINE = "From Interval Require Import Tactic."
+_INTERVAL_REQUIRE, _INTERVAL_MODULE = "From Interval Require Tactic.", "Interval.Tactic"
 
 INTERVAL_FUNCTIONS = re.compile(r"(?<![\w'.])(?:sqrt|ln|exp|Rpower|cos|sin|tan|atan|PI|Rabs|powerRZ|Rsqr|"
                                 r"sinh|cosh|tanh|asin|acos)(?![\w'])")
@@ -83,10 +84,22 @@ def line_used(line: str, tactics) -> bool:
 
 def unused_dropped(context: str, tactics) -> str:
     """``context`` without this module's import lines the proof steps do not use (a check then
-    does not pay the 0.5 s Coq.Interval takes to load, on every proof of a run)."""
-    lines = context.split("\n")
-    kept = [ln for ln in lines if ln.strip() not in (NSATZ_LINE, INTERVAL_LINE) or line_used(ln.strip(), tactics)]
-    return "\n".join(kept) if len(kept) != len(lines) else context
+    does not pay the 0.5 s Coq.Interval takes to load, on every proof of a run): the lines as
+    ``--imports`` adds them, or split into a Require and the module in an ``Import`` above the
+    theorem (``coq_env.imports.split_line``)."""
+    interval = line_used(INTERVAL_LINE, tactics)
+    out = []
+    for ln in context.split("\n"):
+        t = ln.strip()
+        if t == NSATZ_LINE and not line_used(NSATZ_LINE, tactics) or \
+                t in (INTERVAL_LINE, _INTERVAL_REQUIRE) and not interval:
+            continue
+        if not interval and t.startswith("Import ") and f" {_INTERVAL_MODULE}" in t:
+            rest = [m for m in t[len("Import "):-1].split() if m != _INTERVAL_MODULE]
+            ln = "Import " + " ".join(rest) + "." if rest else ""
+        out.append(ln)
+    kept = "\n".join(out)
+    return kept if kept != context else context
 
 
 CSDP_MISSING = ("uses psatz, which calls the CSDP solver, and csdp is not on PATH here "

@@ -3,7 +3,6 @@
 import json
 import subprocess
 
-from coq_env.hammer import TACTICS_LINE
 from coq_env.imports import AUTO_LINE, import_line, insert_imports, is_import
 from conftest import qstar, requires_coq
 
@@ -34,12 +33,15 @@ def test_prove_adds_the_tactic_libraries_and_check_accepts_them(tmp_path):
     r = qstar("prove", str(src), "--model", "none", "--budget", "4")
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path / "raw_proved.report.json").read_text())
-    lines = [AUTO_LINE]  # CoqHammer's Tactics were loaded for the search, but no proof needs them
+    # Lra, Psatz, Field and CoqHammer's Tactics were loaded for the search, but the proof is lia:
+    # the library is loaded after the file's imports, and imported only right above the theorem
+    lines = ["From Coq Require Lia.", "Import Coq.micromega.Lia."]
     assert rep["summary"]["proved"] == 1 and rep["added_imports"] == lines
-    assert out.read_text().startswith("Require Import Arith.\n" + "\n".join(lines) + "\nOpen Scope")
+    assert out.read_text().startswith("Require Import Arith.\nFrom Coq Require Lia.\nOpen Scope nat_scope.\n\n"
+                                      "Import Coq.micromega.Lia.\nTheorem t")
     c = qstar("check", str(out), "--reference", str(src))
     assert c.returncode == 0 and "ok    t" in c.stdout, c.stdout
-    assert f"added {AUTO_LINE}" in c.stdout and TACTICS_LINE not in out.read_text(), c.stdout
+    assert "added From Coq Require Lia." in c.stdout and "Tactics" not in out.read_text(), c.stdout
 
 
 @requires_coq

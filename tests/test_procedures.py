@@ -106,7 +106,9 @@ def test_prove_and_check_one_goal_with_each_procedure(tmp_path):
     assert "psatz R 3" in proofs["cubic"] and "nsatz" in proofs["fifth"] and "interval" in proofs["root"], proofs
     assert rep["summary"]["proved"] == 3
     out = (tmp_path / "dp_proved.v").read_text()
-    assert NSATZ_LINE in out and INTERVAL_LINE in out
+    # each library loaded after the file's imports, each Import only above the theorem that uses it
+    assert NSATZ_LINE in out and "From Interval Require Tactic." in out and INTERVAL_LINE not in out
+    assert "Import Interval.Tactic.\nTheorem root" in out and "Import Coq.micromega.Psatz.\nTheorem cubic" in out
     c = qstar("check", str(tmp_path / "dp_proved.v"), "--reference", str(src))
     assert c.returncode == 0 and "3/3 theorems soundly proved" in c.stdout, c.stdout
     off = qstar("prove", str(src), "--model", "none", "--budget", "3", "--hammer", "off", "--timeout", "60",

@@ -91,9 +91,18 @@ def bench_items(cfg: BenchConfig) -> list:
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
     preludes = [_prelude(cfg, it.theorem.backend, it.theorem.statement) for it in items]
-    return [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=p + it.theorem.context),
+    return [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=_around(it.theorem, p)),
                                 bare=it.theorem) if p else it
             for it, p in zip(items, preludes)]
+
+
+def _around(theorem, prelude: str) -> str:
+    """``theorem``'s context with the prelude's libraries loaded before it and imported after it
+    (Coq: ``coq_env.imports.split_line``), so no sentence of the context changes meaning."""
+    from agent.backends import backend_named
+    requires, before = backend_named(theorem.backend).split_imports(prelude)
+    requires = requires + "\n" if requires and not requires.endswith("\n") else requires
+    return requires + theorem.context + ("\n" + before + "\n" if before else "")
 
 
 def check_cluster(cluster: str) -> None:

@@ -18,7 +18,7 @@ from typing import Annotated
 
 import tyro
 
-from agent.backends import UsageError, backend_named
+from agent.backends import UsageError, backend_for, backend_named
 
 
 @dataclass
@@ -76,13 +76,14 @@ def run_trace(cfg: TraceConfig) -> int:
             for name, path in bar:
                 if name in done.done:
                     continue
-                backend = backend_named("coq" if path.endswith(".v") else "lean",
-                                        lean_project=cfg.lean_project or None)
+                # a .v file in a project is traced in its project's load path (_CoqProject, dune)
+                backend = backend_for(path, lean_project=cfg.lean_project or None)
                 if (why := backend.missing()) is not None:
                     raise UsageError(f"tracing {name}: {why}")
-                if backend.name == "coq" and backend.name not in envs:
-                    envs[backend.name] = backend.make_env()
-                rows, stats = backend.trace_file(envs.get(backend.name), path, name, cfg.tactic_timeout)
+                key = (backend.name, backend.coq_args)  # one prover per load path, reused across files
+                if backend.name == "coq" and key not in envs:
+                    envs[key] = backend.make_env()
+                rows, stats = backend.trace_file(envs.get(key), path, name, cfg.tactic_timeout)
                 out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
                 out.flush()
                 os.fsync(out.fileno())

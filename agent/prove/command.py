@@ -106,7 +106,9 @@ def run_prove(cfg: ProveConfig) -> int:
         line = backend.imports_for(cfg.imports, hammer_mode(cfg.search, backend) != "off",
                                    procedures_for(cfg.search, backend).fitting(text))
         line = _keeping_meaning(cfg, backend, text, line)
-        source = backend.insert_imports(text, line)  # what search and check run on
+        # what search and check run on: the libraries loaded (not imported) after the file's own
+        # imports; their Import goes right above each theorem (_in_order, _written)
+        source = backend.insert_imports(text, backend.split_imports(line)[0])
         theorems = backend.open_theorems(source)
     except backend.parse_error as e:
         raise UsageError(f"cannot parse {cfg.file}: {e}") from None
@@ -115,25 +117,27 @@ def run_prove(cfg: ProveConfig) -> int:
     if not theorems:
         raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
                          + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
-    if (why := backend.missing()) is not None:
+    if (why := backend.missing() or backend.unbuilt(text)) is not None:
         raise UsageError(why)
     cfg.output = cfg.output or default_output(cfg.file)
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
     cfg.search.model = default_model_for(cfg.search.model, backend.name)
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
+    if backend.name == "coq":
+        print(f"qstar prove load path: {backend.load_path}", file=sys.stderr)
     searcher = build_searcher(cfg.search, batching=cfg.workers > 1)
     t0 = time.monotonic()
     records: dict[str, object] = {}
-    options = {"lean_project": cfg.lean_project or None, "coq_args": tuple(cfg.coq_args)}
+    options = {"lean_project": cfg.lean_project or None, "coq_args": backend.coq_args}
     interrupted = ""  # the signal that stopped the run
     proofs: dict[str, tuple[str, ...]] = {}
-    texts = (text, source, line)
+    texts = _Texts(text, source, line)
     try:
         with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
-            for rec in _prove_all(cfg, backend, source, theorems, proofs, searcher, options):
+            for rec in _prove_all(cfg, backend, texts, theorems, proofs, searcher, options):
                 if cfg.workers > 1 and rec.status == "proved":
-                    _check_whole(cfg, backend, source, proofs, rec)
+                    _check_whole(cfg, backend, texts, proofs, rec)
                 records[rec.name] = rec
                 if rec.status == "proved":
                     proofs[rec.name] = tuple(rec.proof)
@@ -161,7 +165,8 @@ def run_prove(cfg: ProveConfig) -> int:
     return internal_errors(done, "prove", f"run qstar prove on {cfg.output} to try them again")
 
 
-def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, searcher, options):
+def _prove_all(cfg: ProveConfig, backend, texts: "_Texts", theorems, proofs: dict, searcher,
+               options):
     """The records of the file's open theorems: in file order on one worker (each in the context
     the proofs found so far give it), or in completion order on ``cfg.workers``."""
     from agent.bench.pool import Worker, run_items
@@ -169,11 +174,11 @@ def _prove_all(cfg: ProveConfig, backend, source: str, theorems, proofs: dict, s
         worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
         try:
             for th in theorems:
-                yield worker.prove(_in_order(backend, source, th, proofs))
+                yield worker.prove(_in_order(backend, texts, th, proofs))
         finally:
             worker.close()
         return
-    items = [_in_order(backend, source, th, {}) for th in theorems]
+    items = [_in_order(backend, texts, th, {}) for th in theorems]
     for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
                             workers=cfg.workers, backend_options=options):
         yield rec
@@ -196,22 +201,20 @@ def _keeping_meaning(cfg: ProveConfig, backend, text: str, line: str) -> str:
     return "\n".join(kept)
 
 
-def _without_unused_imports(cfg: ProveConfig, backend, texts: tuple[str, str, str], records: dict):
-    """The texts to write: without the optional imports (CoqHammer's, the decision procedures')
-    that no proof seems to use, when the file without them passes the whole-file check (the
-    proofs were found and checked with them)."""
-    text, source, line = texts
+def _without_unused_imports(cfg: ProveConfig, backend, texts: "_Texts", records: dict) -> "_Texts":
+    """The texts to write: only the added libraries the proofs seem to use, each proof's
+    ``Import`` only above a theorem whose proof needs it, when that file passes the whole-file
+    check (the proofs were found and checked with them all); otherwise the file as searched."""
     proofs = {r.name: tuple(r.proof) for r in records.values() if r.status == "proved"}
-    optional = backend.optional_lines()
-    unused = [ln for ln in line.splitlines() if ln in optional
-              and not any(optional[ln](p) for p in proofs.values())]
-    if not proofs or not unused:
+    if not proofs or not texts.line:
         return texts
-    trimmed = "\n".join(ln for ln in line.splitlines() if ln not in unused)
-    candidate = backend.insert_imports(text, trimmed)
-    verdicts = _check_text(cfg, backend, backend.with_proofs(candidate, proofs))
+    line, before = backend.trim_imports(texts.line, proofs)
+    if line == texts.line and before == {n: backend.split_imports(line)[1] for n in proofs}:
+        return texts
+    candidate = _Texts(texts.text, backend.insert_imports(texts.text, backend.split_imports(line)[0]), line, before)
+    verdicts = _check_text(cfg, backend, _written(backend, candidate, proofs))
     if all(verdicts[name].ok for name in proofs if name in verdicts) and set(proofs) <= set(verdicts):
-        return text, candidate, trimmed
+        return candidate
     return texts
 
 
@@ -228,41 +231,66 @@ def _check_text(cfg: ProveConfig, backend, text: str) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
-def _check_whole(cfg: ProveConfig, backend, source: str, proofs: dict, rec) -> None:
+def _check_whole(cfg: ProveConfig, backend, texts: "_Texts", proofs: dict, rec) -> None:
     """With several workers each proof was checked without the other open theorems: ``rec``'s
     proof is taken only if the file with the proofs accepted so far and it passes the
     whole-file check; otherwise ``rec`` becomes a failure that says why."""
-    verdicts = _check_text(cfg, backend, backend.with_proofs(source, {**proofs, rec.name: tuple(rec.proof)}))
+    verdicts = _check_text(cfg, backend, _written(backend, texts, {**proofs, rec.name: tuple(rec.proof)}))
     v = verdicts.get(rec.name)
     if v is None or not v.ok:
         rec.status, rec.proof, rec.stop_reason = "failed", None, "rejected"
         rec.message = "the whole-file check refused it: " + (v.reason if v else "not found")[:300]
 
 
-def _in_order(backend, source: str, th, proofs: dict) -> _Item:
-    """The theorem in the context its file gives it once the earlier theorems are settled."""
+@dataclass(frozen=True)
+class _Texts:
+    """The user's file and what is made of it."""
+
+    text: str  # the user's file
+    source: str  # what search and check run on: the file, the added libraries loaded after its imports
+    line: str  # the added imports, one sentence a line, as --imports names them
+    before: dict | None = None  # {theorem: the Import above it}; None: the line's whole Import above each
+
+
+def _in_order(backend, texts: _Texts, th, proofs: dict) -> _Item:
+    """The theorem in the context its file gives it once the earlier theorems are settled, with
+    the added imports' ``Import`` right above it (as the written file will have it)."""
     if backend.context_in_order is None:
         return _Item(th.name, th)
-    context = backend.context_in_order(source, proofs, th.name)
+    source, line = texts.source, texts.line
+    before = backend.split_imports(line)[1]
+    above = (lambda context: context.rstrip() + "\n" + before + "\n") if before else (lambda context: context)
+    context = above(backend.context_in_order(source, proofs, th.name, before))
     ordered = dataclasses.replace(th, context=context)
-    return _Item(th.name, ordered, th if context != th.context else None,
+    bare = dataclasses.replace(th, context=above(th.context))
+    return _Item(th.name, ordered, bare if context != bare.context else None,
                  tuple(backend.usable_lemmas(context)))
 
 
-def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, records: dict,
+def _written(backend, texts: _Texts, proofs: dict) -> str:
+    """The file to write: the source (the added libraries loaded after the file's own imports)
+    with the proofs, each proved theorem below the added ``Import``; the user's own text when
+    there is no proof."""
+    if not proofs:
+        return texts.text
+    before = texts.before if texts.before is not None else backend.split_imports(texts.line)[1]
+    return backend.with_proofs(texts.source, proofs, before) if before else backend.with_proofs(texts.source, proofs)
+
+
+def _write(cfg: ProveConfig, backend, texts: _Texts, theorems, records: dict,
            seconds: float, *, interrupted: str) -> dict:
     """Rewrite the output file and the report from the records so far, each atomically. The
     output is the source with the added imports (the context every proof was checked in) when
     there is a proof, the user's own text otherwise."""
     from agent.io import atomic_write
-    text, source, line = texts
     done = [records[th.name] for th in theorems if th.name in records]
     proofs = {r.name: tuple(r.proof) for r in done if r.status == "proved"}
-    atomic_write(cfg.output, backend.with_proofs(source if proofs else text, proofs))
+    atomic_write(cfg.output, _written(backend, texts, proofs))
     report = {
         "config": dataclasses.asdict(cfg),
         "backend": backend.name,
-        "added_imports": line.splitlines() if proofs else [],
+        "load_path": backend.load_path,
+        "added_imports": _added(backend, texts) if proofs else [],
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
                     "error": sum(r.status == "error" for r in done),  # the two kinds below
@@ -274,6 +302,13 @@ def _write(cfg: ProveConfig, backend, texts: tuple[str, str, str], theorems, rec
     }
     atomic_write(cfg.report, json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     return report
+
+
+def _added(backend, texts: _Texts) -> list[str]:
+    """The added sentences the written file has: the Requires, then each distinct Import."""
+    requires, before = backend.split_imports(texts.line)
+    imports = [before] if texts.before is None else list(dict.fromkeys(texts.before.values()))
+    return [ln for ln in (*requires.splitlines(), *imports) if ln]
 
 
 def _print_table(records) -> None:

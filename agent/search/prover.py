@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from agent.env import Proved, ProofEnv, ProverDied, StartError, Theorem
+from agent.env import Proved, ProofEnv, ProverDied, StartError, TacticError, Theorem
 from agent.search.best_first import Policy, Priority, SearchBudget, Value, best_first_search, by_logprob
 
 # check(theorem, tactics) -> (ok, reason): the backend's sound final check.
@@ -62,13 +62,14 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     dropped, theorem = loaded is not theorem, loaded
     if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
         policy = policy.bind(theorem.name)
-    res = (search or best_first_search)(env, root, policy=policy, priority=priority, value=value, budget=budget)
+    closing = ClosingChecked(env, theorem, check)
+    res = (search or best_first_search)(closing, root, policy=policy, priority=priority, value=value, budget=budget)
     record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
                            kernel_seconds=round(res.kernel_seconds, 3),
                            model_seconds=round(res.policy_seconds + res.value_seconds, 3),
                            nodes=res.nodes, prelude_dropped=dropped)
     if res.proof is not None:
-        ok, reason = check(theorem, res.proof)
+        ok, reason = closing.verdict(res.proof)
         if ok:
             record.status, record.proof = "proved", list(res.proof)
         else:
@@ -105,6 +106,34 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
         record.tree = tree
     record.seconds = round(time.monotonic() - t0, 3)
     return record
+
+
+class ClosingChecked:
+    """``env`` whose steps that close every goal go through the final check at once: a proof
+    the file's own closing rejects (``Qed`` under ``Set Default Proof Using``, a guard or universe
+    check, an axiom) comes back as a failed step, so the search goes on past it instead of
+    ending on a rejected proof. Only leaves pay for it; each verdict is kept for the final one."""
+
+    def __init__(self, env: ProofEnv, theorem: Theorem, check: Checker):
+        self.env, self.theorem, self.check = env, theorem, check
+        self.verdicts: dict[tuple[str, ...], tuple[bool, str]] = {}
+
+    def verdict(self, path) -> tuple[bool, str]:
+        path = tuple(path)
+        if path not in self.verdicts:
+            self.verdicts[path] = self.check(self.theorem, path)
+        return self.verdicts[path]
+
+    def apply(self, state, tactic: str, **kw):
+        step = self.env.apply(state, tactic, **kw)
+        if isinstance(step, Proved):
+            ok, reason = self.verdict(step.path)
+            if not ok:
+                return TacticError(_one_line("closes the goals, but the final check rejects the proof: " + reason))
+        return step
+
+    def __getattr__(self, name):  # everything else is the env's own
+        return getattr(self.env, name)
 
 
 def proof_steps(tree: dict) -> list:

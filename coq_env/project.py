@@ -1,0 +1,135 @@
+"""The load path a user's ``.v`` file is compiled with: its project's, found as Coq's own tools
+find it.
+
+From the file's folder upward, the first folder that holds a ``_CoqProject`` (read as
+``coq_makefile`` reads it: ``-Q DIR LIB``, ``-R DIR LIB``, ``-I DIR`` and ``-arg ARG`` lines,
+paths relative to that folder; file names and other flags are not load path) or a dune project
+(``dune-project`` beside the ``dune`` files whose ``(coq.theory (name LIB) ...)`` stanzas give a
+folder its logical name, as ``-Q``; dune builds into ``_build/default/<folder>``, where the
+compiled files are, so that folder is the one used when it exists). coq-lsp walks up the same way.
+
+Every Coq command takes the arguments from here (``agent.backends.backend_for``); the user's
+``--coq-args`` come after them, so a ``-Q``/``-R`` given there adds to the project's or, for the
+same logical name, overrides it (the last binding of a name wins in Coq).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class LoadPath:
+    """Where a file's load path came from and what it is."""
+
+    args: tuple[str, ...] = ()
+    """Arguments for coqc / coqidetop / coqtop, directories absolute."""
+    source: str = ""
+    """The file it was read from (``_CoqProject`` or ``dune-project``), "" when none was found."""
+
+    def describe(self) -> str:
+        if not self.source:
+            return "no _CoqProject or dune project above the file: Coq's default load path"
+        return f"{self.source}: {' '.join(self.args) or '(no load path lines)'}"
+
+
+class ProjectError(ValueError):
+    """A project file that cannot be read as one."""
+
+
+def find_load_path(path: str) -> LoadPath:
+    """The load path of the ``.v`` file at ``path`` (an empty one for a file in no project)."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        coqproject = os.path.join(folder, "_CoqProject")
+        if os.path.isfile(coqproject):
+            return LoadPath(read_coqproject(coqproject), coqproject)
+        dune = os.path.join(folder, "dune-project")
+        if os.path.isfile(dune):
+            return LoadPath(read_dune(folder), dune)
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return LoadPath()
+        folder = parent
+
+
+def read_coqproject(path: str) -> tuple[str, ...]:
+    """The load-path arguments of a ``_CoqProject`` file, directories made absolute."""
+    root = os.path.dirname(os.path.abspath(path))
+    try:
+        with open(path, encoding="utf-8") as f:
+            words = shlex.split(f.read(), comments=True)
+    except (OSError, UnicodeDecodeError) as e:
+        raise ProjectError(f"cannot read {path}: {e}") from None
+    except ValueError as e:
+        raise ProjectError(f"{path}: {e}") from None
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        w = words[i]
+        need = {"-Q": 2, "-R": 2, "-I": 1, "-arg": 1}.get(w)
+        if need is None:
+            i += 1  # a file name, or a flag that is not load path (-docroot, -generate-meta-for-package)
+            continue
+        if i + need >= len(words):
+            raise ProjectError(f"{path}: {w} needs {need} argument{'s' * (need > 1)}")
+        given = words[i + 1:i + 1 + need]
+        if w == "-arg":
+            out += shlex.split(given[0])
+        else:
+            out += [w, os.path.normpath(os.path.join(root, given[0])), *given[1:]]
+        i += 1 + need
+    return tuple(out)
+
+
+_THEORY = re.compile(r"\(\s*coq\.theory\b(.*)", re.S)
+_NAME = re.compile(r"\(\s*name\s+([\w.]+)\s*\)")
+
+
+def read_dune(root: str) -> tuple[str, ...]:
+    """``-Q`` arguments for each ``(coq.theory (name LIB))`` stanza under the dune project at
+    ``root`` (the ``_build/default`` copy of its folder when dune has built it)."""
+    out: list[str] = []
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "_")))
+        if "dune" not in files:
+            continue
+        try:
+            with open(os.path.join(folder, "dune"), encoding="utf-8") as f:
+                text = f.read()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for m in _THEORY.finditer(text):
+            name = _NAME.search(m.group(1))
+            if name is None:
+                continue
+            built = os.path.join(root, "_build", "default", os.path.relpath(folder, root))
+            out += ["-Q", built if os.path.isdir(built) else folder, name.group(1)]
+    return tuple(out)
+
+
+_MISSING = re.compile(r"Cannot find (?:a physical path bound to logical path|library)\s+([\w.]+?)\.?"
+                      r"(?:\s+with prefix\s+([\w.]+?)\.?(?:\s|$))?(?:\s|$)")
+_STALE = re.compile(r"[Cc]ompiled library ([\w.]+) \(in file (\S+?)\) makes inconsistent assumptions")
+_NOT_FOUND_VO = re.compile(r"[Cc]an't find file (\S+\.vo)")
+
+
+def unbuilt(error: str, load_path: LoadPath) -> str | None:
+    """A one-line explanation when ``error`` (Coq loading a file's imports) says a module it
+    requires is not there or not compiled, naming what to run; None for any other error."""
+    root = os.path.dirname(load_path.source) if load_path.source else ""
+    build = (f"build the project first (cd {root} && make, or dune build)" if root else
+             "compile it with coqc, or give its folder with --coq-args=-Q --coq-args=DIR --coq-args=LIB")
+    if m := _MISSING.search(error):
+        where = (f"its load path ({load_path.describe()})" if load_path.source else
+                 "Coq's default load path (no _CoqProject or dune project above the file)")
+        module = f"{m.group(2)}.{m.group(1)}" if m.group(2) else m.group(1)
+        return f"module {module} is not found in {where}: {build}"
+    if m := _STALE.search(error):
+        return f"compiled library {m.group(1)} is out of date ({m.group(2)}): {build}"
+    if m := _NOT_FOUND_VO.search(error):
+        return f"{m.group(1)} is not compiled: {build}"
+    return None
