@@ -184,6 +184,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from lean_env import files as lf
         from lean_env.check import check_file, check_proof
         from lean_env.env import LeanEnv, LeanEnvConfig
+        from lean_env.project import unbuilt as lean_unbuilt
         from lean_env.trace import trace_file
         cfg = LeanEnvConfig(project_dir=lean_project) if lean_project else LeanEnvConfig()
         return Backend(
@@ -196,7 +197,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)",
             trace_file=lambda env, path, name, timeout: trace_file(path, name, config=cfg),
-            import_line=_lean_imports, proof_scripts=lf.proof_scripts, admit_proofs=lf.admit_proofs)
+            import_line=_lean_imports, proof_scripts=lf.proof_scripts, admit_proofs=lf.admit_proofs,
+            unbuilt=lambda text: lean_unbuilt(cfg.project_dir, text))
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
 
 

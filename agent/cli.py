@@ -28,6 +28,7 @@ from agent.bench.bench import BenchConfig
 from agent.prove.command import ProveConfig
 from agent.learning.iterate import IterateConfig
 from agent.learning.sft import SFTConfig
+from agent.learning.leandojo import ImportLeanDojoConfig, RowStatsConfig
 from agent.learning.traces import TraceConfig
 from agent.learning.value_train import ValueTrainConfig
 from agent.policies.template_policy import TemplateTrainConfig
@@ -77,6 +78,14 @@ class Train:
                 Annotated[QVTrainConfig, tyro.conf.subcommand("qv")]]
 
 
+@dataclass
+class Data:
+    """Training data: import-leandojo (LeanDojo's benchmark as qstar's rows), stats (count rows)."""
+
+    what: Union[Annotated[ImportLeanDojoConfig, tyro.conf.subcommand("import-leandojo")],
+                Annotated[RowStatsConfig, tyro.conf.subcommand("stats")]]
+
+
 Command = Union[
     Annotated[ProveConfig, tyro.conf.subcommand("prove")],
     Annotated[CheckConfig, tyro.conf.subcommand("check")],
@@ -89,6 +98,7 @@ Command = Union[
     Annotated[IterateConfig, tyro.conf.subcommand("iterate")],
     Annotated[SynthConfig, tyro.conf.subcommand("synth")],
     Annotated[StdlibSuiteConfig, tyro.conf.subcommand("stdlib-suite")],
+    Annotated[Data, tyro.conf.subcommand("data")],
 ]
 
 
@@ -179,6 +189,9 @@ def dispatch(cfg) -> int:
         from coq_env.synthetic import write_curriculum
         print(json.dumps(write_curriculum(cfg)))
         return 0
+    if isinstance(cfg, Data):
+        from agent.learning.leandojo import run_import, run_stats
+        return run_import(cfg.what) if isinstance(cfg.what, ImportLeanDojoConfig) else run_stats(cfg.what)
     if isinstance(cfg, StdlibSuiteConfig):
         from coq_env.stdlib import write_stdlib_suite
         counts = write_stdlib_suite(cfg.out, max_per_file=cfg.max_per_file)

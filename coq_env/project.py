@@ -7,6 +7,8 @@ paths relative to that folder; file names and other flags are not load path) or 
 (``dune-project`` beside the ``dune`` files whose ``(coq.theory (name LIB) ...)`` stanzas give a
 folder its logical name, as ``-Q``; dune builds into ``_build/default/<folder>``, where the
 compiled files are, so that folder is the one used when it exists). coq-lsp walks up the same way.
+A file of an installed library (under ``user-contrib``) with neither is read in its library's
+logical path.
 
 Every Coq command takes the arguments from here (``agent.backends.backend_for``); the user's
 ``--coq-args`` come after them, so a ``-Q``/``-R`` given there adds to the project's or, for the
@@ -33,6 +35,8 @@ class LoadPath:
     def describe(self) -> str:
         if not self.source:
             return "no _CoqProject or dune project above the file: Coq's default load path"
+        if os.path.isdir(self.source):
+            return f"installed library {os.path.basename(self.source)}: {' '.join(self.args)}"
         return f"{self.source}: {' '.join(self.args) or '(no load path lines)'}"
 
 
@@ -52,8 +56,24 @@ def find_load_path(path: str) -> LoadPath:
             return LoadPath(read_dune(folder), dune)
         parent = os.path.dirname(folder)
         if parent == folder:
-            return LoadPath()
+            return installed_library(path)
         folder = parent
+
+
+def installed_library(path: str) -> LoadPath:
+    """A file inside an installed library (``$(coqc -where)/user-contrib/<Lib>/...``) is read in
+    that library's logical path, as its own build gave it (``-R <its folder> Lib``): its files
+    require their siblings by short name (Coquelicot's ``Require Import Rcomplements Rbar.``)."""
+    from coq_env.stdlib import coq_where
+    try:
+        contrib = os.path.join(coq_where(), "user-contrib")
+    except Exception:  # no Coq here: nothing is installed either
+        return LoadPath()
+    rel = os.path.relpath(os.path.realpath(path), os.path.realpath(contrib))
+    if rel.startswith(os.pardir) or os.sep not in rel:
+        return LoadPath()
+    lib = rel.split(os.sep)[0]
+    return LoadPath(("-R", os.path.join(contrib, lib), lib), os.path.join(contrib, lib))
 
 
 def read_coqproject(path: str) -> tuple[str, ...]:

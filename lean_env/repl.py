@@ -89,12 +89,17 @@ def validate_request(req: dict) -> None:
         raise InvalidRequest("empty tactic")
 
 
-def _limit_address_space(mb: int):
-    def apply() -> None:
-        if mb > 0:
-            limit = mb * 1024 * 1024
-            resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-    return apply
+def limited(command: list[str], mb: int) -> list[str]:
+    """``command`` run under an address-space limit of ``mb`` MiB (none when ``mb`` <= 0).
+
+    The limit is set by ``sh``'s ``ulimit -v`` in the child, which then ``exec``s the command:
+    no Python code runs between fork and exec (``preexec_fn``, which Python documents as unsafe
+    in a process with threads, and the REPL is started from worker threads), and the limit holds
+    from the first instruction of the REPL and of every process it starts (``lake`` starts the
+    REPL binary)."""
+    if mb <= 0:
+        return list(command)
+    return ["sh", "-c", 'ulimit -v "$0" && exec "$@"', str(mb * 1024), *command]
 
 
 def group_rss_mb(pgid: int) -> float:
@@ -120,8 +125,8 @@ class Repl:
         self.requests = 0
         self._buf = b""
         self._oom = threading.Event()
-        self.proc = spawn(list(config.command), cwd=config.cwd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                          stderr=subprocess.DEVNULL, preexec_fn=_limit_address_space(config.memory_limit_mb))
+        self.proc = spawn(limited(list(config.command), config.memory_limit_mb), cwd=config.cwd,
+                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         self._stop = threading.Event()
         if config.rss_limit_mb > 0:
             threading.Thread(target=self._watchdog, daemon=True).start()

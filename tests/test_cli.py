@@ -200,3 +200,29 @@ def test_every_command_shows_its_defaults_and_requires_what_it_needs(command):
     assert "SEARCH." not in r.stdout and "search." not in r.stdout  # no internal names leak
     r = qstar(*command.split())  # nothing given: the required argument is named
     assert r.returncode == 2 and "required" in (r.stdout + r.stderr).lower()
+
+
+def test_a_lean_project_not_built_is_one_line_that_names_the_build_command(tmp_path):
+    from lean_env.project import mathlib_oleans, repl_binaries, unbuilt
+    bin_dir, proj, called = tmp_path / "bin", tmp_path / "proj", tmp_path / "lake-was-called"
+    bin_dir.mkdir()
+    proj.mkdir()
+    lake = bin_dir / "lake"  # a toolchain is on PATH, but the project was never built
+    lake.write_text(f"#!/bin/sh\ntouch {called}\nexit 1\n")
+    lake.chmod(0o755)
+    (proj / "lakefile.toml").write_text('name = "p"\n')
+    out = tmp_path / "basic_proved.lean"
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}
+    r = qstar("prove", "examples/basic.lean", "--lean-project", str(proj), "--output", str(out), env=env)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1, r.stderr
+    assert "is not built" in r.stderr and "lake build REPL" in r.stderr and not out.exists() and not called.exists()
+    repl = repl_binaries(str(proj))[0]
+    os.makedirs(os.path.dirname(repl))
+    open(repl, "w").close()
+    assert unbuilt(str(proj), "theorem t : 1 = 1 := rfl") is None  # no Mathlib import: the REPL is enough
+    assert "Mathlib is not built" in unbuilt(str(proj), "import Mathlib\ntheorem t : 1 = 1 := rfl")
+    olean = mathlib_oleans(str(proj))[0]
+    os.makedirs(os.path.dirname(olean))
+    open(olean, "w").close()
+    assert unbuilt(str(proj), "import Mathlib\n") is None
+    assert "not a Lake project" in unbuilt(str(tmp_path / "bin"))

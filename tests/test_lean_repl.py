@@ -144,6 +144,32 @@ def test_address_space_limit_applies_to_the_child():
         repl.kill()
 
 
+def test_the_limit_is_set_without_python_between_fork_and_exec(monkeypatch):
+    import threading
+    import lean_env.repl as repl_mod
+    seen = []
+    real = repl_mod.spawn
+
+    def spy(cmd, **kw):
+        seen.append((cmd, kw))
+        return real(cmd, **kw)
+    monkeypatch.setattr(repl_mod, "spawn", spy)
+    started = []  # from a worker thread, as bench and prove start it
+    t = threading.Thread(target=lambda: started.append(
+        Repl(ReplConfig(command=(sys.executable, REPLAY), rss_limit_mb=0, memory_limit_mb=300))))
+    t.start()
+    t.join(30)
+    try:
+        cmd, kw = seen[0]
+        assert "preexec_fn" not in kw and cmd[:2] == ["sh", "-c"] and "ulimit -v" in cmd[2] and cmd[3] == str(300 * 1024)
+    finally:
+        started[0].kill()
+    import subprocess
+    out = subprocess.run(repl_mod.limited(["sh", "-c", "ulimit -v"], 300), capture_output=True, text=True, timeout=30)
+    assert out.stdout.strip() == str(300 * 1024)
+    assert repl_mod.limited(["lake", "exe", "repl"], 0) == ["lake", "exe", "repl"]
+
+
 def test_unrecorded_statement_is_a_start_error():
     with replay_env("proof_step") as env:
         with pytest.raises(StartError):

@@ -105,3 +105,17 @@ def test_prove_a_file_of_a_project_from_its_root_with_no_flags(tmp_path):
     os.remove(tmp_path / "theories" / "Sibling.vo")
     c = qstar("check", "theories/Foo_proved.v", cwd=tmp_path)
     assert c.returncode == 2 and "module Lib.Sibling is not found" in c.stderr, c.stderr
+
+
+@requires_coq
+def test_a_file_of_an_installed_library_is_read_in_its_logical_path():
+    from coq_env.stdlib import coq_where
+    contrib = os.path.join(coq_where(), "user-contrib")
+    libs = sorted(d for d in os.listdir(contrib) if os.path.isdir(os.path.join(contrib, d))) if os.path.isdir(contrib) else []
+    if not libs:
+        import pytest
+        pytest.skip("no library installed under user-contrib")
+    lib = libs[0]
+    found = find_load_path(os.path.join(contrib, lib, "Some.v"))
+    assert found.args == ("-R", os.path.join(contrib, lib), lib) and "installed library" in found.describe()
+    assert find_load_path(os.path.join(coq_where(), "theories", "Lists", "List.v")) == LoadPath()

@@ -127,7 +127,11 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     items = bench_items(cfg)
     backend = items[0].theorem.backend
     from agent.backends import backend_named
-    if (why := backend_named(backend).missing()) is not None:
+    b = backend_named(backend)
+    # a Lean project not built is one line before any work (a Coq suite's rows load one by one:
+    # a statement that does not load is that row's statement error)
+    built = b.unbuilt("\n".join(it.theorem.context for it in items)) if backend == "lean" else None
+    if (why := b.missing() or built) is not None:
         raise UsageError(why)
     cfg.search.model = default_model_for(cfg.search.model, backend)
     os.makedirs(cfg.out, exist_ok=True)
