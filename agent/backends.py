@@ -133,14 +133,10 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
         imports_unbuilt(text, backend.coq_args), found))
 
 
-def backend_coq_args(coq_args: tuple[str, ...]) -> tuple[str, ...]:
-    """The prover runs in its own folder: directory arguments (-R dir Lib) made absolute."""
-    return tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
-
-
 def backend_named(name: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                   coq_args: tuple[str, ...] = ()) -> Backend:
-    coq_args = backend_coq_args(coq_args)
+    # The prover runs in its own folder: make directory arguments (-R dir Lib) absolute.
+    coq_args = tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
     if name == "coq":
         from coq_env import files as cf
         from coq_env.check import check_file, check_proof
