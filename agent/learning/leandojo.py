@@ -8,10 +8,10 @@ JSON list of theorems::
     {"url": ..., "commit": ..., "file_path": "Mathlib/...lean", "full_name": "Nat.add_comm",
      "start": [l, c], "end": [l, c],
      "traced_tactics": [{"tactic": "simp [h]", "annotated_tactic": [...],
-                         "state_before": "x : ℕ\\n⊢ ...", "state_after": "no goals"}, ...]}
+                         "state_before": "<goals>", "state_after": "no goals"}, ...]}
 
 A state is Lean's pretty-printed goal list (goals separated by blank lines, ``no goals`` when
-none), the text ``lean_env.goals`` parses. Each traced tactic becomes one row in the format of
+none), the text the Lean backend's goal parser reads (``agent.backends.goals_of``). Each traced tactic becomes one row in the format of
 ``qstar trace`` (``{file, theorem, step, goals, tactic, next_goals, proved}``, plus ``split``
 and ``source``), which ``qstar train sft`` and the retrieval and template builders read.
 
@@ -32,7 +32,7 @@ from typing import Annotated
 
 import tyro
 
-from agent.backends import UsageError
+from agent.backends import UsageError, goals_of
 
 
 @dataclass
@@ -68,7 +68,6 @@ def _files(cfg: ImportLeanDojoConfig) -> list[tuple[str, Path]]:
 
 def rows_of(theorem: dict, split: str) -> list[dict]:
     """The training rows of one LeanDojo theorem record."""
-    from lean_env.goals import parse_goal_list
     try:
         name, path, tactics = theorem["full_name"], theorem["file_path"], theorem["traced_tactics"]
     except (KeyError, TypeError):
@@ -76,9 +75,9 @@ def rows_of(theorem: dict, split: str) -> list[dict]:
     out = []
     for i, t in enumerate(tactics):
         before, after = t.get("state_before", ""), t.get("state_after", "")
-        next_goals = [g.to_json() for g in parse_goal_list(after)]
+        next_goals = [g.to_json() for g in goals_of(after, "lean")]
         out.append({"file": path, "theorem": name, "step": i,
-                    "goals": [g.to_json() for g in parse_goal_list(before)], "tactic": t["tactic"],
+                    "goals": [g.to_json() for g in goals_of(before, "lean")], "tactic": t["tactic"],
                     "next_goals": next_goals, "proved": after.strip() == "no goals",
                     "split": split, "source": "leandojo"})
     return out
