@@ -35,7 +35,7 @@ class Backend:
     parse_error: type[Exception]  # what its file parser raises on text it cannot read
     missing: Callable[[], str | None]  # why the prover cannot run here, or None
     # (env, path, display name, seconds per tactic) -> (trace rows, stats) of a file's proofs
-    trace_file: Callable[[ProofEnv, str, str, float], tuple[list[dict], dict]]
+    trace_file: Callable[[ProofEnv, str, str, float, float], tuple[list[dict], dict]]
     prelude: str = ""  # tactic libraries a benchmark loads before every header
     library_files: Callable[[str], list[tuple[str, str]]] | None = None  # split -> (name, path)
     library_source: Callable[[str], str] | None = None  # a library file's text by its name
@@ -192,10 +192,23 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             missing=lambda: None if shutil.which(cfg.repl_command[0]) else
             f"Lean toolchain not found ({cfg.repl_command[0]!r} is not on PATH): install elan and "
             "build lean_project/ (see lean_project/README.md)",
-            trace_file=lambda env, path, name, timeout: trace_file(path, name, config=cfg),
+            trace_file=lambda env, path, name, timeout, file_timeout=0.0: trace_file(path, name, config=cfg),
             import_line=_lean_imports, proof_scripts=lf.proof_scripts, admit_proofs=lf.admit_proofs,
             unbuilt=lambda text: lean_unbuilt(cfg.project_dir, text))
     raise UsageError(f"unknown backend {name!r}: expected coq or lean")
+
+
+def coq_user_contrib() -> str:
+    """Coq's folder of installed libraries (``coqc -where``/user-contrib)."""
+    from coq_env.stdlib import coq_where
+    return os.path.join(coq_where(), "user-contrib")
+
+
+def file_split(name: str) -> str:
+    """train / valid / test of a traced file, by a stable hash of its name (the stdlib suite's
+    rule, so the corpus and the stdlib suite agree on every stdlib file)."""
+    from coq_env.stdlib import split_of
+    return split_of(name)
 
 
 def load_limit() -> float:

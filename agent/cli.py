@@ -28,6 +28,7 @@ from agent.bench.bench import BenchConfig
 from agent.prove.command import ProveConfig
 from agent.learning.iterate import IterateConfig
 from agent.learning.sft import SFTConfig
+from agent.generator.train import GeneratorTrainConfig
 from agent.learning.leandojo import ImportLeanDojoConfig, RowStatsConfig
 from agent.learning.traces import TraceConfig
 from agent.learning.value_train import ValueTrainConfig
@@ -69,13 +70,15 @@ class StdlibSuiteConfig:
 
 @dataclass
 class Train:
-    """Train the policy (sft), the value (value), the template policy (templates), or Q(s, a) and
-    V(s) over goal features from search records (qv)."""
+    """Train the policy (sft), the value (value), the template policy (templates), Q(s, a) and
+    V(s) over goal features from search records (qv), or the step generator on a traced corpus
+    (generator)."""
 
     what: Union[Annotated[SFTConfig, tyro.conf.subcommand("sft")],
                 Annotated[ValueTrainConfig, tyro.conf.subcommand("value")],
                 Annotated[TemplateTrainConfig, tyro.conf.subcommand("templates")],
-                Annotated[QVTrainConfig, tyro.conf.subcommand("qv")]]
+                Annotated[QVTrainConfig, tyro.conf.subcommand("qv")],
+                Annotated[GeneratorTrainConfig, tyro.conf.subcommand("generator")]]
 
 
 @dataclass
@@ -133,6 +136,10 @@ def run_check(cfg: CheckConfig) -> int:
 
 
 def run_train(cfg) -> int:
+    if isinstance(cfg, GeneratorTrainConfig):
+        from agent.generator.train import run_train_generator
+        print("qstar train generator config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
+        return run_train_generator(cfg)
     what = {SFTConfig: "sft", ValueTrainConfig: "value", TemplateTrainConfig: "templates",
             QVTrainConfig: "qv"}[type(cfg)]
     for path in (cfg.records if what == "qv" else [cfg.data]):

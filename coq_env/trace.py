@@ -10,48 +10,65 @@ skipped (their ``...`` depends on the opener).
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Iterator
 
 from agent.env import Goals, Proved, StartError, Theorem
 from coq_env.files import parse_coq_file
+from coq_env.glob import GlobIndex, read_glob
 from coq_env.sentences import SentenceError, normalize, split_sentences
 
 
 def proof_steps(body: str) -> list[str]:
     """The proof body as search steps: bullets and braces joined to the next sentence."""
-    steps: list[str] = []
+    return [text for text, _, _ in step_spans(body)]
+
+
+def step_spans(body: str) -> list[tuple[str, int, int]]:
+    """Each search step of the proof body with the span (offsets in ``body``) of its sentence."""
+    steps: list[tuple[str, int, int]] = []
     pending = ""
     for s in split_sentences(body):
         if s.text.strip() and set(s.text.strip()) <= set("-+*{}"):
             pending = (pending + " " + s.text.strip()).strip()
             continue
-        steps.append((pending + " " + s.text).strip() if pending else s.text)
+        steps.append(((pending + " " + s.text).strip() if pending else s.text, s.start, s.end))
         pending = ""
     if pending:  # closing braces after the last tactic
         if steps:
-            steps[-1] = steps[-1] + " " + pending
+            text, a, b = steps[-1]
+            steps[-1] = (text + " " + pending, a, b)
         else:
-            steps.append(pending)
+            steps.append((pending, 0, 0))
     return steps
 
 
 def trace_text(env, text: str, *, source: str, prelude: str = "", timeout: float = 30.0,
-               stats: dict | None = None) -> Iterator[dict]:
-    """Yield one record per step of every lemma of ``text`` whose replay reproduces its proof."""
+               stats: dict | None = None, globs: GlobIndex | None = None,
+               deadline: float = 0.0) -> Iterator[dict]:
+    """Yield one record per step of every lemma of ``text`` whose replay reproduces its proof.
+
+    With ``globs`` (the file's ``.glob`` read for this text) each record names the globals its
+    step refers to (``globals``, fully qualified). Past ``deadline`` (``time.monotonic()``; 0: none)
+    no further lemma is started and ``stats["capped"]`` counts the lemmas left."""
     stats = stats if stats is not None else {}
     try:
         decls = parse_coq_file(text)
     except SentenceError:
         stats["unparsable_files"] = stats.get("unparsable_files", 0) + 1
         return
-    for d in decls:
+    for k, d in enumerate(decls):
         if d.terminator != "Qed" or d.is_open:
             continue
+        if deadline and time.monotonic() > deadline:
+            stats["capped"] = sum(1 for e in decls[k:] if e.terminator == "Qed" and not e.is_open)
+            return
         if normalize(text[d.proof_start:d.body_start]).startswith("Proof with"):
             stats["skipped"] = stats.get("skipped", 0) + 1
             continue
-        steps = proof_steps(d.body)
+        spans = step_spans(d.body)
+        steps = [t for t, _, _ in spans]
         theorem = Theorem(d.name, d.statement, prelude + text[:d.stmt_start])
         try:
             state = env.start(theorem)
@@ -61,15 +78,16 @@ def trace_text(env, text: str, *, source: str, prelude: str = "", timeout: float
         records, ok = [], False
         for i, tactic in enumerate(steps):
             r = env.apply(state, tactic, timeout=timeout)
-            if isinstance(r, Goals):
-                records.append(_record(source, d.name, i, state.goals, tactic, r.state.goals, False))
-                state = r.state
-            elif isinstance(r, Proved):
-                records.append(_record(source, d.name, i, state.goals, tactic, (), True))
+            if not isinstance(r, (Goals, Proved)):
+                break
+            after = r.state.goals if isinstance(r, Goals) else ()
+            records.append(_record(source, d.name, i, state.goals, tactic, after, isinstance(r, Proved)))
+            if globs is not None:
+                records[-1]["globals"] = globs.between(d.body_start + spans[i][1], d.body_start + spans[i][2])
+            if isinstance(r, Proved):
                 ok = i == len(steps) - 1
                 break
-            else:
-                break
+            state = r.state
         key = "traced" if ok else "replay_failures"
         stats[key] = stats.get(key, 0) + 1
         if ok:
@@ -81,11 +99,18 @@ def _record(source: str, theorem: str, step: int, goals, tactic: str, next_goals
             "tactic": tactic, "next_goals": [g.to_json() for g in next_goals], "proved": proved}
 
 
-def trace_file(env, path: str, name: str, timeout: float) -> tuple[list[dict], dict]:
-    """Every traced step of the .v file at ``path`` (recorded under ``name``), and counts."""
+def trace_file(env, path: str, name: str, timeout: float, file_timeout: float = 0.0) -> tuple[list[dict], dict]:
+    """Every traced step of the .v file at ``path`` (recorded under ``name``), and counts. With the
+    file's ``.glob`` beside it, each step names the globals it uses; after ``file_timeout`` seconds
+    (0: no cap) no further lemma of the file is started."""
     stats: dict = {}
-    rows = list(trace_text(env, Path(path).read_text(encoding="utf-8"), source=name, timeout=timeout,
-                           stats=stats))
+    text = Path(path).read_text(encoding="utf-8")
+    refs = read_glob(path)
+    globs = GlobIndex(text, refs) if refs is not None else None
+    stats["glob"] = int(globs is not None)
+    deadline = time.monotonic() + file_timeout if file_timeout > 0 else 0.0
+    rows = list(trace_text(env, text, source=name, timeout=timeout, stats=stats, globs=globs,
+                           deadline=deadline))
     return rows, stats
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated
 
 import tyro
 
-from agent.backends import UsageError, backend_for, backend_named
+from agent.backends import UsageError, backend_for, backend_named, coq_user_contrib
 
 
 @dataclass
@@ -26,7 +27,9 @@ class TraceConfig:
     """Replay human proofs into (goals, tactic, next goals) steps."""
 
     sources: Annotated[tyro.conf.Positional[list[str]], tyro.conf.arg(metavar="SOURCE")]
-    """.v / .lean files, folders, or `stdlib` (the installed Coq standard library)."""
+    """.v / .lean files, folders, `stdlib` (the installed Coq standard library), or `lib:NAME`
+    (an installed Coq library or one of its files, e.g. `lib:Coquelicot`, `lib:Coquelicot/Lim_seq.v`:
+    under Coq's user-contrib)."""
     out: str
     """Output JSONL: one record per step {file, theorem, step, goals, tactic, next_goals, proved}."""
     split: str = ""
@@ -35,6 +38,9 @@ class TraceConfig:
     """At most this many files (0: all)."""
     tactic_timeout: float = 30.0
     """Wall-clock seconds per replayed tactic."""
+    file_timeout: float = 0.0
+    """Wall-clock seconds per file (0: no cap): past it no further lemma of the file is started,
+    and the file's row in OUT.done.jsonl counts the lemmas left (``capped``)."""
     lean_project: str = ""
     """Lake project whose REPL traces .lean files (default: lean_project/)."""
 
@@ -45,14 +51,29 @@ def _expand(cfg: TraceConfig) -> list[tuple[str, str]]:
     for src in cfg.sources:
         if src == "stdlib":
             out += backend_named("coq").library_files(cfg.split)
-        elif os.path.isdir(src):
+            continue
+        if src.startswith("lib:"):
+            src = os.path.join(coq_user_contrib(), src[4:])
+            if not os.path.exists(src):
+                raise UsageError(f"no installed Coq library {src}: install it (apt-get install libcoq-...) "
+                                 "or give its folder")
+        if os.path.isdir(src):
             files = sorted(p for p in Path(src).rglob("*") if p.suffix in (".v", ".lean"))
-            out += [(str(p), str(p.resolve())) for p in files]
+            out += [(_display(p), str(p.resolve())) for p in files]
         elif os.path.isfile(src) and src.endswith((".v", ".lean")):
-            out.append((src, str(Path(src).resolve())))
+            out.append((_display(Path(src)), str(Path(src).resolve())))
         else:
             raise UsageError(f"not a .v/.lean file, a folder or `stdlib`: {src}")
     return out[:cfg.limit_files or None]
+
+
+def _display(p: Path) -> str:
+    """A file's name in the records: relative to user-contrib for an installed library's file
+    (``Coquelicot/Lim_seq.v``, the same on every machine, so its split is too), else as given."""
+    try:
+        return p.resolve().relative_to(Path(coq_user_contrib()).resolve()).as_posix()
+    except (ValueError, IndexError):
+        return str(p)
 
 
 def run_trace(cfg: TraceConfig) -> int:
@@ -83,7 +104,9 @@ def run_trace(cfg: TraceConfig) -> int:
                 key = (backend.name, backend.coq_args)  # one prover per load path, reused across files
                 if backend.name == "coq" and key not in envs:
                     envs[key] = backend.make_env()
-                rows, stats = backend.trace_file(envs.get(key), path, name, cfg.tactic_timeout)
+                t0 = time.monotonic()
+                rows, stats = backend.trace_file(envs.get(key), path, name, cfg.tactic_timeout, cfg.file_timeout)
+                stats["seconds"] = round(time.monotonic() - t0, 1)
                 out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
                 out.flush()
                 os.fsync(out.fileno())

@@ -68,15 +68,21 @@ class KnnPolicy:
         with self._lock:
             return self._query(state)
 
-    def _query(self, state: ProofState) -> list[tuple[str, float]]:
-        q = goal_features(state.goals)
+    def nearest(self, goals, k: int, skip=None) -> list[tuple[int, float]]:
+        """The ``k`` rows most similar to these goals, as (row, cosine), best first; rows for which
+        ``skip(row)`` holds are passed over."""
+        q = goal_features(goals)
         w = {t: (1 + math.log(c)) * self.idf[t] for t, c in q.items() if t in self.idf}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         scores: dict[int, float] = defaultdict(float)
         for t, x in w.items():
             for i, y in self.index.get(t, ()):
                 scores[i] += x / norm * y
-        best = heapq.nlargest(self.neighbours, scores.items(), key=lambda kv: kv[1])
+        items = scores.items() if skip is None else ((i, s) for i, s in scores.items() if not skip(i))
+        return heapq.nlargest(k, items, key=lambda kv: kv[1])
+
+    def _query(self, state: ProofState) -> list[tuple[str, float]]:
+        best = self.nearest(state.goals, self.neighbours)
         by_tactic: dict[str, float] = defaultdict(float)
         for i, s in best:
             by_tactic[self.tactics[i]] += s

@@ -1,0 +1,95 @@
+"""The step generator: skeletons with typed holes, the .glob reader, the corpus tracer's globals
+and cap, and `qstar train generator` on a real traced library file, as a user runs them."""
+
+import json
+import shutil
+import subprocess
+
+import pytest
+
+from agent.generator.skeleton import abstract, fill, holes, kind_of, normalize_step
+from conftest import qstar
+
+
+def test_a_step_becomes_a_skeleton_with_local_global_and_numeral_holes():
+    a = abstract("- rewrite (Rplus_comm x 1) in H.", {"x", "H"}, {"Rplus_comm"})
+    assert a.skeleton == "rewrite (⟨G0⟩ ⟨L0⟩ ⟨N0⟩) in ⟨L1⟩."
+    assert dict(a.args) == {"G0": "Rplus_comm", "L0": "x", "L1": "H", "N0": "1"}
+    assert fill(a.skeleton, dict(a.args)) == "rewrite (Rplus_comm x 1) in H."
+    assert holes(a.skeleton) == ["G0", "L0", "N0", "L1"] and kind_of(a.skeleton) == "rewrite"
+    # names the step binds stay literal; a goal selector and an occurrence number are not numerals
+    assert abstract("intros x y Hxy.", set(), set()).skeleton == "intros x y Hxy."
+    assert abstract("2: lia.", set(), set()).skeleton == "2: lia."
+    assert abstract("rewrite Rbar.Finite at 2.", set(), {"Finite"}).skeleton == "rewrite ⟨G0⟩ at 2."
+    assert normalize_step("  + { apply   H.") == "apply H."
+
+
+def _contrib():
+    where = subprocess.run(["coqc", "-where"], capture_output=True, text=True, check=True).stdout.strip()
+    return f"{where}/user-contrib/Coquelicot"
+
+
+def test_glob_references_are_read_only_for_the_text_they_were_written_for(tmp_path):
+    from coq_env.glob import GlobIndex, read_glob
+    src = f"{_contrib()}/Markov.v"
+    refs = read_glob(src)
+    assert refs and all(r.name.count(".") >= 1 for r in refs)
+    text = open(src, encoding="utf-8").read()
+    lemma = text.index("Lemma LPO_ub_dec")
+    used = GlobIndex(text, refs).between(lemma, text.index("Qed.", lemma))
+    assert "Coquelicot.Markov.LPO_ub_dec" not in used and any(u.startswith("Coq.") for u in used)
+    # the same glob beside an edited copy describes another text: not read
+    shutil.copy(src.replace(".v", ".glob"), tmp_path / "Markov.glob")
+    (tmp_path / "Markov.v").write_text(text + "\n(* edited *)\n", encoding="utf-8")
+    assert read_glob(str(tmp_path / "Markov.v")) is None
+
+
+def test_trace_a_library_file_by_name_then_train_the_generator_and_generate(tmp_path):
+    corpus = tmp_path / "steps.jsonl"
+    r = qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus), "--file-timeout", "120")
+    assert r.returncode == 0, r.stderr
+    rows = [json.loads(ln) for ln in corpus.read_text(encoding="utf-8").splitlines()]
+    done = json.loads((tmp_path / "steps.jsonl.done.jsonl").read_text(encoding="utf-8"))
+    assert done["file"] == "Coquelicot/Markov.v" and done["glob"] == 1 and done["traced"] >= 6
+    assert rows and all(isinstance(x["globals"], list) for x in rows)
+    assert any("Coq.Reals" in g for x in rows for g in x["globals"])
+
+    model = tmp_path / "gen"
+    r = qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test",
+              "--min-count", "1")
+    assert r.returncode == 0, r.stderr
+    assert "trained on" in r.stdout and (model / "train_log.json").exists()
+    from agent.generator.model import Generator
+    gen = Generator.load(str(model))
+    # in-sample, the human step is among the candidates of most states, and a global hole is
+    # filled by a premise pointer
+    found = 0
+    for x in rows[:40]:
+        cands = [normalize_step(t) for t, _ in gen.generate(x["goals"], 50)]
+        assert len(cands) == len(set(cands))
+        found += normalize_step(x["tactic"]) in cands
+    assert found >= 20
+    with_global = [x for x in rows if any(h.startswith("G") for h in
+                                          dict(abstract(x["tactic"], set(), {g.rsplit('.', 1)[-1] for g in x["globals"]}).args))]
+    assert with_global
+    ranked = [n for n, _ in gen.rank_premises(with_global[0]["goals"], set(range(len(gen.premises.premises))))]
+    assert ranked and len(ranked) == len(set(ranked))
+
+
+def test_train_generator_bad_input_is_one_line_and_exit_2(tmp_path):
+    r = qstar("train", "generator", str(tmp_path / "missing.jsonl"), "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and r.stderr.strip().splitlines()[-1].startswith("qstar: error: no such file")
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"nope": 1}\n', encoding="utf-8")
+    r = qstar("train", "generator", str(bad), "--out", str(tmp_path / "g"))
+    assert r.returncode == 2 and "not a traced corpus" in r.stderr
+    assert not (tmp_path / "g").exists()
+
+
+@pytest.mark.parametrize("cap", [0.001])
+def test_the_per_file_cap_stops_starting_lemmas_and_says_how_many_were_left(tmp_path, cap):
+    corpus = tmp_path / "steps.jsonl"
+    r = qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus), "--file-timeout", str(cap))
+    assert r.returncode == 0, r.stderr
+    done = json.loads((tmp_path / "steps.jsonl.done.jsonl").read_text(encoding="utf-8"))
+    assert done["capped"] >= 7 and done.get("traced", 0) <= 1
