@@ -72,7 +72,7 @@ def main(argv=None) -> int:
 
     from agent.env import Goal, ProofState
     from agent.generator.corpus import PremiseScope, read_rows
-    from agent.generator.model import Generator, locals_of_stored, step_globals
+    from agent.generator.model import Generator, locals_of_stored, previous_steps, step_globals
     from agent.generator.skeleton import abstract, kind_of
     from agent.io import atomic_write
     from agent.policies.retrieval import KnnPolicy
@@ -94,6 +94,8 @@ def main(argv=None) -> int:
     templates = _templates(cfg, train)
     known = {p.name for p in premises} | {g for gs in gen.row_globals for g in gs}
 
+    for r, prev in zip(test, previous_steps(test)):
+        r["prev"] = prev
     rng = random.Random(cfg.seed)
     sample = test if len(test) <= cfg.max_steps else rng.sample(test, cfg.max_steps)
     methods = ("generator", "retrieval", "templates")
@@ -105,7 +107,8 @@ def main(argv=None) -> int:
         state = ProofState(tuple(Goal.from_json(g) for g in goals))
         allowed = scope.allowed(r["file"], where.get((r["file"], r["theorem"]), 10 ** 9))
         t0 = time.perf_counter()
-        g_c = [t for t, _ in gen.generate(goals, 50, allowed, r["file"], where.get((r["file"], r["theorem"]), 0))]
+        g_c = [t for t, _ in gen.generate(goals, 50, allowed, r["file"], where.get((r["file"], r["theorem"]), 0),
+                                          prev=r["prev"])]
         gen_seconds.append(time.perf_counter() - t0)
         cands = {"generator": g_c, "retrieval": [t for t, _ in retrieval(state)],
                  "templates": [t for t, _ in templates(state)] if templates else []}
@@ -260,7 +263,8 @@ def _semantic_row(cfg, r, steps, gen, retrieval, scope, where, envs, backend_for
         return base
     base["replayed"] = True
     offset = where.get((r["file"], r["theorem"]), 0)
-    cands = {"generator": [t for t, _ in gen.generate(r["goals"], 10, scope.allowed(r["file"], offset), r["file"], offset)],
+    cands = {"generator": [t for t, _ in gen.generate(r["goals"], 10, scope.allowed(r["file"], offset), r["file"], offset,
+                                                      prev=r["prev"])],
              "retrieval": [t for t, _ in retrieval(ProofState(tuple(Goal.from_json(g) for g in r["goals"])))][:10]}
     for m, ts in cands.items():
         for t in ts:

@@ -20,7 +20,8 @@ def test_a_step_becomes_a_skeleton_with_local_global_and_numeral_holes():
     # names the step binds stay literal; a goal selector and an occurrence number are not numerals
     assert abstract("intros x y Hxy.", set(), set()).skeleton == "intros x y Hxy."
     assert abstract("2: lia.", set(), set()).skeleton == "2: lia."
-    assert abstract("rewrite Rbar.Finite at 2.", set(), {"Finite"}).skeleton == "rewrite ⟨G0⟩ at 2."
+    a = abstract("rewrite Rbar.Finite at 2.", set(), {"Finite"})
+    assert a.skeleton == "rewrite ⟨G0⟩ at 2." and a.args == (("G0", "Rbar.Finite"),)
     assert normalize_step("  + { apply   H.") == "apply H."
 
 

@@ -52,6 +52,9 @@ class GeneratorConfig:
     """Partial fills kept per skeleton while composing."""
     prior: float = 0.02
     """Weight of a skeleton's corpus frequency beside the neighbours' votes."""
+    pointed: float = 0.1
+    """Weight of the skeleton votes with every hole pointed from the state, beside the
+    neighbours' own steps (re-pointed where their locals are missing)."""
     ranker_examples: int = 3000
     """Training steps the premise ranker is fitted on."""
 
@@ -61,6 +64,31 @@ def locals_of_stored(goals: list[dict]) -> list[tuple[str, str]]:
     if not goals:
         return []
     return [(n, h.get("type", "")) for h in goals[0].get("hyps", []) for n in h.get("names", [])]
+
+
+def state_features(goals: list[dict], prev: str = "") -> Counter:
+    """The retrieval index's bag of the focused goal (hypothesis types, conclusion tokens and
+    bigrams), plus its local names (``n:``: a neighbour whose step names the same locals can be
+    replayed as it is) and the tactic name of the step before (``p:``; ``p:`` alone at a proof's
+    start): where a proof is, not only what its goal says."""
+    if not goals:
+        return Counter()
+    feats = stored_goal_features(goals[0])
+    feats.update("n:" + n for n, _ in locals_of_stored(goals))
+    feats["p:" + (kind_of(prev) if prev else "")] += 1
+    return feats
+
+
+def previous_steps(rows: list[dict]) -> list[str]:
+    """The tactic of the step before each row in its proof ("" for a first step); rows of a
+    proof are consecutive in a trace."""
+    out, last = [], None
+    for r in rows:
+        same = last is not None and (last["file"], last["theorem"]) == (r["file"], r["theorem"]) \
+            and last["step"] == r["step"] - 1
+        out.append(last["tactic"] if same else "")
+        last = r
+    return out
 
 
 def step_globals(row: dict, known: set[str], local_names: set[str]) -> set[str]:
@@ -88,6 +116,7 @@ class Generator:
         self.row_args: list[dict] = []
         self.row_file: list[str] = []
         self.row_globals: list[list[str]] = []
+        self.row_prev: list[str] = []  # the step before each row in its proof
         self.local_nb: dict[str, list[float]] = {}  # feature -> [chosen, offered]
         self.num_nb: dict[str, list[float]] = {}
         self.knn = None
@@ -103,22 +132,23 @@ class Generator:
         for r in rows:
             known.update(short(g) for g in r.get("globals") or ())
         abstracted, vecs, used = [], [], Counter()
-        for r in (progress(rows) if progress else rows):
+        gen.row_prev = previous_steps(rows)
+        for r, prev in zip(progress(rows) if progress else rows, gen.row_prev):
             goals = r["goals"]
             names = {n for n, _ in locals_of_stored(goals)}
             g = step_globals(r, known, names)
             a = abstract(r["tactic"], names, g)
             abstracted.append(a)
-            used.update(v for h, v in a.args if h[0] == "G")
-            vecs.append(stored_goal_features(goals[0]) if goals else Counter())
+            used.update(short(v) for h, v in a.args if h[0] == "G")
+            vecs.append(state_features(goals, prev))
             gen.skeleton_counts[a.skeleton] += 1
         keep = {s for s, c in gen.skeleton_counts.items() if c >= config.min_count}
         gen.skeleton_counts = Counter({s: c for s, c in gen.skeleton_counts.items() if s in keep})
         for r, a in zip(rows, abstracted):
-            gen.row_skeleton.append(a.skeleton if a.skeleton in keep else "")
+            gen.row_skeleton.append(a.skeleton)
             gen.row_args.append(dict(a.args))
             gen.row_file.append(r["file"])
-            gen.row_globals.append(sorted({v for h, v in a.args if h[0] == "G"}))
+            gen.row_globals.append(sorted({short(v) for h, v in a.args if h[0] == "G"}))
             gen._count_pointers(r["goals"], a)
         gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, gen.row_skeleton, neighbours=config.neighbours)
         gen.premises = PremiseIndex(premises, used)
@@ -147,10 +177,9 @@ class Generator:
                     c[0] += 1
                     c[1] += 1
 
-    def _votes(self, goals: list[dict], skip_file: str = "") -> list[tuple[int, float]]:
-        gs = tuple(Goal.from_json(g) for g in goals[:1])
+    def _votes(self, goals: list[dict], skip_file: str = "", prev: str = "") -> list[tuple[int, float]]:
         skip = (lambda i: self.row_file[i] == skip_file) if skip_file else None
-        return self.knn.nearest(gs, self.config.neighbours, skip=skip)
+        return self.knn.nearest_to(state_features(goals, prev), self.config.neighbours, skip=skip)
 
     def _fit_ranker(self, rows: list[dict]) -> None:
         import random
@@ -161,7 +190,7 @@ class Generator:
         examples = []
         import numpy as np
         for i in sample:
-            near = self._votes(rows[i]["goals"], skip_file=self.row_file[i])
+            near = self._votes(rows[i]["goals"], skip_file=self.row_file[i], prev=self.row_prev[i])
             votes = self._global_votes(near)
             names, x = self.premises.candidates(rows[i]["goals"], votes, allowed, rows[i]["file"], 10 ** 9)
             used = set(self.row_globals[i])
@@ -183,42 +212,51 @@ class Generator:
         return self.premises.rank(names, x)
 
     def generate(self, goals: list[dict], k: int = 50, allowed: set[int] | None = None, file: str = "",
-                 offset: int = 0) -> list[tuple[str, float]]:
-        """Up to ``k`` distinct steps for the state, with log-scores, best first."""
+                 offset: int = 0, prev: str = "") -> list[tuple[str, float]]:
+        """Up to ``k`` distinct steps for the state (``prev``: the step that led to it, "" at a
+        proof's start), with log-scores, best first."""
         if not goals:
             return []
         cfg = self.config
-        near = self._votes(goals)
+        near = self._votes(goals, prev=prev)
+        allowed = allowed if allowed is not None else set(range(len(self.premises.premises)))
+        locs = locals_of_stored(goals)
+        here = {n for n, _ in locs}
+        concl = goals[0]["concl"]
+        premises: list = []
+        if any(h[0] == "G" for i, _ in near for h in self.row_args[i]):
+            premises = self.rank_premises(goals, allowed, file, offset, near)[:cfg.per_hole * 3]
+        mass: dict[str, float] = defaultdict(float)
+        # 1. each neighbour's step, re-pointed: its locals that this state lacks are filled anew
+        for i, s in near:
+            skel, args = self.row_skeleton[i], self.row_args[i]
+            stale = [h for h, v in args.items() if h[0] == "L" and v not in here]
+            if not stale:
+                mass[fill(skel, args)] += s
+                continue
+            fixed = {h: v for h, v in args.items() if h not in stale}
+            for full, lp in self._fill(skel, stale, goals, locs, concl, near, premises, fixed)[:3]:
+                mass[fill(skel, full)] += s * math.exp(lp)
+        # 2. the skeletons the neighbours vote for, every hole pointed from this state
         votes: dict[str, float] = defaultdict(float)
         for i, s in near:
-            if self.row_skeleton[i]:
+            if self.row_skeleton[i] in self.skeleton_counts:
                 votes[self.row_skeleton[i]] += s
-        total_count = sum(self.skeleton_counts.values()) or 1
-        for s, c in self.skeleton_counts.most_common(cfg.skeletons):
-            votes[s] += cfg.prior * c / total_count * max(1.0, sum(v for _, v in near))
+        total = sum(s for _, s in near) or 1.0
+        for sk, c in self.skeleton_counts.most_common(cfg.skeletons):
+            votes[sk] += cfg.prior * c / (sum(self.skeleton_counts.values()) or 1) * total
         z = sum(votes.values()) or 1.0
-        skels = heapq.nlargest(cfg.skeletons, votes.items(), key=lambda kv: kv[1])
-        allowed = allowed if allowed is not None else set(range(len(self.premises.premises)))
-        premises = None
-        out: dict[str, float] = {}
-        locs = locals_of_stored(goals)
-        concl = goals[0]["concl"]
-        for skel, v in skels:
-            hs = holes(skel)
-            if any(h[0] == "G" for h in hs) and premises is None:
-                premises = self.rank_premises(goals, allowed, file, offset, near)[:cfg.per_hole * 3]
-            fills = self._fill(skel, hs, goals, locs, concl, near, premises or [])
-            for args, lp in fills:
-                step = fill(skel, args)
-                score = math.log(v / z) + lp
-                if score > out.get(step, -1e9):
-                    out[step] = score
-        return heapq.nlargest(k, out.items(), key=lambda kv: kv[1])
+        for skel, v in heapq.nlargest(cfg.skeletons, votes.items(), key=lambda kv: kv[1]):
+            for args, lp in self._fill(skel, holes(skel), goals, locs, concl, near, premises):
+                mass[fill(skel, args)] += cfg.pointed * total * (v / z) * math.exp(lp)
+        z = sum(mass.values()) or 1.0
+        return [(t, math.log(m / z)) for t, m in heapq.nlargest(k, mass.items(), key=lambda kv: kv[1]) if m > 0]
 
-    def _fill(self, skel, hs, goals, locs, concl, near, premises) -> list[tuple[dict, float]]:
+    def _fill(self, skel, hs, goals, locs, concl, near, premises, fixed=None) -> list[tuple[dict, float]]:
+        """The best fills of holes ``hs`` (the others as ``fixed``), with their log-probabilities."""
         cfg = self.config
         kind = kind_of(skel)
-        beams: list[tuple[float, dict]] = [(0.0, {})]
+        beams: list[tuple[float, dict]] = [(0.0, dict(fixed or {}))]
         for h in hs:
             options = self._options(skel, kind, h, goals, locs, concl, near, premises)
             nxt = []
@@ -287,8 +325,9 @@ class Generator:
             "ranker": {"weights": list(self.premises.weights), "bias": self.premises.bias},
             "used": self.premises.used}))
         _write_gz(os.path.join(folder, "rows.jsonl.gz"),
-                  ({"goals": g[:1], "skeleton": s, "args": a, "file": f}
-                   for g, s, a, f in zip(rows_goals, self.row_skeleton, self.row_args, self.row_file)))
+                  ({"goals": g[:1], "skeleton": s, "args": a, "file": f, "prev": p}
+                   for g, s, a, f, p in zip(rows_goals, self.row_skeleton, self.row_args, self.row_file,
+                                            self.row_prev)))
         _write_gz(os.path.join(folder, "premises.jsonl.gz"), (asdict(p) for p in self.premises.premises))
 
     @classmethod
@@ -304,11 +343,12 @@ class Generator:
         with gzip.open(os.path.join(folder, "rows.jsonl.gz"), "rt", encoding="utf-8") as f:
             for line in f:
                 r = json.loads(line)
-                vecs.append(stored_goal_features(r["goals"][0]) if r["goals"] else Counter())
+                vecs.append(state_features(r["goals"], r.get("prev", "")))
+                gen.row_prev.append(r.get("prev", ""))
                 gen.row_skeleton.append(r["skeleton"])
                 gen.row_args.append(r["args"])
                 gen.row_file.append(r["file"])
-                gen.row_globals.append(sorted({v for h, v in r["args"].items() if h[0] == "G"}))
+                gen.row_globals.append(sorted({short(v) for h, v in r["args"].items() if h[0] == "G"}))
         gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, gen.row_skeleton, neighbours=gen.config.neighbours)
         with gzip.open(os.path.join(folder, "premises.jsonl.gz"), "rt", encoding="utf-8") as f:
             premises = [Premise(**json.loads(line)) for line in f]

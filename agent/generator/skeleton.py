@@ -11,7 +11,8 @@ identifiers become holes where they name a local or a global.
 
 Which identifiers are globals is read from the step's ``globals`` (the ``.glob`` file's
 references, fully qualified) where the trace has them, else from ``known_globals``: names the
-corpus defines or references. Globals are keyed by their short name, the name a step writes.
+corpus defines or references. A global hole's value is the name as the step writes it
+(``Pos.eq_dec``); premises are keyed by the short name (``eq_dec``).
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ def abstract(tactic: str, locals_: set[str], globals_: set[str]) -> Abstracted:
             if tok in locals_:
                 kind = "L"
             elif short(tok) in globals_:
-                kind, tok = "G", short(tok)
+                kind = "G"  # the value as written (``Pos.eq_dec``): its short name keys the premise
         if kind is None:
             out.append(tok)
         else:

@@ -71,7 +71,10 @@ class KnnPolicy:
     def nearest(self, goals, k: int, skip=None) -> list[tuple[int, float]]:
         """The ``k`` rows most similar to these goals, as (row, cosine), best first; rows for which
         ``skip(row)`` holds are passed over."""
-        q = goal_features(goals)
+        return self.nearest_to(goal_features(goals), k, skip)
+
+    def nearest_to(self, q: Counter, k: int, skip=None) -> list[tuple[int, float]]:
+        """``nearest`` for a feature bag already computed (a caller with features of its own)."""
         w = {t: (1 + math.log(c)) * self.idf[t] for t, c in q.items() if t in self.idf}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         scores: dict[int, float] = defaultdict(float)
