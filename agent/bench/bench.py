@@ -27,7 +27,7 @@ from typing import Annotated, Literal
 import tyro
 
 from agent.backends import UsageError
-from agent.bench.pool import run_items
+from agent.bench.pool import item_deadline, run_items
 from agent.bench.suites import load_suite
 from agent.io import JsonlLog
 from agent.search.searcher import SearchConfig, build_searcher, check_search, default_model_for
@@ -164,7 +164,8 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
     if cfg.cluster == "local":
         searcher = build_searcher(cfg.search, batching=True)
         results = run_items(todo, searcher=searcher, check_timeout=cfg.search.check_timeout,
-                            workers=cfg.workers or os.cpu_count() or 1, keep_tree=keep_tree)
+                            workers=cfg.workers or os.cpu_count() or 1, keep_tree=keep_tree,
+                            item_deadline=item_deadline(cfg.search))
         close = searcher.close
     else:
         from agent.bench.ray_pool import import_ray, run_items_ray

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import queue
 import threading
+import time
 from typing import Iterable, Iterator
 
 from agent.backends import backend_named
@@ -51,9 +52,23 @@ class Worker:
             env.close()
 
 
+def item_deadline(search) -> float:
+    """How long one theorem may take on a pool worker before the worker counts as stopped
+    answering: its search, one tactic past it, loading its context, two final checks, a minute."""
+    from agent.backends import load_limit
+    return search.timeout + search.tactic_timeout + 2 * search.check_timeout + load_limit() + 60.0
+
+
+_POLL = 1.0  # seconds between looks at the workers' deadlines
+
+
 def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, workers: int = 1,
-              keep_tree: bool = False, backend_options: dict | None = None) -> Iterator[tuple[object, TheoremRecord]]:
+              keep_tree: bool = False, backend_options: dict | None = None,
+              item_deadline: float = 0.0) -> Iterator[tuple[object, TheoremRecord]]:
     """Prove each suite item; yield (item, record) as they finish. Items need ``.theorem``.
+
+    On several workers, a theorem that takes longer than ``item_deadline`` seconds (0: no
+    deadline) is recorded as an internal error and its worker replaced (its prover killed).
 
     One worker runs in the calling thread (so Ctrl-C stops the search in progress at once and
     its prover is closed); several run in threads, and their provers are closed when the
@@ -74,33 +89,56 @@ def run_items(items: Iterable, *, searcher: Searcher, check_timeout: float, work
         todo.put(it)
     done: queue.Queue = queue.Queue()
     stop = threading.Event()
-    pool = [Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
-            for _ in range(min(workers, len(items)))]
+    busy: dict[int, tuple[object, float]] = {}  # thread number -> (item, when it started)
+    given_up: set[int] = set()  # threads whose theorem passed its deadline: their answers are dropped
+    pool: dict[int, Worker] = {}
 
-    def work(w: Worker) -> None:
+    def work(n: int, w: Worker) -> None:
         try:
-            while not stop.is_set():
+            while not stop.is_set() and n not in given_up:
                 try:
                     it = todo.get_nowait()
                 except queue.Empty:
                     return
-                done.put((it, w.prove(it)))
+                busy[n] = (it, time.monotonic())
+                rec = w.prove(it)
+                busy.pop(n, None)
+                done.put((n, (it, rec)))
         finally:
             w.close()
-            done.put(None)
+            done.put((n, None))
 
-    threads = [threading.Thread(target=work, args=(w,), daemon=True) for w in pool]
-    for t in threads:
-        t.start()
-    finished = 0
+    def start(n: int) -> None:
+        pool[n] = Worker(searcher, check_timeout=check_timeout, keep_tree=keep_tree, options=opts)
+        threading.Thread(target=work, args=(n, pool[n]), daemon=True).start()
+
+    for n in range(min(workers, len(items))):
+        start(n)
+    alive = set(pool)  # threads that have not ended
     try:
-        while finished < len(threads):
-            got = done.get()
+        while alive - given_up:
+            try:
+                n, got = done.get(timeout=_POLL)
+            except queue.Empty:
+                for n, (it, t0) in list(busy.items()):
+                    if item_deadline and time.monotonic() - t0 > item_deadline and n not in given_up:
+                        # a worker that stopped answering: its theorem is an internal error, its
+                        # prover is killed, a fresh worker takes the rest of the queue
+                        given_up.add(n)
+                        busy.pop(n, None)
+                        pool[n].close()
+                        yield it, TheoremRecord(it.theorem.name, "error", None, 0, 0.0, "internal_error",
+                                                f"no answer within {item_deadline:.0f} s: the worker was replaced")
+                        start(len(pool))
+                        alive.add(len(pool) - 1)
+                continue
             if got is None:
-                finished += 1
+                alive.discard(n)
+                continue
+            if n in given_up:
                 continue
             yield got
     finally:  # the caller stopped (done, interrupted, or an error): take no new theorem
         stop.set()
-        for w in pool:
+        for w in pool.values():
             w.close()

@@ -169,7 +169,7 @@ def _prove_all(cfg: ProveConfig, backend, texts: "_Texts", theorems, proofs: dic
                options):
     """The records of the file's open theorems: in file order on one worker (each in the context
     the proofs found so far give it), or in completion order on ``cfg.workers``."""
-    from agent.bench.pool import Worker, run_items
+    from agent.bench.pool import Worker, item_deadline, run_items
     if cfg.workers == 1:
         worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
         try:
@@ -180,7 +180,7 @@ def _prove_all(cfg: ProveConfig, backend, texts: "_Texts", theorems, proofs: dic
         return
     items = [_in_order(backend, texts, th, {}) for th in theorems]
     for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
-                            workers=cfg.workers, backend_options=options):
+                            workers=cfg.workers, backend_options=options, item_deadline=item_deadline(cfg.search)):
         yield rec
 
 
