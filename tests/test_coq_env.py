@@ -222,3 +222,41 @@ def test_the_prover_works_when_its_pipes_are_numbered_past_1024():
     finally:
         for fd in held:
             os.close(fd)
+
+
+LOOP = "repeat (assert True by exact I)."
+
+
+def _labels_of_search(env, budget):
+    """Q labels of one real search whose policy proposes only a looping tactic at the root."""
+    from agent.learning.qdata import rows_from_records
+    from agent.search.best_first import best_first_search
+    from agent.search.prover import TheoremRecord
+    from agent.search.records import tree_to_json
+    root = env.start(CONJ)
+    res = best_first_search(env, root, policy=lambda s: [(LOOP, -0.1)] if not s.path else [], budget=budget)
+    rec = TheoremRecord("conj", "failed", None, res.expansions, res.seconds, res.stop_reason)
+    rec.tree = tree_to_json(res.root, proof=None)
+    q, _ = rows_from_records([rec.to_json()])
+    return res.root.edges[0], {r.tactic: r.label for r in q}
+
+
+def test_real_coq_a_tactic_that_ran_its_full_limit_is_a_negative(env):
+    from agent.search.best_first import SearchBudget
+    edge, labels = _labels_of_search(env, SearchBudget(max_seconds=30.0, tactic_timeout=1.0))
+    assert edge.outcome == "timeout" and labels == {LOOP: 0.0}
+
+
+def test_real_coq_a_tactic_the_search_deadline_cut_short_has_no_label(env):
+    from agent.search.best_first import SearchBudget
+    edge, labels = _labels_of_search(env, SearchBudget(max_seconds=1.0, tactic_timeout=5.0))
+    assert edge.outcome == "cut" and labels == {}
+
+
+def test_real_coq_a_state_the_deadline_left_no_time_to_rebuild_is_cut(env):
+    root = env.start(CONJ)
+    s1 = env.apply(root, "intros. split.", timeout=10).state
+    assert isinstance(env.apply(root, "intros.", timeout=10), Goals)  # the document moves elsewhere
+    r = env.apply(s1, "lia.", timeout=5.0, deadline=time.monotonic() - 1.0)  # s1 must be replayed first
+    assert isinstance(r, TacticTimeout) and r.cut
+    assert isinstance(env.apply(s1, "lia.", timeout=10), Goals)  # and nothing is broken

@@ -154,6 +154,9 @@ def theorem_deadline(search_cfg, check_timeout: float) -> float:
     return search_cfg.timeout + load_limit() + 2 * check_timeout + hammer + SLACK
 
 
+PROPOSE_TIMEOUT = 300.0  # seconds a kernel worker waits for the model actor's proposals for one state
+
+
 class _RemoteLM:
     """A kernel worker's view of the model actor's tactic model (``.for_theorem``)."""
 
@@ -162,7 +165,8 @@ class _RemoteLM:
 
     def for_theorem(self, name: str):
         ray = import_ray()
-        return lambda state: ray.get(self.actor.propose.remote(name, state))
+        # a model actor that stops answering fails this theorem (an internal error), not the run
+        return lambda state: ray.get(self.actor.propose.remote(name, state), timeout=PROPOSE_TIMEOUT)
 
     bind = for_theorem
 
@@ -177,7 +181,7 @@ class _RemoteValue:
         self.actor = actor
 
     def __call__(self, states):
-        return import_ray().get(self.actor.value.remote(list(states)))
+        return import_ray().get(self.actor.value.remote(list(states)), timeout=PROPOSE_TIMEOUT)
 
     def heuristic(self, v: float) -> float:
         from agent.search.best_first import neg_log
