@@ -94,3 +94,29 @@ def test_the_per_file_cap_stops_starting_lemmas_and_says_how_many_were_left(tmp_
     assert r.returncode == 0, r.stderr
     done = json.loads((tmp_path / "steps.jsonl.done.jsonl").read_text(encoding="utf-8"))
     assert done["capped"] >= 7 and done.get("traced", 0) <= 1
+
+
+def test_the_generator_is_a_candidate_source_of_search_and_prove_runs_with_it(tmp_path):
+    corpus = tmp_path / "steps.jsonl"
+    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
+    model = tmp_path / "gen"
+    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+    from agent.env import Theorem
+    from agent.search.searcher import SearchConfig, build_searcher
+    from coq_env import CoqEnv
+    searcher = build_searcher(SearchConfig(model="none", generator=str(model)))
+    policy = searcher.make_policy("coq", "t", ("LPO_ub_dec",))
+    with CoqEnv() as env:
+        state = env.start(Theorem("t", "Lemma t : forall n m : nat, n <= m -> n <= S m.", ""))
+        cands = policy(state)
+    gen = [t for t, _ in cands if "gen" in policy.sources_of(t)]
+    assert gen and any(t.startswith("intros") for t in gen)
+    # the user's earlier lemma is a premise the generator's global holes may point at
+    assert "LPO_ub_dec" in {policy.parts[0][1].gen.premises.premises[i].name for i in policy.parts[0][1].allowed}
+    src = tmp_path / "f.v"
+    src.write_text("Lemma t : forall n m : nat, n <= m -> n <= S m.\nProof.\nAdmitted.\n", encoding="utf-8")
+    r = qstar("prove", str(src), "--model", "none", "--generator", str(model), "--budget", "8",
+              "--output", str(tmp_path / "out.v"))
+    assert r.returncode == 0, r.stderr
+    r = qstar("prove", str(src), "--generator", str(tmp_path / "nothing"))
+    assert r.returncode == 2 and "no generator there" in r.stderr

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 
@@ -100,6 +101,18 @@ class PremiseIndex:
         self.total_used = max(1, sum(used_counts.values()))
         self.weights = np.array([1.0, 0.0, 0.3, 0.0, 0.1, 0.5])  # replaced by fit()
         self.bias = 0.0
+        self._lock = threading.Lock()
+
+    def add(self, p: Premise) -> int:
+        """A premise stated after training (a lemma of the user's file): its index."""
+        with self._lock:
+            self.premises.append(p)
+            i = len(self.premises) - 1
+            self.by_name[p.name].append(i)
+            for t, c in Counter(premise_tokens(p)).items():
+                self.bm25.postings[t].append((i, c))
+            self.bm25.lengths.append(len(premise_tokens(p)))
+            return i
 
     def candidates(self, goals: list[dict], votes: dict[str, float], allowed: set[int],
                    file: str = "", offset: int = 0, pool: int = 300) -> tuple[list[str], np.ndarray]:

@@ -1,5 +1,5 @@
 """Candidates of several sources in one list: a model policy, retrieval, the template policy,
-the goal's own arguments, the decision procedures that fit the goal and the automation list.
+the step generator, the goal's own arguments, the decision procedures that fit the goal and the automation list.
 
 Every candidate remembers which sources proposed it, with each source's log-prob and rank
 (``sources_of``): search records store them on the edge, so a learned Q(s, a) trains on exactly
@@ -17,7 +17,7 @@ from agent.env import ProofState
 
 # Each source's prior weight when candidates are ranked by the sources' own scores (the defaults
 # of SearchConfig's --automation-weight and --goal-weight; Q's "own score" feature uses them too).
-SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "goal": 0.3, "decide": 0.3, "auto": 0.1}
+SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "gen": 1.0, "goal": 0.3, "decide": 0.3, "auto": 0.1}
 
 
 class MixedPolicy:
@@ -25,9 +25,10 @@ class MixedPolicy:
 
     def __init__(self, model_policy, automation, *, automation_weight: float = SOURCE_WEIGHTS["auto"],
                  retrieval=None, templates=None, goal_args=None, goal_weight: float = SOURCE_WEIGHTS["goal"],
-                 q=None, q_norm: str = "none", decision=None):
+                 q=None, q_norm: str = "none", decision=None, generator=None):
         named = (("lm", model_policy, SOURCE_WEIGHTS["lm"]), ("knn", retrieval, SOURCE_WEIGHTS["knn"]),
-                 ("tpl", templates, SOURCE_WEIGHTS["tpl"]), ("goal", goal_args, goal_weight),
+                 ("tpl", templates, SOURCE_WEIGHTS["tpl"]), ("gen", generator, SOURCE_WEIGHTS["gen"]),
+                 ("goal", goal_args, goal_weight),
                  ("decide", decision, SOURCE_WEIGHTS["decide"]), ("auto", automation, automation_weight))
         self.parts = [(name, p, math.log(w)) for name, p, w in named if p is not None]
         if q_norm not in ("node", "none"):

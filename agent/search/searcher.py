@@ -79,6 +79,11 @@ class SearchConfig:
     templates: str = ""
     """Template policy folder (agent.policies.template_policy); empty: the --model folder's if it has
     one; none: off."""
+    generator: str = ""
+    """Step generator folder (`qstar train generator`: skeletons + argument pointers + premise
+    index); empty: the --model folder's generator/ if it has one; none: off."""
+    generator_candidates: int = 16
+    """Candidates the generator proposes per state."""
     goal_args: Literal["on", "off"] = "on"
     """Candidates with arguments read from the goal (values a linear system pins, nra/nia hint
     squares, Rabs/Rmax/Rmin/if case splits, destruct of or/and/exists hypotheses,
@@ -308,6 +313,17 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             tpl = _Locked(TemplateModel.load(tpl_dir))
         elif cfg.templates:
             raise UsageError(f"--templates {cfg.templates}: no template model there")
+    gen = None
+    gen_dir = cfg.generator
+    if not gen_dir and model and os.path.isdir(model):
+        gen_dir = os.path.join(model, "generator")
+    if gen_dir and gen_dir != "none":
+        from agent.generator.policy import has_generator
+        if has_generator(gen_dir):
+            from agent.generator.model import Generator
+            gen = Generator.load(gen_dir)
+        elif cfg.generator:
+            raise UsageError(f"--generator {cfg.generator}: no generator there (`qstar train generator` writes one)")
     heuristic = value.heuristic if value is not None else S.neg_log
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
@@ -348,7 +364,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         if procs[backend].any():
             from agent.policies.decision import DecisionPolicy
             decision = DecisionPolicy(procs[backend])
-        mixes = any(x is not None for x in (knn, tpl, goal, q, decision))  # more than one source, or a Q to rank
+        generator = None
+        if gen is not None and backend == "coq":
+            from agent.generator.policy import GeneratorPolicy
+            generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas)
+        mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
         mp = None
@@ -359,7 +379,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
                            goal_args=goal, goal_weight=cfg.goal_weight, q=q,
-                           q_norm=cfg.q_norm, decision=decision)
+                           q_norm=cfg.q_norm, decision=decision, generator=generator)
 
     learn = knn.add if knn is not None and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
