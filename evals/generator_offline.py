@@ -207,6 +207,7 @@ def _semantic(cfg, gen, retrieval, scope, where, test, rng) -> dict:
         steps = sorted(by_thm[k], key=lambda r: r["step"])
         picked.append(rng.choice(steps))
         count += 1
+    picked.sort(key=lambda r: (r["file"], where.get((r["file"], r["theorem"]), 0)))  # contexts shared in turn
     envs: dict = {}
     from tqdm import tqdm
     with open(path_out, "a", encoding="utf-8") as out:

@@ -120,3 +120,20 @@ def test_the_generator_is_a_candidate_source_of_search_and_prove_runs_with_it(tm
     assert r.returncode == 0, r.stderr
     r = qstar("prove", str(src), "--generator", str(tmp_path / "nothing"))
     assert r.returncode == 2 and "no generator there" in r.stderr
+
+
+def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
+    corpus = tmp_path / "steps.jsonl"
+    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
+    model = tmp_path / "gen"
+    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+    from agent.generator.model import Generator
+    gen = Generator.load(str(model))
+    goals = [{"hyps": [{"names": ["zork"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
+    step = "apply quux_frob_succ in zork; exact zork."
+    assert step not in [t for t, _ in gen.generate(goals, 50)]
+    gen.add([(goals, step)], file="mine.v")
+    assert gen.generate(goals, 5)[0][0] == step
+    # re-pointed in a state whose hypothesis has another name
+    other = [{"hyps": [{"names": ["h"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
+    assert "apply quux_frob_succ in h; exact h." in [t for t, _ in gen.generate(other, 10)]

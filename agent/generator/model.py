@@ -150,7 +150,7 @@ class Generator:
             gen.row_file.append(r["file"])
             gen.row_globals.append(sorted({short(v) for h, v in a.args if h[0] == "G"}))
             gen._count_pointers(r["goals"], a)
-        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, gen.row_skeleton, neighbours=config.neighbours)
+        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, list(gen.row_skeleton), neighbours=config.neighbours)
         gen.premises = PremiseIndex(premises, used)
         gen._fit_ranker(rows)
         return gen
@@ -203,6 +203,25 @@ class Generator:
             for g in self.row_globals[i]:
                 votes[g] += s
         return votes
+
+    def add(self, steps: list[tuple[list[dict], str]], file: str = "") -> None:
+        """Online learning: the steps of a proof found (and checked) in this run join the index,
+        so the next states of the run vote for their skeletons and fills."""
+        known = set(self.premises.by_name)
+        rows = []
+        prev = ""
+        for goals, tactic in steps:
+            names = {n for n, _ in locals_of_stored(goals)}
+            a = abstract(tactic, names, {short(t) for t in _IDENT.findall(tactic) if short(t) in known} - names)
+            rows.append((state_features(goals, prev), a.skeleton))
+            self.row_skeleton.append(a.skeleton)
+            self.row_args.append(dict(a.args))
+            self.row_file.append(file)
+            self.row_globals.append(sorted({short(v) for h, v in a.args if h[0] == "G"}))
+            self.row_prev.append(prev)
+            self.skeleton_counts[a.skeleton] += 1
+            prev = tactic
+        self.knn.add_features(rows)
 
     # ---- generation ------------------------------------------------------------------------
     def rank_premises(self, goals: list[dict], allowed: set[int], file: str = "", offset: int = 0,
@@ -349,7 +368,7 @@ class Generator:
                 gen.row_args.append(r["args"])
                 gen.row_file.append(r["file"])
                 gen.row_globals.append(sorted({short(v) for h, v in r["args"].items() if h[0] == "G"}))
-        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, gen.row_skeleton, neighbours=gen.config.neighbours)
+        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, list(gen.row_skeleton), neighbours=gen.config.neighbours)
         with gzip.open(os.path.join(folder, "premises.jsonl.gz"), "rt", encoding="utf-8") as f:
             premises = [Premise(**json.loads(line)) for line in f]
         gen.premises = PremiseIndex(premises, Counter(meta["used"]))

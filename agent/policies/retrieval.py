@@ -52,9 +52,12 @@ class KnnPolicy:
     def add(self, steps: list[tuple[tuple[Goal, ...], str]]) -> None:
         """Online learning: new (goals, tactic) rows join the index at once (a token unseen when
         the database was built gets the largest idf, log n). Safe beside concurrent queries."""
+        self.add_features([(goal_features(goals), tactic) for goals, tactic in steps])
+
+    def add_features(self, rows: list[tuple[Counter, str]]) -> None:
+        """``add`` for rows whose feature bags the caller computed."""
         with self._lock:
-            for goals, tactic in steps:
-                v = goal_features(goals)
+            for v, tactic in rows:
                 top = math.log(max(self.rows, 1))
                 w = {t: (1 + math.log(c)) * self.idf.setdefault(t, top) for t, c in v.items()}
                 norm = math.sqrt(sum(x * x for x in w.values())) or 1.0

@@ -101,8 +101,9 @@ class SearchConfig:
     candidates, log(Q(s, a) / sum_b Q(s, b)), the policy that Q implies, so a confident line is
     followed deep. On the eval half both prove the identical 53 (README)."""
     online: Literal["on", "off"] = "off"
-    """on: the steps of every proof found (after the final check) join the retrieval database at
-    once, so the next theorems of the same run can use them (iterate's collects do this)."""
+    """on: the steps of every proof found (after the final check) join the retrieval database and
+    the generator's index at once, so the next theorems of the same run can use them (iterate's
+    collects do this)."""
     device: Literal["auto", "cpu", "cuda"] = "auto"
     """auto (CUDA if available), cpu or cuda."""
     hammer: Literal["auto", "off", "sauto", "full"] = "auto"
@@ -381,7 +382,10 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
                            goal_args=goal, goal_weight=cfg.goal_weight, q=q,
                            q_norm=cfg.q_norm, decision=decision, generator=generator)
 
-    learn = knn.add if knn is not None and cfg.online == "on" else None
+    learners = [f for f in (knn.add if knn is not None else None,
+                            (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
+                            if gen is not None else None) if f is not None]
+    learn = (lambda steps: [f(steps) for f in learners]) if learners and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
                     mode, cfg.hammer_limit, learn, search)
