@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import qstar, requires_coq
+from conftest import qstar, requires_coq, from_a_terminal
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -170,8 +170,8 @@ def test_sigint_during_the_third_theorem_keeps_the_first_two_on_disk(tmp_path):
                    "Lemma t3 : (fix f (n : nat) : nat := match n with 0 => 0 | S m => f m + f m end) 60 = 1."
                    "\nProof.\nAdmitted.\n")
     out, report = tmp_path / "three_proved.v", tmp_path / "three_proved.report.json"
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "prove", str(src), "--model", "none",
-                             "--budget", "100000", "--timeout", "600", "--tactic-timeout", "60"],
+    proc = subprocess.Popen(from_a_terminal([sys.executable, "-m", "agent.cli", "prove", str(src), "--model", "none",
+                             "--budget", "100000", "--timeout", "600", "--tactic-timeout", "60"]),
                             cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:  # the report is rewritten after every theorem

@@ -137,3 +137,11 @@ def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
     # re-pointed in a state whose hypothesis has another name
     other = [{"hyps": [{"names": ["h"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
     assert "apply quux_frob_succ in h; exact h." in [t for t, _ in gen.generate(other, 10)]
+
+
+def test_a_tactic_named_like_a_global_stays_literal():
+    # without a .glob, `apply` and `reflexivity` may be known as globals (some library states one)
+    known = {"apply", "reflexivity", "split", "Rabs_pos"}
+    assert abstract("apply Rabs_pos.", set(), known).skeleton == "apply ⟨G0⟩."
+    assert abstract("split; [apply H | reflexivity].", {"H"}, known).skeleton == "split; [apply ⟨L0⟩ | reflexivity]."
+    assert abstract("now rewrite (Rabs_pos x + y).", {"x", "y"}, known).skeleton == "now rewrite (⟨G0⟩ ⟨L0⟩ + ⟨L1⟩)."

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from conftest import ROOT, qstar, requires_coq
+from conftest import ROOT, qstar, requires_coq, from_a_terminal
 from helpers import alive
 
 EASY = "Lemma t1 : forall n : nat, n + 0 = n."
@@ -80,7 +80,7 @@ def test_prove_stopped_by_any_signal_keeps_its_proofs_and_leaves_no_prover(tmp_p
     src = tmp_path / "two.v"
     src.write_text(f"{EASY}\nProof.\nAdmitted.\n\n{SLOW}\nProof.\nAdmitted.\n")
     out, report = tmp_path / "two_proved.v", tmp_path / "two_proved.report.json"
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "prove", str(src), *LONG], cwd=ROOT,
+    proc = subprocess.Popen(from_a_terminal([sys.executable, "-m", "agent.cli", "prove", str(src), *LONG]), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     below = _stop_when(proc, lambda: report.exists() and json.loads(report.read_text())["summary"]["attempted"] == 1,
                        sig)
@@ -102,8 +102,8 @@ def test_bench_with_two_workers_stopped_by_any_signal_leaves_no_prover(tmp_path,
     suite.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
                              for n, st in (("t1", EASY), ("t3", SLOW))))
     out = tmp_path / "run"
-    proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "bench", str(suite), "--out", str(out),
-                             "--workers", "2", "--prelude", "", *LONG], cwd=ROOT,
+    proc = subprocess.Popen(from_a_terminal([sys.executable, "-m", "agent.cli", "bench", str(suite), "--out", str(out),
+                             "--workers", "2", "--prelude", "", *LONG]), cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results = out / "results.jsonl"
     below = _stop_when(proc, lambda: results.exists() and results.read_text().count("\n") == 1, sig)

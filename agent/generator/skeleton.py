@@ -57,7 +57,7 @@ def abstract(tactic: str, locals_: set[str], globals_: set[str]) -> Abstracted:
         if tok[0].isdigit():
             # a numeral as a term argument, not an occurrence number (at 2) nor a goal selector (2: )
             kind = "N" if prev.strip() not in ("at", "") or out and out[-1].strip() == "(" else None
-        elif tok[0].isalpha() or tok[0] == "_":
+        elif (tok[0].isalpha() or tok[0] == "_") and not _tactic_position(prev):
             if tok in locals_:
                 kind = "L"
             elif short(tok) in globals_:
@@ -74,6 +74,17 @@ def abstract(tactic: str, locals_: set[str], globals_: set[str]) -> Abstracted:
             prev = tok
     args = tuple(sorted(((h, v) for (_, v), h in holes.items()), key=lambda hv: (hv[0][0], int(hv[0][1:]))))
     return Abstracted("".join(out), args)
+
+
+# Words after which the next word names a tactic, not a term: a lemma may share a tactic's name
+# (``reflexivity``, ``split``, ``apply`` are globals of some library), and in a file traced
+# without its .glob only the position tells them apart.
+_TACTIC_BEFORE = frozenset({"", ";", "|", "||", "[", "try", "repeat", "now", "by", "progress", "solve",
+                            "first", "abstract", "once", "exactly_once"})
+
+
+def _tactic_position(prev: str) -> bool:
+    return prev in _TACTIC_BEFORE
 
 
 def holes(skeleton: str) -> list[str]:
