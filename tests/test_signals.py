@@ -156,3 +156,21 @@ def test_under_nohup_a_hangup_is_ignored_and_the_run_finishes(tmp_path, command)
         summary = json.loads((tmp_path / "run" / "summary.json").read_text())["summary"]
         assert summary["proved"] == 2 and not summary.get("interrupted")
         _rechecked(tmp_path / "run", 2)
+
+
+@requires_coq
+def test_collect_stopped_by_sigterm_keeps_its_records_and_its_summary_names_the_signal(tmp_path):
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
+                             for n, st in (("t1", EASY), ("t3", SLOW))))
+    out = tmp_path / "run"
+    proc = subprocess.Popen(from_a_terminal([sys.executable, "-m", "agent.cli", "collect", str(suite), "--out",
+                                             str(out), "--workers", "1", "--prelude", "", *LONG]), cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    records = out / "records.jsonl"
+    below = _stop_when(proc, lambda: records.exists() and records.read_text().count("\n") == 1, signal.SIGTERM)
+    _none_left(below)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert [json.loads(x)["name"] for x in records.read_text().splitlines()] == ["t1"]
+    summary = json.loads((out / "summary.json").read_text())["summary"]
+    assert summary["interrupted"] == "SIGTERM" and summary["theorems"] == 1 and summary["proved"] == 1

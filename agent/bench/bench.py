@@ -291,6 +291,8 @@ def run_collect(cfg: BenchConfig) -> int:
     stopped: list = []
     rows = run_pool(cfg, log_name="records.jsonl", keep_tree=True, always_resume=False, desc="collect",
                     stopped=stopped)
-    s = summarize(rows)
+    from agent.proc.interrupt import signal_name
+    # the same summary.json / summary.md as bench: what was searched, and the signal that stopped it
+    s = write_summary(cfg, rows, interrupted=signal_name(stopped[0]) if stopped else "")
     print(f"collected {s['theorems']} search records: {counts_line(s)}; wrote {cfg.out}/records.jsonl")
     return _status(rows, stopped, "collect")
