@@ -185,9 +185,6 @@ def _premise_recall(gen, scope, where, test, known) -> dict:
 
 def _semantic(cfg, gen, retrieval, scope, where, test, rng) -> dict:
     """Replay sampled held-out steps in Coq and try each method's top 10 there."""
-    from agent.backends import backend_for
-    from agent.env import Goals, Proved, ProofState
-    from agent.generator.corpus import source_path
     path_out = os.path.join(cfg.out, "semantic.jsonl")
     done = {}
     if os.path.exists(path_out):
@@ -215,8 +212,7 @@ def _semantic(cfg, gen, retrieval, scope, where, test, rng) -> dict:
             key = (r["file"], r["theorem"], r["step"])
             if key in done:
                 continue
-            row = _semantic_row(cfg, r, by_thm[(r["file"], r["theorem"])], gen, retrieval, scope, where, envs,
-                                backend_for, source_path, Goals, Proved, ProofState)
+            row = _semantic_row(cfg, r, gen, retrieval, scope, where, envs)
             done[key] = row
             out.write(json.dumps(row) + "\n")
             out.flush()
@@ -229,9 +225,10 @@ def _semantic(cfg, gen, retrieval, scope, where, test, rng) -> dict:
             "human_tactic_ms_median": round(1000 * statistics.median(kernel), 1) if kernel else None}
 
 
-def _semantic_row(cfg, r, steps, gen, retrieval, scope, where, envs, backend_for, source_path, Goals, Proved,
-                  ProofState) -> dict:
-    from agent.env import Goal
+def _semantic_row(cfg, r, gen, retrieval, scope, where, envs) -> dict:
+    from agent.backends import backend_for
+    from agent.env import Goal, Goals, ProofState
+    from agent.generator.corpus import source_path
     base = {"file": r["file"], "theorem": r["theorem"], "step": r["step"], "replayed": False,
             "generator": False, "retrieval": False}
     path = source_path(r["file"])
@@ -259,7 +256,7 @@ def _semantic_row(cfg, r, steps, gen, retrieval, scope, where, envs, backend_for
     except Exception as e:  # a replay that breaks is a sample not replayed, named
         base["error"] = f"{type(e).__name__}: {e}"[:200]
         return base
-    want = _outcome(ref, Goals, Proved)
+    want = _outcome(ref)
     if want is None:
         return base
     base["replayed"] = True
@@ -269,13 +266,14 @@ def _semantic_row(cfg, r, steps, gen, retrieval, scope, where, envs, backend_for
              "retrieval": [t for t, _ in retrieval(ProofState(tuple(Goal.from_json(g) for g in r["goals"])))][:10]}
     for m, ts in cands.items():
         for t in ts:
-            if _outcome(env.apply(state, t, timeout=cfg.tactic_timeout), Goals, Proved) == want:
+            if _outcome(env.apply(state, t, timeout=cfg.tactic_timeout)) == want:
                 base[m] = True
                 break
     return base
 
 
-def _outcome(res, Goals, Proved):
+def _outcome(res):
+    from agent.env import Goals, Proved
     if isinstance(res, Proved):
         return "proved"
     if isinstance(res, Goals):

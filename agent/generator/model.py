@@ -27,9 +27,8 @@ import re
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
-from agent.env import Goal
 from agent.generator.premises import Premise, PremiseIndex
-from agent.generator.skeleton import HOLE, abstract, fill, holes, kind_of, short
+from agent.generator.skeleton import abstract, fill, holes, kind_of, short
 from agent.policies.features import TOKEN, stored_goal_features
 
 _NUM = re.compile(r"(?<![\w.])\d+(?![\w.])")

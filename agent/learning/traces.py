@@ -103,6 +103,9 @@ def run_trace(cfg: TraceConfig) -> int:
                     raise UsageError(f"tracing {name}: {why}")
                 key = (backend.name, backend.coq_args)  # one prover per load path, reused across files
                 if backend.name == "coq" and key not in envs:
+                    for other in envs.values():  # files come library by library: one prover alive at a time
+                        other.close()
+                    envs.clear()
                     envs[key] = backend.make_env()
                 t0 = time.monotonic()
                 rows, stats = backend.trace_file(envs.get(key), path, name, cfg.tactic_timeout, cfg.file_timeout)
