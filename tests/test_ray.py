@@ -45,6 +45,18 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _gcs_running() -> bool:
+    """Whether any Ray runtime's GCS runs on this machine (what ``--cluster ray`` would join)."""
+    import pathlib
+    for cmd in pathlib.Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if b"gcs_server" in cmd.read_bytes().split(b"\0")[0]:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def _has_client() -> bool:
     import importlib.util
     return importlib.util.find_spec("grpc") is not None  # what ray[client] adds
@@ -68,6 +80,14 @@ def cluster(client_port):
     c.shutdown()
 
 
+def test_the_ray_tests_run_in_one_test_process(request):
+    """Two test processes each starting a cluster would join each other's ("auto" finds any local
+    runtime): the module's xdist_group must hold (it did not under pytest 9 with xdist 3.8)."""
+    if not getattr(request.config.option, "loadgroup", False):
+        pytest.skip("not run with --dist loadgroup")
+    assert request.node.nodeid.endswith("@ray"), request.node.nodeid
+
+
 def test_cluster_without_ray_says_how_to_install(tmp_path):
     fake = tmp_path / "noray" / "ray"
     fake.mkdir(parents=True)
@@ -86,6 +106,7 @@ def test_cluster_ray_with_no_runtime_running_starts_one_that_lives_as_long_as_th
     """The README's one-machine path: no Ray runtime runs (this test comes before the module's
     cluster starts), `--cluster ray` starts one, and it lives through the run (started from a
     short-lived thread, Ray's parent-death signal would kill its GCS and raylet at once)."""
+    assert not _gcs_running(), "a Ray runtime already runs on this machine (`ray stop` ends it)"
     names = ["l0", "n0", "bad"]
     suite = _suite(tmp_path, names)
     r = qstar("bench", str(suite), "--out", str(tmp_path / "local"), "--workers", "2", *COMMON)
