@@ -138,6 +138,23 @@ def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
     other = [{"hyps": [{"names": ["h"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
     assert "apply quux_frob_succ in h; exact h." in [t for t, _ in gen.generate(other, 10)]
 
+    # expert iteration: a round's generator is the corpus's plus every proof checked so far, saved
+    # as a folder the next round's search loads (a stored search record, as collect writes it)
+    from agent.learning.iterate import train_generator_round
+    records = tmp_path / "records.jsonl"
+    tree = {"proof": [step], "nodes": [{"id": 0, "parent": None, "goals": goals}],
+            "edges": [{"src": 0, "dst": None, "tactic": step, "outcome": "proved"}]}
+    records.write_text(json.dumps({"name": "frob", "status": "proved", "tree": tree}) + "\n"
+                       + json.dumps({"name": "other", "status": "failed", "tree": tree}) + "\n", encoding="utf-8")
+    assert train_generator_round(str(model), str(tmp_path / "round1"), [str(records)]) == 1
+    again = Generator.load(str(tmp_path / "round1"))
+    assert len(again.row_skeleton) == len(Generator.load(str(model)).row_skeleton) + 1
+    assert again.generate(goals, 5)[0][0] == step
+    # a generator trained on one library only: none of this corpus is the standard library's
+    r = qstar("train", "generator", str(corpus), "--out", str(tmp_path / "std"), "--splits", "train,valid,test",
+              "--libraries", "Coq")
+    assert r.returncode == 2 and "no row of the train,valid,test split in Coq" in r.stderr.strip().splitlines()[-1]
+
 
 def test_a_tactic_named_like_a_global_stays_literal():
     # without a .glob, `apply` and `reflexivity` may be known as globals (some library states one)

@@ -1,7 +1,9 @@
 """Theorem suites: JSONL files of {name, split, header, formal_statement}.
 
 A row's ``header`` is the context the statement needs; ``formal_statement`` is the declaration
-(Coq: ending in ``.``; Lean: ending in ``:= by sorry``, which is cut off here). Coq stdlib rows
+(Coq: ending in ``.``; Lean: ending in ``:= by sorry``, which is cut off here); optional ``opener``
+is how the file opens the proof when not plainly (``Proof using x.``), ``backend`` names the
+prover when the text alone would not. Coq stdlib rows
 name their context by reference instead of inline (``source``: a .v file under ``coqc -where``,
 ``offset``: where the theorem starts), because inlining every prefix would make the file
 quadratic in size; ``load_suite`` resolves them through the backend (``coq_env.stdlib``).
@@ -22,6 +24,9 @@ class SuiteItem:
     split: str
     source: str = ""  # file it came from, when known
     bare: Theorem | None = None  # the theorem without a bench prelude (tried when that fails to load)
+
+
+_LEAN_IMPORT = re.compile(r"^import\s", re.M)  # a Lean header's line; a Coq comment's "import" is not one
 
 
 def _cut_lean_proof(stmt: str) -> str:
@@ -63,7 +68,8 @@ def load_suite(path: str, *, split: str = "", limit: int = 0, spread: bool = Fal
         name, stmt = row["name"], row["formal_statement"]
         if split and row.get("split", "") != split or half and half_of(name) != half:
             continue
-        kind = ("lean" if ":= by sorry" in stmt or "import " in row.get("header", "") else "coq")
+        kind = row.get("backend") or ("lean" if ":= by sorry" in stmt or _LEAN_IMPORT.search(row.get("header", ""))
+                                      else "coq")
         if "header" in row:
             header = row["header"]
         elif "source" in row:
@@ -80,8 +86,8 @@ def load_suite(path: str, *, split: str = "", limit: int = 0, spread: bool = Fal
         if seen[ident] > 1:  # a name used twice in one file (two modules): "F.v:add_1#2"
             ident = f"{ident}#{seen[ident]}"
         items.append(SuiteItem(ident,
-                               Theorem(name=name, statement=statement, context=header,
-                                       backend=kind), row.get("split", ""), row.get("source", "")))
+                               Theorem(name=name, statement=statement, context=header, backend=kind,
+                                       opener=row.get("opener", "")), row.get("split", ""), row.get("source", "")))
         if limit and not spread and len(items) >= limit:
             break
     if limit and spread and len(items) > limit:

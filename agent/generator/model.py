@@ -120,6 +120,7 @@ class Generator:
         self.num_nb: dict[str, list[float]] = {}
         self.knn = None
         self.premises: PremiseIndex | None = None
+        self.row_goals: list[list[dict]] | None = None  # kept only when loaded to be saved again
 
     # ---- training -------------------------------------------------------------------------
     @classmethod
@@ -204,8 +205,10 @@ class Generator:
         return votes
 
     def add(self, steps: list[tuple[list[dict], str]], file: str = "") -> None:
-        """Online learning: the steps of a proof found (and checked) in this run join the index,
-        so the next states of the run vote for their skeletons and fills."""
+        """Learning from a checked proof, as training learns from a corpus row: its steps join the
+        k-NN index (the next states vote for their skeletons and fills), the skeleton counts, the
+        local and numeral pointer statistics and the premises' usage counts. Online within a run
+        (``--online on``) and between expert-iteration rounds. The premise ranker's weights stay."""
         known = set(self.premises.by_name)
         rows = []
         prev = ""
@@ -216,10 +219,16 @@ class Generator:
             self.row_skeleton.append(a.skeleton)
             self.row_args.append(dict(a.args))
             self.row_file.append(file)
-            self.row_globals.append(sorted({short(v) for h, v in a.args if h[0] == "G"}))
+            used = sorted({short(v) for h, v in a.args if h[0] == "G"})
+            self.row_globals.append(used)
             self.row_prev.append(prev)
+            if self.row_goals is not None:
+                self.row_goals.append(goals[:1])
             self.skeleton_counts[a.skeleton] += 1
+            self._count_pointers(goals, a)
+            self.premises.used.update(used)
             prev = tactic
+        self.premises.total_used = max(1, sum(self.premises.used.values()))
         self.knn.add_features(rows)
 
     # ---- generation ------------------------------------------------------------------------
@@ -349,7 +358,9 @@ class Generator:
         _write_gz(os.path.join(folder, "premises.jsonl.gz"), (asdict(p) for p in self.premises.premises))
 
     @classmethod
-    def load(cls, folder: str) -> "Generator":
+    def load(cls, folder: str, keep_goals: bool = False) -> "Generator":
+        """The generator ``save`` wrote; ``keep_goals``: keep each row's goals, so that it can be
+        saved again after ``add`` (expert iteration), at the memory they take."""
         import numpy as np
 
         from agent.policies.retrieval import KnnPolicy
@@ -358,10 +369,13 @@ class Generator:
         gen.skeleton_counts = Counter(meta["skeleton_counts"])
         gen.local_nb, gen.num_nb = meta["local_nb"], meta["num_nb"]
         vecs = []
+        gen.row_goals = [] if keep_goals else None
         with gzip.open(os.path.join(folder, "rows.jsonl.gz"), "rt", encoding="utf-8") as f:
             for line in f:
                 r = json.loads(line)
                 vecs.append(state_features(r["goals"], r.get("prev", "")))
+                if keep_goals:
+                    gen.row_goals.append(r["goals"])
                 gen.row_prev.append(r.get("prev", ""))
                 gen.row_skeleton.append(r["skeleton"])
                 gen.row_args.append(r["args"])

@@ -31,6 +31,9 @@ class GeneratorTrainConfig:
     """Folder to write the generator into."""
     splits: str = "train"
     """Comma-separated corpus splits to train on (valid and test files are held out)."""
+    libraries: str = ""
+    """Comma-separated libraries to train on (``Coq`` is the standard library; names as
+    ``qstar trace lib:NAME`` takes them); empty: every library of the corpus."""
     generator: GeneratorConfig = field(default_factory=GeneratorConfig)
 
 
@@ -47,8 +50,14 @@ def run_train_generator(cfg: GeneratorTrainConfig) -> int:
         rows = read_rows(cfg.corpus, {s.strip() for s in cfg.splits.split(",") if s.strip()})
     except (ValueError, KeyError) as e:
         raise UsageError(f"{cfg.corpus}: not a traced corpus ({e})") from None
+    if cfg.libraries:
+        from agent.generator.corpus import library_of
+        keep = {x.strip() for x in cfg.libraries.split(",") if x.strip()}
+        libs: dict[str, str] = {}
+        rows = [r for r in rows if (libs.get(r["file"]) or libs.setdefault(r["file"], library_of(r["file"]))) in keep]
     if not rows:
-        raise UsageError(f"{cfg.corpus}: no row of the {cfg.splits} split")
+        raise UsageError(f"{cfg.corpus}: no row of the {cfg.splits} split"
+                         + (f" in {cfg.libraries}" if cfg.libraries else ""))
     premises = read_premises(traced_files(cfg.corpus))
     gen = Generator.train(rows, premises, cfg.generator,
                           progress=lambda it: tqdm(it, desc="skeletons", unit="step", file=sys.stderr, disable=None))

@@ -6,7 +6,9 @@ Two learners (``--learner``):
   with every proof joining the retrieval database the moment the final check accepts it
   (online); then trains on all records so far Q(s, a) and V(s) over goal features (``qstar train
   qv``, seconds) and the template policy, and rebuilds the retrieval database (the ``init``
-  folder's rows plus every found proof). Round 0 searches with the ``init`` folder (retrieval and
+  folder's rows plus every found proof) and, when there is one (``--search.generator DIR`` or the
+  init folder's ``generator/``), the step generator: the corpus-trained one plus every proof
+  found so far, learned as corpus rows are (``train_generator_round``), in the round's model folder. Round 0 searches with the ``init`` folder (retrieval and
   templates ranked by their own scores, row ``init`` of the table).
 - ``lm``: the transformer policy and its value head, trained by SFT (for GPUs; below).
 
@@ -125,6 +127,8 @@ class IterateConfig:
 
 def _bench_cfg(cfg: IterateConfig, out: str, suite: str, split: str, limit: int, model: str,
                order: str, half: str = "", **search) -> BenchConfig:
+    if cfg.learner == "features" and cfg.search.generator != "none":
+        search.setdefault("generator", "")  # each round's model folder carries its generator (if any)
     search = dataclasses.replace(cfg.search, model=model or "none", ordering=order, **search)
     return BenchConfig(suite=suite, out=out, split=split, half=half, limit=limit, spread=cfg.spread,
                        workers=cfg.workers, cluster=cfg.cluster, prelude=cfg.prelude, resume=True,
@@ -341,11 +345,51 @@ def _no_lm(cfg: IterateConfig, init: str) -> str:
     out = os.path.join(cfg.out, "init_model")
     if not os.path.isfile(os.path.join(out, KNN_FILE)):
         os.makedirs(out, exist_ok=True)
+        base = base_generator(cfg, init)
+        if base:
+            shutil.rmtree(os.path.join(out, GENERATOR_DIR), ignore_errors=True)
+            shutil.copytree(base, os.path.join(out, GENERATOR_DIR))
         for f in (META_FILE, MODEL_FILE, KNN_FILE):  # the database last: it marks the copy done
             if os.path.isfile(os.path.join(init, f)):
                 shutil.copyfile(os.path.join(init, f), os.path.join(out, f + ".tmp"))
                 os.replace(os.path.join(out, f + ".tmp"), os.path.join(out, f))
     return out
+
+
+GENERATOR_DIR = "generator"  # a model folder's step generator (agent.search.searcher)
+
+
+def base_generator(cfg: IterateConfig, init: str) -> str:
+    """The step generator every round starts from: ``--search.generator`` when it names one, else
+    the init folder's ``generator/``; "" for none (or ``--search.generator none``)."""
+    from agent.generator.policy import has_generator
+    if cfg.search.generator == "none":
+        return ""
+    if cfg.search.generator:
+        if not has_generator(cfg.search.generator):
+            raise UsageError(f"--search.generator {cfg.search.generator}: no generator there "
+                             "(`qstar train generator` writes one)")
+        return cfg.search.generator
+    return os.path.join(init, GENERATOR_DIR) if has_generator(os.path.join(init, GENERATOR_DIR)) else ""
+
+
+def train_generator_round(base: str, out: str, record_files: list[str]) -> int:
+    """The round's generator: the base generator (trained on the corpus) plus every checked proof
+    of every round so far, learned as corpus rows are (``Generator.add``); written to ``out``.
+    Returns the number of proof steps added."""
+    from agent.generator.model import Generator
+    from agent.search.labels import proof_path
+    gen = Generator.load(base, keep_goals=True)
+    added = 0
+    for path in record_files:
+        for rec in read_records(path):
+            if rec.get("status") != "proved" or not rec.get("tree"):
+                continue
+            steps = [(node["goals"], tactic) for node, tactic in proof_path(rec["tree"])]
+            gen.add(steps, file=f"found:{rec.get('name', '')}")
+            added += len(steps)
+    gen.save(out, gen.row_goals)
+    return added
 
 
 def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files: list[str]) -> str:
@@ -383,6 +427,9 @@ def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files:
             if os.path.isfile(os.path.join(init, f)):
                 shutil.copyfile(os.path.join(init, f), os.path.join(model, f))
     train_qv(QVTrainConfig(records=record_files, out=model))
+    base = base_generator(cfg, init)
+    if base:
+        train_generator_round(base, os.path.join(model, GENERATOR_DIR), record_files)
     KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)  # last: it marks the round trained
     return model
 

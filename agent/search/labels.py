@@ -152,6 +152,19 @@ def proof_path(tree: dict) -> list[tuple[dict, str]]:
     return path
 
 
+def proof_sources(tree: dict) -> list[list[str]]:
+    """For each step of the checked proof (``proof_path``), the candidate sources that proposed
+    its tactic there (``retrieval``, ``gen``, ``auto``, ...; [] for a step no source names, such as
+    the last resort's), in order."""
+    out = _out_edges(tree)
+    steps = []
+    for node, tactic in proof_path(tree):
+        edge = next((e for e in out[node["id"]] if e["tactic"] == tactic and e["outcome"] in ("goals", "duplicate", "proved")),
+                    None)
+        steps.append(sorted((edge or {}).get("sources") or {}))
+    return steps
+
+
 def cycles(tree: dict) -> list[bool]:
     """For each stored edge, whether it goes back to its source or one of its ancestors."""
     parent = {n["id"]: n["parent"] for n in tree["nodes"]}

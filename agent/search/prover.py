@@ -29,11 +29,13 @@ class TheoremRecord:
     nodes: int = 0
     prelude_dropped: bool = False  # the statement loaded only without the bench prelude
     tree: dict | None = field(default=None, repr=False)  # the whole search (collect only)
+    proof_sources: list | None = None  # per proof step, the candidate sources that proposed it
 
     def to_json(self) -> dict:
         out = asdict(self)
-        if out["tree"] is None:
-            del out["tree"]
+        for k in ("tree", "proof_sources"):
+            if out[k] is None:
+                del out[k]
         return out
 
 
@@ -97,9 +99,12 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     else:
         record.message = f"no proof found ({res.stop_reason})"
     tree = None
-    if keep_tree or on_proof is not None and record.status == "proved":
+    if keep_tree or record.status == "proved":
+        from agent.search.labels import proof_sources
         from agent.search.records import tree_to_json
         tree = tree_to_json(res.root, proof=tuple(record.proof) if record.status == "proved" else None)
+        if record.status == "proved":
+            record.proof_sources = proof_sources(tree)
     if on_proof is not None and record.status == "proved":
         on_proof(proof_steps(tree))
     if keep_tree:

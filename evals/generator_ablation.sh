@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Does the step generator pay in search? One budget (16 expansions, 20 s, 5 s per tactic, 2 workers,
+# the bundled model: retrieval, templates, goal arguments, Q, decision procedures, automation),
+# every row of one run:
+#   nogen        the bundled model without the generator (--generator none)
+#   gen          + the generator trained on the corpus's train files (models/generator), offline:
+#                fixed during the run
+#   gen+online   + every proof checked in the run joins the generator's index and retrieval at once
+#                (--online on), so a later theorem can point to a lemma an earlier one used
+#   gen-stdlib   the generator trained on the standard library's train files only (premises: the
+#                whole corpus, the environment a user has installed), offline
+# Suites: the held-out library-files suite (evals/library_suite.py: theorems of the corpus's test
+# files of Debian's Coq libraries, each in its file's context) and, for nogen and gen+online, the
+# eval half of miniF2F-rocq valid. Needs the corpus (bash scripts/corpus.sh) and the generator
+# (qstar train generator corpus/steps.jsonl). Finished rows are kept (--resume): rerunning the
+# script goes on where it stopped. About 1.5 hours on 2 CPU cores.
+# Usage: bash evals/generator_ablation.sh [RUN_DIR]; python evals/generator_table.py RUN_DIR prints
+# the table again.
+RUN=${1:-runs/generator_ablation}
+NO_STDLIB=1 source "$(dirname "$0")/common.sh"
+CORPUS=${CORPUS:-corpus/steps.jsonl}
+GEN=${GEN:-models/generator}
+PER_FILE=${PER_FILE:-2}
+[ -f "$CORPUS" ] || { echo "generator_ablation: no corpus at $CORPUS (bash scripts/corpus.sh traces it)" >&2; exit 2; }
+[ -f "$GEN/generator.json" ] || $Q train generator "$CORPUS" --out "$GEN"
+[ -f "$RUN/library-suite.jsonl" ] || $PY evals/library_suite.py --corpus "$CORPUS" --per-file "$PER_FILE" \
+  --out "$RUN/library-suite.jsonl"
+COMMON=(--workers 2 --resume "${BUDGET[@]}")
+LIB=("$RUN/library-suite.jsonl" "${COMMON[@]}")
+EVAL=("$MINIF2F" --half eval "${COMMON[@]}")
+$Q bench "${LIB[@]}" --generator none --out "$RUN/lib/nogen"
+$Q bench "${LIB[@]}" --generator "$GEN" --online off --out "$RUN/lib/gen"
+$Q bench "${LIB[@]}" --generator "$GEN" --online on --out "$RUN/lib/gen+online"
+$Q bench "${EVAL[@]}" --generator none --out "$RUN/eval/nogen"
+$Q bench "${EVAL[@]}" --generator "$GEN" --online on --out "$RUN/eval/gen+online"
+[ -f "$RUN/gen-stdlib/generator.json" ] || $Q train generator "$CORPUS" --libraries Coq --out "$RUN/gen-stdlib"
+$Q bench "${LIB[@]}" --generator "$RUN/gen-stdlib" --online off --out "$RUN/lib/gen-stdlib"
+$PY evals/generator_table.py "$RUN"
