@@ -59,6 +59,15 @@ class CollectConfig(BenchConfig):
 
 
 @dataclass
+class ModelConfig:
+    """Show a model folder's parts (retrieval, templates, Q, V, generator, network), their sizes and
+    what trained each (its manifest.json)."""
+
+    folder: Annotated[tyro.conf.Positional[str], tyro.conf.arg(metavar="FOLDER")] = "default"
+    """A model folder, or default (the bundled model)."""
+
+
+@dataclass
 class StdlibSuiteConfig:
     """Write the Coq stdlib suite (train/valid/test split by file)."""
 
@@ -102,6 +111,7 @@ Command = Union[
     Annotated[SynthConfig, tyro.conf.subcommand("synth")],
     Annotated[StdlibSuiteConfig, tyro.conf.subcommand("stdlib-suite")],
     Annotated[Data, tyro.conf.subcommand("data")],
+    Annotated[ModelConfig, tyro.conf.subcommand("model")],
 ]
 
 
@@ -199,6 +209,14 @@ def dispatch(cfg) -> int:
     if isinstance(cfg, Data):
         from agent.learning.leandojo import run_import, run_stats
         return run_import(cfg.what) if isinstance(cfg.what, ImportLeanDojoConfig) else run_stats(cfg.what)
+    if isinstance(cfg, ModelConfig):
+        from agent.model_folder import table
+        from agent.search.searcher import resolve_model
+        folder = resolve_model(cfg.folder)
+        if not os.path.isdir(folder):
+            raise UsageError(f"no such model folder: {cfg.folder}")
+        print(table(folder))
+        return 0
     if isinstance(cfg, StdlibSuiteConfig):
         from coq_env.stdlib import write_stdlib_suite
         counts = write_stdlib_suite(cfg.out, max_per_file=cfg.max_per_file)

@@ -257,6 +257,13 @@ def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_p
     init = tmp_path / "init"
     init.mkdir()
     KnnPolicy.save_rows(str(init / "knn.jsonl.gz"), [((Goal((), "forall n : nat, n + 0 = n"),), "intros; lia.")])
+    # a step generator in the init folder (trained on one corpus row): every round retrains it
+    from agent.generator.model import Generator, GeneratorConfig
+    from agent.generator.premises import Premise
+    corpus = [{"file": "x.v", "theorem": "t", "goals": [{"hyps": [], "concl": "forall n : nat, n + 0 = n"}],
+               "tactic": "intros; lia.", "globals": []}]
+    Generator.train(corpus, [Premise("plus_n_O", "Lemma plus_n_O : forall n, n = n + 0.", "x.v", 0)],
+                    GeneratorConfig(min_count=1)).save(str(init / "generator"), [r["goals"] for r in corpus])
     out = tmp_path / "run"
     args = ["iterate", "--out", str(out), "--rounds", "1", "--init", str(init), "--train-suite", str(suite),
             "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
@@ -279,7 +286,18 @@ def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_p
     assert cfg["search"]["online"] == "on"
     cfg = json.loads((out / "round_1" / "eval" / "config.json").read_text())
     assert cfg["search"]["model"].endswith("round_1/model") and cfg["search"]["ordering"] == "astar"
+    assert cfg["search"]["generator"] == ""  # the round's own generator, in its model folder
     assert "| init |" in (out / "rounds.md").read_text()
+    # the round's generator: the init's row plus every proof found in rounds 0 and 1
+    found = sum(len(x["proof"]) for k in (0, 1) for x in map(json.loads, (out / f"round_{k}" / "collect" / "records.jsonl")
+                                                                  .read_text().splitlines()) if x["status"] == "proved")
+    assert found and len(Generator.load(str(model / "generator")).row_skeleton) == 1 + found
+    # the model folder says what it holds and what trained each part
+    r = qstar("model", str(model))
+    assert r.returncode == 0, r.stderr
+    for part in ("retrieval", "templates", "q", "v", "generator"):
+        assert f"| {part} |" in r.stdout
+    assert r.stdout.count("qstar iterate --learner features (round_1") == 5
 
 
 def test_limit_spread_takes_evenly_spaced_theorems(tmp_path):

@@ -405,7 +405,8 @@ def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files:
     from agent.policies.template_policy import META_FILE, TemplateConfig, train_templates
     from agent.search.searcher import KNN_FILE
     model = os.path.join(rdir, "model")
-    if has_q(model) and os.path.isfile(os.path.join(model, KNN_FILE)) and os.path.isfile(os.path.join(model, "qv_metrics.json")):
+    if has_q(model) and os.path.isfile(os.path.join(model, KNN_FILE)) and os.path.isfile(os.path.join(model, "qv_metrics.json")) \
+            and os.path.isfile(os.path.join(model, "manifest.json")):
         return model  # trained already (resume)
     os.makedirs(model, exist_ok=True)
     with gzip.open(os.path.join(init, KNN_FILE), "rt", encoding="utf-8") as f:
@@ -430,7 +431,12 @@ def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files:
     base = base_generator(cfg, init)
     if base:
         train_generator_round(base, os.path.join(model, GENERATOR_DIR), record_files)
-    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)  # last: it marks the round trained
+    KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)
+    from agent.model_folder import trained_by, write_manifest
+    how = trained_by(f"qstar iterate --learner features ({os.path.basename(rdir)}, --out {cfg.out})",
+                     [init, *([base] if base else []), *record_files])
+    write_manifest(model, {part: how for part in ("retrieval", "templates", "q", "v", "generator")
+                           if part != "generator" or base})  # last: it marks the round trained
     return model
 
 

@@ -132,4 +132,7 @@ def train_qv(cfg: QVTrainConfig) -> dict:
     from agent.io import atomic_write
     atomic_write(os.path.join(cfg.out, "qv_metrics.json"),
                  json.dumps({"config": asdict(cfg), **metrics}, indent=2) + "\n")
+    from agent.model_folder import trained_by, write_manifest
+    how = trained_by("qstar train qv", list(cfg.records))
+    write_manifest(cfg.out, {"q": how, "v": how})
     return metrics

@@ -262,14 +262,15 @@ def load_models(cfg: SearchConfig, *, batching: bool = False) -> Models:
             model, device=cfg.device,
             config=PolicyConfig(samples=cfg.samples, decoding=cfg.decoding, temperature=cfg.temperature))
         server = BatchingPolicy(model_policy) if batching else None
-    from agent.policies.state_value import StateValue, has_state_value
+    from agent.model_folder import load_part
+    from agent.policies.state_value import has_state_value
     value = None
     if cfg.value_model == "none":
         pass
     elif cfg.value_model and cfg.value_model != "policy" and has_state_value(cfg.value_model):
-        value = StateValue.load(cfg.value_model)
+        value = load_part("v", cfg.value_model, "")
     elif not cfg.value_model and model and os.path.isdir(model) and has_state_value(model):
-        value = StateValue.load(model)
+        value = load_part("v", "", model)
     elif cfg.value_model and cfg.value_model != "policy":
         if not has_value_head(cfg.value_model):
             raise UsageError(f"--value-model {cfg.value_model}: no value_head.safetensors there")
@@ -290,41 +291,15 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     model = resolve_model(cfg.model) if cfg.model not in ("", "none", "auto") else ""
     m = models if models is not None else load_models(cfg, batching=batching)
     model_policy, server, value = m.policy, m.server, m.value
-    from agent.policies.qscore import QScorer, has_q
-    knn = None
-    knn_path = cfg.retrieval
-    if not knn_path and model and os.path.isfile(os.path.join(model, KNN_FILE)):
-        knn_path = os.path.join(model, KNN_FILE)
-    if knn_path and knn_path != "none":
-        from agent.policies.retrieval import KnnPolicy
-        if not os.path.isfile(knn_path):
-            raise UsageError(f"--retrieval {knn_path}: no such file")
-        knn = KnnPolicy.load(knn_path)
-    q = None
-    q_dir = cfg.q or (model if model and os.path.isdir(model) and has_q(model) else "")
-    if q_dir and q_dir != "none":
-        if not has_q(q_dir):
-            raise UsageError(f"--q {q_dir}: no q_model.npy / q_model.json there (`qstar train qv` writes them)")
-        q = QScorer.load(q_dir)
-    tpl = None
-    tpl_dir = cfg.templates or model
-    if tpl_dir and tpl_dir != "none":
-        from agent.policies.template_policy import TemplateModel, has_template_model
-        if has_template_model(tpl_dir):
-            tpl = _Locked(TemplateModel.load(tpl_dir))
-        elif cfg.templates:
-            raise UsageError(f"--templates {cfg.templates}: no template model there")
-    gen = None
-    gen_dir = cfg.generator
-    if not gen_dir and model and os.path.isdir(model):
-        gen_dir = os.path.join(model, "generator")
-    if gen_dir and gen_dir != "none":
-        from agent.generator.policy import has_generator
-        if has_generator(gen_dir):
-            from agent.generator.model import Generator
-            gen = Generator.load(gen_dir)
-        elif cfg.generator:
-            raise UsageError(f"--generator {cfg.generator}: no generator there (`qstar train generator` writes one)")
+    from agent.model_folder import load_part
+    folder = model if model and os.path.isdir(model) else ""
+    knn = load_part("retrieval", cfg.retrieval, folder, f"--retrieval {cfg.retrieval}: no such file")
+    q = load_part("q", cfg.q, folder,
+                  f"--q {cfg.q}: no q_model.npy / q_model.json there (`qstar train qv` writes them)")
+    tpl = load_part("templates", cfg.templates, folder, f"--templates {cfg.templates}: no template model there")
+    tpl = _Locked(tpl) if tpl is not None else None
+    gen = load_part("generator", cfg.generator, folder,
+                    f"--generator {cfg.generator}: no generator there (`qstar train generator` writes one)")
     heuristic = value.heuristic if value is not None else S.neg_log
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
