@@ -174,3 +174,24 @@ def test_collect_stopped_by_sigterm_keeps_its_records_and_its_summary_names_the_
     assert [json.loads(x)["name"] for x in records.read_text().splitlines()] == ["t1"]
     summary = json.loads((out / "summary.json").read_text())["summary"]
     assert summary["interrupted"] == "SIGTERM" and summary["theorems"] == 1 and summary["proved"] == 1
+
+
+@requires_coq
+def test_iterate_stopped_by_sigterm_says_which_phase_it_stopped_and_keeps_the_rows(tmp_path):
+    suite = tmp_path / "s.jsonl"
+    suite.write_text("".join(json.dumps({"name": n, "split": "test", "header": "", "formal_statement": st}) + "\n"
+                             for n, st in (("t1", EASY), ("t3", SLOW))))
+    out = tmp_path / "run"
+    proc = subprocess.Popen(from_a_terminal([sys.executable, "-m", "agent.cli", "iterate", "--out", str(out),
+                                             "--train-suite", str(suite), "--train-split", "test",
+                                             "--eval-suite", str(suite), "--eval-split", "test", "--rounds", "0",
+                                             "--workers", "1", "--prelude", "", "--hammer", "off", *LONG]),
+                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    results = out / "baseline" / "results.jsonl"
+    below = _stop_when(proc, lambda: results.exists() and results.read_text().count("\n") == 1, signal.SIGTERM)
+    _none_left(below)
+    assert proc.returncode == 128 + signal.SIGTERM
+    assert [json.loads(x)["name"] for x in results.read_text().splitlines()] == ["t1"]
+    note = json.loads((out / "stopped.json").read_text())
+    assert note["signal"] == "SIGTERM" and note["during"] == "baseline"
+    assert "Stopped by SIGTERM during baseline" in (out / "rounds.md").read_text()

@@ -199,7 +199,39 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
     return model
 
 
+_PHASE = [""]  # the run_pool call in progress ("round 1 collect"), named when a signal stops the run
+
+
+def _run(bench_cfg: BenchConfig, **kw) -> list[dict]:
+    _PHASE[0] = kw["desc"]
+    return run_pool(bench_cfg, **kw)
+
+
 def run_iterate(cfg: IterateConfig) -> int:
+    """Run the rounds; a signal (Ctrl-C, SIGTERM, SIGHUP) stops them with every finished round and
+    record kept, ``stopped.json`` and ``rounds.md`` naming the signal and the phase it stopped,
+    and the same command resumes from there."""
+    from agent.io import atomic_write
+    stale = os.path.join(cfg.out, "stopped.json")
+    try:
+        status = _run_iterate(cfg)
+    except KeyboardInterrupt as e:
+        from agent.proc.interrupt import signal_name
+        note = {"signal": signal_name(e), "during": _PHASE[0],
+                "resume": "run the same command again: finished rounds and records are kept"}
+        if os.path.isdir(cfg.out):
+            atomic_write(stale, json.dumps(note) + "\n")
+            md = os.path.join(cfg.out, "rounds.md")
+            old = open(md, encoding="utf-8").read() if os.path.isfile(md) else ""
+            atomic_write(md, old + f"\nStopped by {note['signal']} during {note['during'] or 'set-up'}; "
+                         f"{note['resume']}.\n")
+        raise
+    if os.path.exists(stale):
+        os.remove(stale)  # this run finished: the folder no longer says it was stopped
+    return status
+
+
+def _run_iterate(cfg: IterateConfig) -> int:
     from agent.io import atomic_write
     for what, path in (("--traces", cfg.traces), ("--train-suite", cfg.train_suite), ("--eval-suite", cfg.eval_suite)):
         if path and not os.path.isfile(path):
@@ -221,7 +253,7 @@ def run_iterate(cfg: IterateConfig) -> int:
     base = _bench_cfg(cfg, os.path.join(cfg.out, "baseline"), cfg.eval_suite, cfg.eval_split,
                       cfg.eval_limit, "", "bfs", cfg.eval_half,
                       **({"goal_args": "off"} if cfg.learner == "features" else {}))
-    s = write_summary(base, run_pool(base, log_name="results.jsonl", keep_tree=False,
+    s = write_summary(base, _run(base, log_name="results.jsonl", keep_tree=False,
                                      always_resume=True, desc="baseline"))
     rows.append({"round": "automation", **_row(s, _first_seconds(base.out, time.monotonic() - t0))})
     if cfg.learner == "features":
@@ -234,14 +266,15 @@ def run_iterate(cfg: IterateConfig) -> int:
         order = cfg.search.ordering if model else "bfs"  # automation has no value head
         col = _bench_cfg(cfg, os.path.join(rdir, "collect"), cfg.train_suite, cfg.train_split,
                          cfg.train_limit, model, order)
-        collected = summarize(run_pool(col, log_name="records.jsonl", keep_tree=True,
+        collected = summarize(_run(col, log_name="records.jsonl", keep_tree=True,
                                        always_resume=True, desc=f"round {k} collect"))
         record_files.append(os.path.join(rdir, "collect", "records.jsonl"))
+        _PHASE[0] = f"round {k} training"
         sizes = build_data(cfg, rdir, record_files)
         model = train_round(cfg, rdir, model or cfg.init)
         ev = _bench_cfg(cfg, os.path.join(rdir, "eval"), cfg.eval_suite, cfg.eval_split,
                         cfg.eval_limit, model, cfg.search.ordering)
-        s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False,
+        s = write_summary(ev, _run(ev, log_name="results.jsonl", keep_tree=False,
                                        always_resume=True, desc=f"round {k} eval"))
         rows.append({"round": k, **_row(s, time.monotonic() - t1), "collect_proved": collected["proved"],
                      "collect_attempted": collected["theorems"], **{f"data_{a}": b for a, b in sizes.items()}})
@@ -282,7 +315,7 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
     t1 = time.monotonic()
     ev = _bench_cfg(cfg, os.path.join(cfg.out, "init_eval"), cfg.eval_suite, cfg.eval_split, cfg.eval_limit,
                     _no_lm(cfg, init), "bfs", cfg.eval_half)
-    s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
+    s = write_summary(ev, _run(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
                                    desc="init eval"))
     rows.append({"round": "init", **_row(s, _first_seconds(ev.out, time.monotonic() - t1))})
     _write_rounds(cfg.out, rows)
@@ -300,7 +333,7 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
         for suite, split, limit, half, name in pool:
             col = _bench_cfg(cfg, os.path.join(rdir, name), suite, split, limit, model, order, half, online="on")
             skip = frozenset(i for part, i in proved if part == name)
-            got = run_pool(col, log_name="records.jsonl", keep_tree=True, always_resume=True,
+            got = _run(col, log_name="records.jsonl", keep_tree=True, always_resume=True,
                            desc=f"round {k} {name}", skip=skip)
             record_files.append(os.path.join(rdir, name, "records.jsonl"))
             attempted += len(got)
@@ -308,10 +341,11 @@ def _iterate_features(cfg: IterateConfig, rows: list[dict]) -> int:
                 if r["status"] == "proved":
                     proved.add((name, r["id"]))
                     found += 1
+        _PHASE[0] = f"round {k} training"
         model = train_features_round(cfg, rdir, init, record_files)
         ev = _bench_cfg(cfg, os.path.join(rdir, "eval"), cfg.eval_suite, cfg.eval_split, cfg.eval_limit, model,
                         cfg.search.ordering, cfg.eval_half)
-        s = write_summary(ev, run_pool(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
+        s = write_summary(ev, _run(ev, log_name="results.jsonl", keep_tree=False, always_resume=True,
                                        desc=f"round {k} eval"))
         metrics = json.loads(open(os.path.join(model, "qv_metrics.json"), encoding="utf-8").read())
         rows.append({"round": k, **_row(s, _first_seconds(rdir, time.monotonic() - t1)), "collect_proved": found,
