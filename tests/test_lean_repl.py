@@ -101,7 +101,8 @@ def test_hanging_request_times_out_then_state_is_rebuilt(tmp_path):
         root = env.start(F_NAT, timeout=10)
         mid = env.apply(root, "have t : Nat := 42", timeout=10).state
         t0 = time.monotonic()
-        assert env.apply(mid, "exact t", timeout=1.0) == TacticTimeout(1.0)
+        out = env.apply(mid, "exact t", timeout=1.0)
+        assert out == TacticTimeout(1.0) and not out.cut  # it ran its whole limit: a negative
         assert time.monotonic() - t0 < 5
         # The REPL was killed; the next call restarts it and replays the path to `mid`.
         assert env.apply(mid, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
@@ -265,5 +266,7 @@ def test_rebuilding_a_state_after_a_restart_is_bounded_by_the_callers_deadline(t
         t0 = time.monotonic()
         out = env.apply(mid, "exact t", timeout=10, deadline=t0 + 1.0)
         assert isinstance(out, TacticTimeout) and time.monotonic() - t0 < 5
+        # the tactic never ran: cut by the search's deadline, which no label may read as a negative
+        assert out.cut
         assert env.apply(mid, "exact t", timeout=10, deadline=time.monotonic() + 30) == \
             Proved(("have t : Nat := 42", "exact t"))
