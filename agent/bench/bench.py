@@ -133,7 +133,7 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     built = b.unbuilt("\n".join(it.theorem.context for it in items)) if backend == "lean" else None
     if (why := b.missing() or built) is not None:
         raise UsageError(why)
-    cfg.search.model = default_model_for(cfg.search.model, backend)
+    cfg.search.model = default_model_for(cfg.search.model, backend, cfg.search.device)
     os.makedirs(cfg.out, exist_ok=True)
     conf_path = os.path.join(cfg.out, "config.json")
     log_path = os.path.join(cfg.out, log_name)

@@ -121,7 +121,7 @@ def run_prove(cfg: ProveConfig) -> int:
         raise UsageError(why)
     cfg.output = cfg.output or default_output(cfg.file)
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
-    cfg.search.model = default_model_for(cfg.search.model, backend.name)
+    cfg.search.model = default_model_for(cfg.search.model, backend.name, cfg.search.device)
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
     if backend.name == "coq":
         print(f"qstar prove load path: {backend.load_path}", file=sys.stderr)

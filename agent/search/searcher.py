@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Callable, Literal
@@ -37,7 +38,7 @@ class SearchConfig:
     """Tactic model: a preset (see README), a hub id, a local folder, `default` (the bundled Coq
     model: retrieval, templates, Q and V, no network), `default-lm` (the earlier bundled model,
     with its byte LM and value head), `none` (automation only) or `auto` (the bundled model for
-    Coq, none for Lean)."""
+    Coq; for Lean, a public step prover that fits the CUDA device's memory, none on CPU)."""
     value_model: str = ""
     """Value model folder: a learned V over goal features (state_value.npy/.json, `qstar train
     qv`) or an LM value head; 'policy' for the head saved with --model; none: no value. Empty:
@@ -134,9 +135,37 @@ def has_bundled_model() -> bool:
     return os.path.isfile(os.path.join(BUNDLED_MODEL, KNN_FILE))
 
 
-def default_model_for(model: str, backend: str) -> str:
-    """Resolve `auto` / `none`: the bundled model is the default for Coq when it is present."""
+# Lean's `--model auto` on a CUDA device: the largest public step prover whose weights and
+# sampling fit (bf16 weights: 7B -> ~15 GiB; ByT5-small -> ~1.2 GiB), largest first.
+LEAN_AUTO = (("bfs-prover-v2", 20.0), ("reprover", 2.0))
+
+
+def lean_auto_model(device: str = "auto") -> tuple[str, str]:
+    """(preset, why) of ``--model auto`` for Lean: on a CUDA device, the preset of ``LEAN_AUTO``
+    its memory fits; on CPU (or ``--device cpu``), none: automation only."""
+    if device != "cpu":
+        try:
+            import torch
+            if torch.cuda.is_available():
+                gib = torch.cuda.get_device_properties(0).total_memory / 2 ** 30
+                for preset, need in LEAN_AUTO:
+                    if gib >= need:
+                        return preset, (f"a CUDA device with {gib:.0f} GiB: the {preset} preset "
+                                        f"(needs about {need:.0f} GiB; --model sets another)")
+                return "", f"a CUDA device with {gib:.1f} GiB, too small for a step prover: automation only"
+        except ImportError:
+            pass
+    return "", "no CUDA device: automation only (--model PRESET runs a step prover on CPU, slowly)"
+
+
+def default_model_for(model: str, backend: str, device: str = "auto") -> str:
+    """Resolve `auto` / `none`: the bundled model for Coq when it is present; for Lean, a public
+    step prover that fits the GPU, none on CPU (the choice is said on stderr)."""
     if model == "auto":
+        if backend == "lean":
+            preset, why = lean_auto_model(device)
+            print(f"qstar: --model auto for Lean: {why}", file=sys.stderr)
+            return preset
         return "default" if backend == "coq" and has_bundled_model() else ""
     return "" if model == "none" else model
 
