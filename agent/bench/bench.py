@@ -51,7 +51,8 @@ class BenchConfig:
     spread: bool = False
     """With --limit: theorems evenly spaced over the split, not its first ones."""
     workers: int = 0
-    """Kernel worker processes (0: one per core; with --cluster ray, one per CPU of the cluster)."""
+    """Kernel worker processes (0: one per core; for Lean, no more than memory holds at one REPL's
+    RSS limit each; with --cluster ray, one per CPU of the cluster)."""
     cluster: str = "local"
     """Where the workers run: local (a pool on this machine), ray (a Ray runtime on this machine,
     joined or started), or a Ray cluster's address (ray://HOST:PORT through Ray Client, or the
@@ -151,6 +152,34 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     return items, JsonlLog(log_path, retry=lambda r: r.get("stop_reason") == "internal_error")
 
 
+def default_workers(items) -> int:
+    """Workers when --workers is not given: one per core; for Lean, no more than memory holds at
+    one REPL's RSS limit each (a Mathlib REPL is several GB), the choice said on stderr."""
+    cores = os.cpu_count() or 1
+    if not any(it.theorem.backend == "lean" for it in items):
+        return cores
+    from lean_env.env import LeanEnvConfig
+    per = LeanEnvConfig.rss_limit_mb
+    avail = available_mb()
+    n = max(1, min(cores, int(avail // per))) if avail else 1
+    print(f"qstar: {n} Lean worker{'s' if n > 1 else ''}: {avail / 1024:.0f} GiB of memory available, "
+          f"{per / 1024:.0f} GiB per REPL (its RSS limit), {cores} cores; --workers sets another",
+          file=sys.stderr)
+    return n
+
+
+def available_mb() -> float:
+    """MemAvailable of /proc/meminfo in MiB (0 where it cannot be read)."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0.0
+
+
 def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume: bool, desc: str,
              skip: frozenset = frozenset(), stopped: list | None = None) -> list[dict]:
     """Run the suite's theorems not in the log yet (nor in ``skip``); the log's rows of the suite.
@@ -164,7 +193,7 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
     if cfg.cluster == "local":
         searcher = build_searcher(cfg.search, batching=True)
         results = run_items(todo, searcher=searcher, check_timeout=cfg.search.check_timeout,
-                            workers=cfg.workers or os.cpu_count() or 1, keep_tree=keep_tree,
+                            workers=cfg.workers or default_workers(items), keep_tree=keep_tree,
                             item_deadline=item_deadline(cfg.search))
         close = searcher.close
     else:
