@@ -220,6 +220,31 @@ def test_lean_trace_through_all_tactics(tmp_path):
                      "tactic": "exact rfl", "next_goals": None, "proved": None}]
 
 
+def _recorded(name: str) -> tuple[str, list[dict]]:
+    """The source a recorded transcript elaborated (its first request's ``cmd``) and its replies."""
+    first = json.loads((TRANSCRIPTS / f"{name}.in").read_text(encoding="utf-8").split("\n\n")[0])
+    replies = [json.loads(b) for b in (TRANSCRIPTS / f"{name}.expected.out").read_text(encoding="utf-8").split("\n\n")
+               if b.strip()]
+    return first["cmd"], replies
+
+
+def test_the_lean_trace_keeps_outermost_steps_of_proofs_that_compiled():
+    from lean_env.trace import steps_of_reply
+    # a calc proof: the REPL reports the calc, its body again (nested, "no goals") and the sorries
+    # inside it; the declaration does not compile (sorry), so nothing of it is kept
+    text, replies = _recorded("calc")
+    assert len(replies[0]["tactics"]) == 4
+    assert steps_of_reply("calc.lean", text, replies[0]) == []
+    # the same reply with the sorries' marks taken away: only the outermost step, the calc
+    clean = {k: v for k, v in replies[0].items() if k not in ("sorries", "messages")}
+    rows = steps_of_reply("calc.lean", text, clean)
+    assert [r["tactic"] for r in rows] == ["calc\n  3 = 4 := by sorry\n  4 = 5 := by sorry"]
+    assert rows[0]["goals"][0]["concl"] == "3 = 5"
+    # siblings are both kept, in order
+    text, replies = _recorded("all_tactics")
+    assert [r["tactic"] for r in steps_of_reply("f.lean", text, replies[0])] == ["have t := 37", "exact t"]
+
+
 def _recorded_goal_texts():
     out = []
     for f in sorted(TRANSCRIPTS.glob("*.expected.out")):
