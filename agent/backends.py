@@ -50,6 +50,8 @@ class Backend:
     # (file text, proofs found so far, theorem) -> its context when the file is proved in order
     context_in_order: Callable[[str, dict, str], str] | None = None
     usable_lemmas: Callable[[str], list[str]] = lambda context: []  # names a proof may apply
+    # (name, statement, start) of the context's closed theorems, in file order
+    lemma_statements: Callable[[str], list[tuple[str, str, int]]] = lambda context: []
     hammer_installed: Callable[[], bool] = lambda: False  # CoqHammer's tactics load here
     hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
     hammer_line: str = ""  # the import those tactics need
@@ -167,6 +169,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             trim_imports=trimmed,
             added_imports=lambda text, ref: added_imports(text, ref)[0],
             context_in_order=cf.context_in_order, usable_lemmas=cf.usable_lemmas,
+            lemma_statements=cf.lemma_statements,
             hammer_installed=hammer.installed, hammer_tactics=hammer.SAUTO_TACTICS,
             hammer_line=hammer.TACTICS_LINE,
             hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args,

@@ -148,6 +148,16 @@ _AXIOM_RE = re.compile(r"^\s*(?:#\[[^\]]*\]\s*)?(?:(?:Local|Global)\s+)?(?:Axiom
                        r"([A-Za-z_][\w']*)\s*:")
 
 
+def lemma_statements(context: str) -> list[tuple[str, str, int]]:
+    """(name, statement as written, where it starts) of the context's closed theorems (Qed /
+    Defined), in file order: the lemmas a proof of the next theorem may point to."""
+    try:
+        return [(d.name, d.statement, d.stmt_start) for d in parse_coq_file(context)
+                if d.terminator in ("Qed", "Defined") and not d.is_open]
+    except SentenceError:
+        return []
+
+
 def usable_lemmas(context: str) -> list[str]:
     """Names a proof may apply, most recent first: the context's closed theorems (Qed / Defined)
     and its own axioms. (Not its Admitted lemmas: the final check would refuse them.)"""

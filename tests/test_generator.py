@@ -156,6 +156,31 @@ def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
     assert r.returncode == 2 and "no row of the train,valid,test split in Coq" in r.stderr.strip().splitlines()[-1]
 
 
+def test_the_lemmas_above_the_theorem_in_its_file_are_ranked_premises_with_their_statements(tmp_path):
+    corpus = tmp_path / "steps.jsonl"
+    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
+    model = tmp_path / "gen"
+    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+    from agent.backends import backend_named
+    from agent.generator.model import Generator
+    from agent.generator.policy import HERE, GeneratorPolicy
+    context = ("Definition quux (n : nat) := n <= n.\n"
+               "Lemma quux_frob_all : forall n : nat, quux n.\nProof. intros n; apply le_n. Qed.\n"
+               "Lemma unrelated_later : True.\nProof. exact I. Qed.\n")
+    stated = backend_named("coq").lemma_statements(context)
+    assert [n for n, _, _ in stated] == ["quux_frob_all", "unrelated_later"]
+    assert stated[0][1] == "Lemma quux_frob_all : forall n : nat, quux n."
+    gen = Generator.load(str(model))
+    policy = GeneratorPolicy(gen, stated=stated, offset=len(context))
+    goals = [{"hyps": [], "concl": "quux 3"}]
+    ranked = [n for n, _ in gen.rank_premises(goals, policy.allowed, file=HERE, offset=policy.offset)]
+    assert "quux_frob_all" in ranked[:10]
+    # each theorem of a file adds the lemmas above it: added once, not once per theorem
+    size = len(gen.premises.premises)
+    GeneratorPolicy(gen, stated=stated, offset=len(context))
+    assert len(gen.premises.premises) == size
+
+
 def test_a_tactic_named_like_a_global_stays_literal():
     # without a .glob, `apply` and `reflexivity` may be known as globals (some library states one)
     known = {"apply", "reflexivity", "split", "Rabs_pos"}

@@ -187,12 +187,16 @@ class Generator:
         with_globals = [i for i, g in enumerate(self.row_globals) if g]
         sample = rng.sample(with_globals, min(self.config.ranker_examples, len(with_globals)))
         allowed = set(range(len(self.premises.premises)))
+        # where each theorem starts in its file: only the lemmas above it are "earlier in the same
+        # file", as in search (every lemma of the file would make the feature noise)
+        starts = {(p.file, p.name): p.offset for p in self.premises.premises}
         examples = []
         import numpy as np
         for i in sample:
             near = self._votes(rows[i]["goals"], skip_file=self.row_file[i], prev=self.row_prev[i])
             votes = self._global_votes(near)
-            names, x = self.premises.candidates(rows[i]["goals"], votes, allowed, rows[i]["file"], 10 ** 9)
+            at = starts.get((rows[i]["file"], rows[i].get("theorem", "")), 10 ** 9)
+            names, x = self.premises.candidates(rows[i]["goals"], votes, allowed, rows[i]["file"], at)
             used = set(self.row_globals[i])
             examples.append((x, np.array([n in used for n in names])))
         self.premises.fit(examples)

@@ -1,9 +1,12 @@
 """The step generator as a candidate source of search (``gen`` in the mixed policy).
 
 A state's candidates are ``Generator.generate`` for its focused goal, the step that led to it
-being the last tactic of its path. Premises are every premise the generator knows; the names of
-the lemmas stated earlier in the user's file (the search's ``lemmas``) join them, so a global
-hole can point at them (their statements are not known here: they rank by name and usage).
+being the last tactic of its path. Premises are every premise the generator knows, and the
+lemmas stated earlier in the theorem's own file join them with their statements, as lemmas of
+the same file above the theorem: the premise ranker's same-file feature (trained on the corpus,
+where a step's premise is often a lemma a little above it) and BM25 overlap with their
+statements rank them, as Graph2Tac's growing definitions table and Tactician's file-local
+learning do. Names of ``lemmas`` the context does not state join by name only.
 """
 
 from __future__ import annotations
@@ -20,16 +23,28 @@ def has_generator(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, "generator.json"))
 
 
+HERE = "<this file>"  # the file of the theorem being proved, as its premises name it
+
+
 class GeneratorPolicy:
-    def __init__(self, generator, *, candidates: int = 16, lemmas: tuple[str, ...] = ()):
+    def __init__(self, generator, *, candidates: int = 16, lemmas: tuple[str, ...] = (),
+                 stated: list[tuple[str, str, int]] | None = None, offset: int = 0):
+        """``stated``: (name, statement, start) of the lemmas above the theorem in its file;
+        ``offset``: where the theorem starts in it (its context's length)."""
         self.gen, self.k = generator, candidates
         known = self.gen.premises
         self.allowed = set(range(len(known.premises)))
+        here = set()
+        for name, statement, start in stated or ():
+            self.allowed.add(known.add(Premise(name, statement, HERE, start)))
+            here.add(name)
         for name in lemmas:
-            if name not in known.by_name:
+            if name not in known.by_name and name not in here:
                 self.allowed.add(known.add(Premise(name, "", "", 0)))
+        self.offset = offset if stated else 0
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         goals = [g.to_json() for g in state.goals[:1]]
         prev = state.path[-1] if state.path else ""
-        return self.gen.generate(goals, self.k, self.allowed, prev=prev)
+        return self.gen.generate(goals, self.k, self.allowed, file=HERE if self.offset else "",
+                                 offset=self.offset, prev=prev)

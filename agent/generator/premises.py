@@ -88,14 +88,20 @@ class Bm25:
 FEATURES = ("usage", "usage_rank", "overlap", "overlap_rank", "prior", "same_file")
 
 
+NEAREST_ABOVE = 50  # same-file lemmas above the theorem always ranked, nearest first
+
+
 class PremiseIndex:
     """Ranks premises for a state: learned weights over usage votes, BM25 overlap and priors."""
 
     def __init__(self, premises: list[Premise], used_counts: Counter):
         self.premises = premises
         self.by_name: dict[str, list[int]] = defaultdict(list)
+        self.by_file: dict[str, list[int]] = defaultdict(list)
         for i, p in enumerate(premises):
             self.by_name[p.name].append(i)
+            self.by_file[p.file].append(i)
+        self._added: dict[Premise, int] = {}  # premises added after training, to their index
         self.bm25 = Bm25([premise_tokens(p) for p in premises])
         self.used = used_counts
         self.total_used = max(1, sum(used_counts.values()))
@@ -104,14 +110,19 @@ class PremiseIndex:
         self._lock = threading.Lock()
 
     def add(self, p: Premise) -> int:
-        """A premise stated after training (a lemma of the user's file): its index."""
+        """A premise stated after training (a lemma of the user's file): its index (the same one
+        when the same premise is added again, as each theorem of a file adds the lemmas above it)."""
         with self._lock:
+            if p in self._added:
+                return self._added[p]
             self.premises.append(p)
             i = len(self.premises) - 1
             self.by_name[p.name].append(i)
+            self.by_file[p.file].append(i)
             for t, c in Counter(premise_tokens(p)).items():
                 self.bm25.postings[t].append((i, c))
             self.bm25.lengths.append(len(premise_tokens(p)))
+            self._added[p] = i
             return i
 
     def candidates(self, goals: list[dict], votes: dict[str, float], allowed: set[int],
@@ -120,6 +131,12 @@ class PremiseIndex:
         premises, plus every name the usage votes name."""
         ov = self.bm25.scores(state_tokens(goals), allowed)
         top_ov = sorted(ov.items(), key=lambda kv: -kv[1])[:pool]
+        if file:  # the lemmas just above in the same file are candidates whatever their overlap
+            above = sorted((i for i in self.by_file.get(file, ())
+                            if self.premises[i].offset < offset and i in allowed),
+                           key=lambda i: -self.premises[i].offset)[:NEAREST_ABOVE]
+            seen = {i for i, _ in top_ov}
+            top_ov += [(i, ov.get(i, 0.0)) for i in above if i not in seen]
         best_ov: dict[str, float] = {}
         near: dict[str, float] = {}
         for i, s in top_ov:

@@ -357,7 +357,9 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             procs[backend.name] = procedures_for(cfg, backend)
         return modes[backend.name]
 
-    def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = ()):
+    def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = (), context: str = ""):
+        """The candidate sources for one theorem; ``context``: its file above it (the generator
+        points at the lemmas stated there)."""
         from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
         if backend not in extras:  # resolved once per backend, not per theorem
@@ -372,7 +374,10 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         generator = None
         if gen is not None and backend == "coq":
             from agent.generator.policy import GeneratorPolicy
-            generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas)
+            from agent.backends import backend_named
+            stated = backend_named("coq").lemma_statements(context) if context else []
+            generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas,
+                                        stated=stated, offset=len(context))
         mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
