@@ -43,6 +43,7 @@ from typing import Literal
 
 from agent.backends import UsageError
 from agent.bench.bench import BenchConfig, run_pool, summarize, write_summary
+from agent.generator.policy import GENERATOR_DIR
 from agent.io import read_jsonl, write_jsonl
 from agent.search.labels import read_records
 from agent.search.searcher import SearchConfig
@@ -388,9 +389,6 @@ def _no_lm(cfg: IterateConfig, init: str) -> str:
                 shutil.copyfile(os.path.join(init, f), os.path.join(out, f + ".tmp"))
                 os.replace(os.path.join(out, f + ".tmp"), os.path.join(out, f))
     return out
-
-
-GENERATOR_DIR = "generator"  # a model folder's step generator (agent.search.searcher)
 
 
 def base_generator(cfg: IterateConfig, init: str) -> str:
