@@ -214,6 +214,15 @@ def file_split(name: str) -> str:
     return split_of(name)
 
 
+def process_memory_mb(name: str) -> int:
+    """MiB one prover process of this backend may hold before it is killed (Lean: the REPL's
+    RSS limit, a Mathlib REPL being several GB); 0 where memory does not size the workers."""
+    if name == "lean":
+        from lean_env.env import LeanEnvConfig
+        return LeanEnvConfig.rss_limit_mb
+    return 0
+
+
 def load_limit() -> float:
     """The longest a backend may take to load a theorem's context and statement, in seconds
     (Coq's context, or Lean's header and then the statement): for deadlines above a theorem's."""

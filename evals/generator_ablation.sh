@@ -9,11 +9,14 @@
 #                (--online on), so a later theorem can point to a lemma an earlier one used
 #   gen-stdlib   the generator trained on the standard library's train files only (premises: the
 #                whole corpus, the environment a user has installed), offline
+#   gen+file     gen+online with the lemmas above the theorem in its file as ranked premises (their
+#                statements, the same-file feature trained on each theorem's real position):
+#                models/generator-file. The first run's other rows predate this change (docs/results.md)
 # Suites: the held-out library-files suite (evals/library_suite.py: theorems of the corpus's test
 # files of Debian's Coq libraries, each in its file's context) and, for nogen and gen+online, the
 # eval half of miniF2F-rocq valid. Needs the corpus (bash scripts/corpus.sh) and the generator
 # (qstar train generator corpus/steps.jsonl). Finished rows are kept (--resume): rerunning the
-# script goes on where it stopped. About 1.5 hours on 2 CPU cores.
+# script goes on where it stopped. About 1.5 hours on 2 CPU cores; every proof is rechecked at the end.
 # Usage: bash evals/generator_ablation.sh [RUN_DIR]; python evals/generator_table.py RUN_DIR prints
 # the table again.
 RUN=${1:-runs/generator_ablation}
@@ -35,4 +38,8 @@ $Q bench "${EVAL[@]}" --generator none --out "$RUN/eval/nogen"
 $Q bench "${EVAL[@]}" --generator "$GEN" --online on --out "$RUN/eval/gen+online"
 [ -f "$RUN/gen-stdlib/generator.json" ] || $Q train generator "$CORPUS" --libraries Coq --out "$RUN/gen-stdlib"
 $Q bench "${LIB[@]}" --generator "$RUN/gen-stdlib" --online off --out "$RUN/lib/gen-stdlib"
+GEN_FILE=${GEN_FILE:-models/generator-file}
+[ -f "$GEN_FILE/generator.json" ] || $Q train generator "$CORPUS" --out "$GEN_FILE"
+$Q bench "${LIB[@]}" --generator "$GEN_FILE" --online on --out "$RUN/lib/gen+file"
+$PY evals/recheck.py "$RUN"/lib/* "$RUN"/eval/*
 $PY evals/generator_table.py "$RUN"

@@ -20,14 +20,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-ROWS = ("nogen", "gen", "gen+online", "gen-stdlib")
+ROWS = ("nogen", "gen", "gen+online", "gen-stdlib", "gen+file")
 SUITES = {"lib": "held-out library files", "eval": "miniF2F-rocq valid, eval half"}
 _IDENT = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
 
 
 def _rows(folder: str) -> dict[str, dict]:
     from agent.io import read_jsonl
-    return {r["id"]: r for r in read_jsonl(os.path.join(folder, "results.jsonl"))}
+    return {r["id"]: r for r in read_jsonl(os.path.join(folder, "results.jsonl"), allow_empty=True)}
 
 
 def premise_names(generator: str) -> set[str]:
@@ -54,7 +54,8 @@ def table(run: str, generator: str = "models/generator") -> tuple[str, dict]:
     premises = premise_names(generator)
     lines, out = [], {}
     for suite, title in SUITES.items():
-        found = [r for r in ROWS if os.path.isfile(os.path.join(run, suite, r, "results.jsonl"))]
+        found = [r for r in ROWS if os.path.isfile(os.path.join(run, suite, r, "results.jsonl"))
+                 and _rows(os.path.join(run, suite, r))]
         if not found:
             continue
         base = {i for i, x in _rows(os.path.join(run, suite, "nogen")).items() if x["status"] == "proved"} \
@@ -67,7 +68,7 @@ def table(run: str, generator: str = "models/generator") -> tuple[str, dict]:
             proved = {i for i, x in rows.items() if x["status"] == "proved"}
             with_gen = {i for i in proved if generated_steps(rows[i])}
             kinds = Counter(step_kind(t, premises) for i in with_gen for t in generated_steps(rows[i]))
-            gains, losses = sorted(proved - base), sorted(base - proved)
+            gains, losses = sorted(proved - base), sorted((base & set(rows)) - proved)  # of what it attempted
             out[f"{suite}/{r}"] = {"proved": len(proved), "attempted": len(rows), "gains": gains, "losses": losses,
                                    "with_generated_step": sorted(with_gen), "generated_step_kinds": dict(kinds),
                                    "generated_steps": {i: generated_steps(rows[i]) for i in sorted(with_gen)}}

@@ -158,8 +158,8 @@ def default_workers(items) -> int:
     cores = os.cpu_count() or 1
     if not any(it.theorem.backend == "lean" for it in items):
         return cores
-    from lean_env.env import LeanEnvConfig
-    per = LeanEnvConfig.rss_limit_mb
+    from agent.backends import process_memory_mb
+    per = process_memory_mb("lean")
     avail = available_mb()
     n = max(1, min(cores, int(avail // per))) if avail else 1
     print(f"qstar: {n} Lean worker{'s' if n > 1 else ''}: {avail / 1024:.0f} GiB of memory available, "
