@@ -260,3 +260,39 @@ def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, clie
     proved = {x["name"] for x in rows if x["status"] == "proved"}
     assert {"l0", "n0"} <= proved and "bad" not in proved
     assert not any(x["stop_reason"] == "internal_error" for x in rows)
+
+
+@requires_coq
+def test_a_model_actor_that_stops_answering_fails_its_theorem_not_the_run(tmp_path, cluster):
+    # a kernel worker's wait on the model actor has a deadline (PROPOSE_TIMEOUT, cut to 1 s here):
+    # an actor that never answers makes that theorem an internal error, and the worker goes on
+    c, _ = cluster
+    code = f"""
+import json, time, ray
+from agent.bench import ray_pool
+from agent.bench.bench import BenchConfig, bench_items
+from agent.bench.pool import Worker
+from agent.search.searcher import Models, SearchConfig, build_searcher
+ray.init(address={c.address!r}, log_to_driver=False)
+
+class Hang:  # a test double of the model actor: it never answers
+    def propose(self, theorem, state):
+        time.sleep(3600)
+
+hang = ray.remote(Hang).options(num_cpus=0).remote()
+ray_pool.PROPOSE_TIMEOUT = 1.0
+search = SearchConfig(model="none", budget=6, timeout=30, tactic_timeout=3, hammer="off", goal_args="off")
+lm = ray_pool._RemoteLM(hang)
+worker = Worker(build_searcher(search, models=Models(lm, lm, None)), check_timeout=30, keep_tree=False, options={{}})
+items = bench_items(BenchConfig(suite={str(_suite(tmp_path, ["l0", "n0"]))!r}, out="", search=search))
+t0 = time.monotonic()
+out = [worker.prove(it).to_json() for it in items]
+print(json.dumps({{"records": out, "seconds": time.monotonic() - t0}}))
+worker.close()
+"""
+    r = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert [x["stop_reason"] for x in got["records"]] == ["internal_error", "internal_error"]
+    assert all("GetTimeoutError" in x["message"] for x in got["records"])
+    assert got["seconds"] < 60  # each theorem's wait ended at the deadline, not at the search's 30 s
