@@ -74,9 +74,18 @@ def connect(cluster: str, timeout: float = CONNECT_TIMEOUT) -> bool:
     import logging
     quiet = _Drop("SIGTERM handler is not set")  # Ray's note that it joins from a thread
     logging.getLogger("ray._private.worker").addFilter(quiet)
-    t = threading.Thread(target=join, args=("auto" if cluster == "ray" else cluster,), name="ray-init", daemon=True)
-    t.start()
-    t.join(LOCAL_START_TIMEOUT if cluster == "ray" else timeout)
+    for attempt in range(2):
+        t = threading.Thread(target=join, args=("auto" if cluster == "ray" else cluster,), name="ray-init",
+                             daemon=True)
+        t.start()
+        t.join(LOCAL_START_TIMEOUT if cluster == "ray" else timeout)
+        # Ray Client's proxy starts a server process per driver; one that dies at start (seen
+        # under load: empty logs, "Starting Ray client server failed") is worth one more try
+        if attempt or not (outcome and outcome[0] is not None and "client server failed" in str(outcome[0])):
+            break
+        print("qstar: Ray Client's server for this driver did not start; trying once more", file=sys.stderr)
+        outcome.clear()
+        ray.shutdown()
     logging.getLogger("ray._private.worker").removeFilter(quiet)
     if cluster == "ray" and outcome and isinstance(outcome[0], (ConnectionError, RuntimeError)):
         # No runtime runs here: start one from the calling (main) thread. Ray starts its GCS and
