@@ -63,8 +63,8 @@ def _has(kind: str, folder: str) -> bool:
         from agent.policies.state_value import has_state_value
         return has_state_value(folder)
     if kind == "generator":
-        from agent.generator.policy import has_generator
-        return has_generator(os.path.join(folder, "generator"))
+        from agent.generator.policy import GENERATOR_DIR, has_generator
+        return has_generator(os.path.join(folder, GENERATOR_DIR))
     if kind == "network":
         return os.path.isfile(os.path.join(folder, "config.json"))
     if kind == "value_head":
@@ -97,7 +97,8 @@ def part_path(kind: str, folder: str) -> str:
     """Where part ``kind`` of a model folder is, in the form its loader takes."""
     p = PARTS[kind]
     if kind == "generator":
-        return os.path.join(folder, "generator")
+        from agent.generator.policy import GENERATOR_DIR
+        return os.path.join(folder, GENERATOR_DIR)
     return os.path.join(folder, p.files[0]) if p.explicit == "file" else folder
 
 

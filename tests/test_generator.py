@@ -179,6 +179,10 @@ def test_the_lemmas_above_the_theorem_in_its_file_are_ranked_premises_with_their
     size = len(gen.premises.premises)
     GeneratorPolicy(gen, stated=stated, offset=len(context))
     assert len(gen.premises.premises) == size
+    # another file's theorem (proved later by the same worker) does not see this file's lemmas
+    other = GeneratorPolicy(gen, stated=[("zz_other", "Lemma zz_other : True.", 0)], offset=100)
+    ranked = [n for n, _ in gen.rank_premises(goals, other.allowed, file=HERE, offset=other.offset)]
+    assert "quux_frob_all" not in ranked and "unrelated_later" not in ranked
 
 
 def test_a_tactic_named_like_a_global_stays_literal():

@@ -33,7 +33,9 @@ class GeneratorPolicy:
         ``offset``: where the theorem starts in it (its context's length)."""
         self.gen, self.k = generator, candidates
         known = self.gen.premises
-        self.allowed = set(range(len(known.premises)))
+        # the index's own premises and this theorem's: another file's lemmas, added for its own
+        # theorems earlier in the run, are not "above" this one
+        self.allowed = set(range(known.trained))
         here = set()
         for name, statement, start in stated or ():
             self.allowed.add(known.add(Premise(name, statement, HERE, start)))

@@ -101,6 +101,7 @@ class PremiseIndex:
         for i, p in enumerate(premises):
             self.by_name[p.name].append(i)
             self.by_file[p.file].append(i)
+        self.trained = len(premises)  # premises [0, trained) came with the index; later ones were added
         self._added: dict[Premise, int] = {}  # premises added after training, to their index
         self.bm25 = Bm25([premise_tokens(p) for p in premises])
         self.used = used_counts
@@ -119,9 +120,10 @@ class PremiseIndex:
             i = len(self.premises) - 1
             self.by_name[p.name].append(i)
             self.by_file[p.file].append(i)
-            for t, c in Counter(premise_tokens(p)).items():
+            tokens = premise_tokens(p)
+            for t, c in Counter(tokens).items():
                 self.bm25.postings[t].append((i, c))
-            self.bm25.lengths.append(len(premise_tokens(p)))
+            self.bm25.lengths.append(len(tokens))
             self._added[p] = i
             return i
 
