@@ -11,10 +11,13 @@
 # About 1.5 hours on 2 CPU cores; every stage resumes.
 # Usage: bash evals/iterate_competition.sh [RUN_DIR]; rounds.md, rounds.png in RUN_DIR/iterate
 # (ROUNDS=1 stops after round 1; running it again with the default resumes for round 2).
+# GENERATOR=models/generator adds the corpus-trained step generator to every search, retrained
+# each round on the corpus plus every proof found so far (issue 37's three-round figure).
 RUN=${1:-runs/iterate}
 NO_STDLIB=1 source "$(dirname "$0")/common.sh"
 [ -f "$RUN/synth/curriculum-suite.jsonl" ] || $Q synth --out "$RUN/synth" --proved 0 --open 150 --seed 7 --families "${FAMILIES:-26}"
 $Q iterate --out "$RUN/iterate" --rounds "${ROUNDS:-2}" --init agent/default_model/v1 \
   --train-suite "$MINIF2F" --train-split valid --train-half iterate --curriculum "$RUN/synth/curriculum-suite.jsonl" \
   --eval-suite "$MINIF2F" --eval-half eval \
-  --template-epochs 4 --proof-weight 10 --ordering astar --astar-lambda 1 --workers 2 "${BUDGET[@]}"
+  --template-epochs 4 --proof-weight 10 --ordering astar --astar-lambda 1 --workers 2 "${BUDGET[@]}" \
+  ${GENERATOR:+--generator "$GENERATOR"}

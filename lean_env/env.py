@@ -7,6 +7,16 @@ proofState is the root. Every tactic creates a new proofState id that lives only
 process, so callers hold tactic paths and this file maps paths to ids, replaying a path after a
 restart, a timeout kill or a recycle.
 
+Restarts: a process is killed on a tactic timeout, a crash or a memory overrun, and its
+successor must rebuild the theorem's context. The first time a context body is elaborated, its
+environment is pickled (the REPL's ``pickleTo``: the constants and scopes -- ``open``,
+``set_option`` -- the body added, relative to its imports) into a folder this object owns; a
+restarted process for that context sends one ``unpickleEnvFrom`` instead of the header and the
+body. Unpickling still loads the imports' ``.olean`` files (the REPL's ``importModules``; they
+are memory-mapped, so a warm restart costs what ``import`` costs) and re-adds the body's
+constants, but it does not elaborate the body again: the saving is the context's elaboration --
+for a user's file, every earlier declaration with its proof.
+
 Step semantics (DESIGN.md): a reply ``{"message": ...}``, any message of severity error, or a
 proofStatus that is not "Completed" with no goals left ("Incomplete: contains sorry",
 "... metavariable(s)") is a failure; a reply that reports new sorries is a failure too (a
@@ -15,9 +25,11 @@ proofStatus that is not "Completed" with no goals left ("Incomplete: contains so
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +65,8 @@ class LeanEnvConfig:
     """Fresh-process checker for the final check, run inside project_dir."""
     extra_env: dict[str, str] = field(default_factory=dict)
     """Extra environment variables for the REPL process."""
+    pickle_contexts: bool = True
+    """Pickle each context body's environment once and restart from it (see the module doc)."""
 
 
 def split_header(context: str) -> tuple[str, str]:
@@ -94,7 +108,11 @@ class LeanEnv:
         self._body_envs: dict[str, int] = {}  # context body -> env id, in the current process
         self._theorem: Theorem | None = None
         self._ids: dict[tuple[str, ...], int] = {}  # tactic path -> proofState, current process
+        self._header_ready = False  # the current process has the header's own environment
+        self._pickles: dict[tuple[str, str], str | None] = {}  # (header, body) -> pickle file (None: failed)
+        self._pickle_dir: str | None = None
         self.spawns = 0
+        self.restored = 0  # processes whose context came from a pickle
 
     # -- ProofEnv ---------------------------------------------------------------------------
 
@@ -153,6 +171,9 @@ class LeanEnv:
 
     def close(self) -> None:
         self._drop_process()
+        if self._pickle_dir is not None:
+            shutil.rmtree(self._pickle_dir, ignore_errors=True)
+            self._pickle_dir, self._pickles = None, {}
 
     def __enter__(self) -> "LeanEnv":
         return self
@@ -171,13 +192,15 @@ class LeanEnv:
         if self._repl is not None:
             self._repl.kill()
         self._repl, self._header, self._header_env = None, None, None
-        self._body_envs, self._ids = {}, {}
+        self._body_envs, self._ids, self._header_ready = {}, {}, False
 
-    def _ensure_header(self, header: str, timeout: float) -> Repl:
+    def _usable(self, header: str) -> bool:
+        """The current process is alive, not worn out, and runs ``header``'s imports."""
         if self._repl is not None and (not self._repl.alive or self._repl.worn_out):
             self._drop_process()
-        if self._repl is not None and self._header == header:
-            return self._repl
+        return self._repl is not None and self._header == header
+
+    def _spawn(self, header: str) -> Repl:
         self._drop_process()
         if not shutil.which(self.config.repl_command[0]) and not os.path.exists(self.config.repl_command[0]):
             raise StartError(f"{self.config.repl_command[0]!r} not found: install a Lean toolchain "
@@ -188,11 +211,64 @@ class LeanEnv:
         self._repl = Repl(cfg)
         self.spawns += 1
         self._header = header
-        if header.strip():
-            reply = self._repl.request({"cmd": header}, timeout=timeout)
-            _raise_on_errors(reply, "header")
-            self._header_env = int(reply["env"])
         return self._repl
+
+    def _ensure_header(self, header: str, timeout: float) -> Repl:
+        if not self._usable(header):
+            self._spawn(header)
+        if not self._header_ready:
+            if header.strip():
+                reply = self._repl.request({"cmd": header}, timeout=timeout)
+                _raise_on_errors(reply, "header")
+                self._header_env = int(reply["env"])
+            self._header_ready = True
+        return self._repl
+
+    def _context_env(self, header: str, body: str, timeout: float, header_timeout: float) -> int | None:
+        """The environment of ``header`` + ``body`` in the current process (None: the REPL's
+        fresh one). A new process for a context pickled before is restored from the pickle."""
+        key = (header, body)
+        if not self._usable(header) and body.strip() and self._pickles.get(key):
+            self._spawn(header)
+            reply = self._repl.request({"unpickleEnvFrom": self._pickles[key]}, timeout=header_timeout)
+            try:
+                _raise_on_errors(reply, "context (unpickled)")
+            except StartError:  # a pickle the REPL cannot read: elaborate the context, as before
+                self._pickles[key] = None
+            else:
+                self._body_envs[body] = int(reply["env"])
+                self.restored += 1
+                return self._body_envs[body]
+        if body in self._body_envs and self._usable(header):
+            return self._body_envs[body]
+        self._ensure_header(header, header_timeout)
+        if not body.strip():
+            return self._header_env
+        if body not in self._body_envs:
+            reply = self._command(body, self._header_env, timeout)
+            _raise_on_errors(reply, "context")
+            self._body_envs[body] = int(reply["env"])
+            if key not in self._pickles and self.config.pickle_contexts:
+                self._pickles[key] = self._pickle(key, self._body_envs[body], timeout)
+                if not self._usable(header):  # pickling killed the process: build it once more
+                    return self._context_env(header, body, timeout, header_timeout)
+        return self._body_envs[body]
+
+    def _pickle(self, key: tuple[str, str], env: int, timeout: float) -> str | None:
+        """Pickle ``env`` to a file of this object's folder; None when the REPL refuses (then the
+        context is rebuilt by elaboration, as without pickles)."""
+        if self._pickle_dir is None:
+            self._pickle_dir = tempfile.mkdtemp(prefix="qstar-lean-env-")
+        name = hashlib.sha256("\0".join(key).encode()).hexdigest()[:20] + ".olean"
+        path = os.path.join(self._pickle_dir, name)
+        try:
+            reply = self._repl.request({"pickleTo": path, "env": env}, timeout=timeout)
+        except ReplError:
+            return None
+        if "message" in reply or any(m.get("severity") == "error" for m in reply.get("messages", [])) \
+                or not os.path.isfile(path):
+            return None
+        return path
 
     def _command(self, text: str, env: int | None, timeout: float) -> dict:
         req: dict = {"cmd": text}
@@ -203,14 +279,8 @@ class LeanEnv:
     def _open_theorem(self, timeout: float, *, header_timeout: float | None = None) -> tuple[int, str]:
         th = self._theorem
         header, body = split_header(th.context)
-        self._ensure_header(header, self.config.header_timeout if header_timeout is None else header_timeout)
-        env = self._header_env
-        if body.strip():
-            if body not in self._body_envs:
-                reply = self._command(body, env, timeout)
-                _raise_on_errors(reply, "context")
-                self._body_envs[body] = int(reply["env"])
-            env = self._body_envs[body]
+        env = self._context_env(header, body, timeout,
+                                self.config.header_timeout if header_timeout is None else header_timeout)
         reply = self._command(th.statement.rstrip() + " := by sorry", env, timeout)
         _raise_on_errors(reply, "statement")
         sorries = reply.get("sorries") or []

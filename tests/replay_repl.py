@@ -9,6 +9,12 @@ misbehave, once (a marker file remembers that it already did), to test the clien
   --hang-on S     never answer a request whose text contains S
   --exit-on S     exit without answering such a request
   --balloon-on S  allocate --balloon-mb MiB and then hang (memory watchdog tests)
+  --log F         append every request it receives to F, one JSON line each (what a client sent)
+  --pickles       answer pickleTo / unpickleEnvFrom itself: pickleTo writes the env's number to
+                  the file and answers {"env": N}, as the recorded pickle_environment replies do;
+                  unpickleEnvFrom answers with the number read back, so the requests a client
+                  makes in the unpickled environment find the replies recorded in the pickled one
+                  (the real REPL numbers it anew; the double keeps the recorded number)
 Malformed JSON kills it, as it kills the real REPL.
 """
 
@@ -82,6 +88,8 @@ def main():
     ap.add_argument("--balloon-on")
     ap.add_argument("--balloon-mb", type=int, default=400)
     ap.add_argument("--once-file", help="misbehave only once, remembered in files with this prefix")
+    ap.add_argument("--log")
+    ap.add_argument("--pickles", action="store_true")
     args = ap.parse_args()
     table = load(args.dir, set(args.transcript))
     served = {}
@@ -97,6 +105,18 @@ def main():
             req = parse_request(raw.splitlines())
         except ValueError:
             sys.exit(1)
+        if args.log:
+            with open(args.log, "a", encoding="utf-8") as f:
+                f.write(json.dumps(req, ensure_ascii=False) + "\n")
+        if args.pickles and ("pickleTo" in req or "unpickleEnvFrom" in req):
+            if "pickleTo" in req:
+                Path(req["pickleTo"]).write_text(str(req["env"]))
+                env = req["env"]
+            else:
+                env = int(Path(req["unpickleEnvFrom"]).read_text())
+            sys.stdout.write(json.dumps({"env": env}) + "\n\n")
+            sys.stdout.flush()
+            continue
         if args.exit_on and args.exit_on in raw and once(args.once_file, "exit"):
             os._exit(3)
         if args.hang_on and args.hang_on in raw and once(args.once_file, "hang"):

@@ -295,3 +295,68 @@ def test_rebuilding_a_state_after_a_restart_is_bounded_by_the_callers_deadline(t
         assert out.cut
         assert env.apply(mid, "exact t", timeout=10, deadline=time.monotonic() + 30) == \
             Proved(("have t : Nat := 42", "exact t"))
+
+
+def _context_transcript(tmp_path, header, body):
+    """A transcript of one theorem in a context (header + body), replies in the recorded shapes
+    (pickle_proof_state_env's statement reply, proof_step's tactic replies)."""
+    d = tmp_path / "transcripts"
+    d.mkdir()
+    reqs = [{"cmd": header}, {"cmd": body, "env": 0}, {"cmd": "theorem t : f = 42 := by sorry", "env": 1},
+            {"tactic": "rfl", "proofState": 0}]
+    reps = [{"env": 0}, {"env": 1},
+            {"sorries": [{"proofState": 0, "pos": {"line": 1, "column": 23}, "goal": "⊢ f = 42",
+                          "endPos": {"line": 1, "column": 28}}],
+             "messages": [{"severity": "warning", "pos": {"line": 1, "column": 8},
+                           "endPos": {"line": 1, "column": 9}, "data": "declaration uses `sorry`"}],
+             "env": 2},
+            {"proofStatus": "Completed", "proofState": 1, "goals": []}]
+    (d / "ctx.in").write_text("\n\n".join(json.dumps(r) for r in reqs) + "\n")
+    (d / "ctx.expected.out").write_text("\n\n".join(json.dumps(r) for r in reps) + "\n")
+    return d
+
+
+def _logged(path):
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+@pytest.mark.parametrize("pickles", [True, False])
+def test_a_restart_restores_the_context_from_its_pickle_not_by_elaborating_it(tmp_path, pickles):
+    header, body = split_header("import Lean\n\ndef f := 42\n")
+    log = tmp_path / "requests.jsonl"
+    extra = ["--dir", str(_context_transcript(tmp_path, header, body)), "--log", str(log),
+             "--hang-on", '"rfl"', "--once-file", str(tmp_path / "m")]
+    with replay_env(extra=(*extra, *(["--pickles"] if pickles else []))) as env:
+        th = Theorem("t", "theorem t : f = 42", "import Lean\n\ndef f := 42\n", backend="lean")
+        root = env.start(th, timeout=10)
+        assert env.apply(root, "rfl", timeout=1.0) == TacticTimeout(1.0)  # the REPL is killed
+        first = _logged(log)
+        assert [next(iter(r)) for r in first] == ["cmd", "cmd", "pickleTo", "cmd", "tactic"]
+        log.write_text("")
+        assert env.apply(root, "rfl", timeout=10) == Proved(("rfl",))
+        assert env.spawns == 2
+        restart = _logged(log)
+        pickle_file = first[2]["pickleTo"]
+        if pickles:  # one unpickle request instead of the header's import and the body's elaboration
+            assert env.restored == 1
+            assert restart == [{"unpickleEnvFrom": pickle_file},
+                               {"cmd": "theorem t : f = 42 := by sorry", "env": 1},
+                               {"tactic": "rfl", "proofState": 0}]
+        else:  # the REPL refused the pickle: the restart elaborates the context, as without pickles
+            assert env.restored == 0
+            assert [r.get("cmd") for r in restart[:2]] == [header, body]
+            assert not any("pickleTo" in r or "unpickleEnvFrom" in r for r in restart)
+        assert Path(pickle_file).parent.is_dir()
+    assert not Path(pickle_file).parent.exists()  # close() removes the pickles
+
+
+def test_pickle_requests_have_the_recorded_shape():
+    """The client's pickle requests carry the fields of the REPL's own recorded pickle requests,
+    and its reading of their replies is the recorded {"env": N}."""
+    recorded_in = (TRANSCRIPTS / "pickle_environment_with_imports.in").read_text(encoding="utf-8")
+    reqs = [json.loads(b) for b in recorded_in.split("\n\n") if b.strip()]
+    shapes = {frozenset(r) for r in reqs if "pickleTo" in r or "unpickleEnvFrom" in r}
+    assert shapes == {frozenset({"pickleTo", "env"}), frozenset({"unpickleEnvFrom"})}
+    for r in reqs:
+        validate_request(r)
+    assert all(set(r) == {"env"} for r in recorded("pickle_environment_with_imports")[2:4])
