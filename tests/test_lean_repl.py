@@ -14,11 +14,23 @@ from lean_env.repl import InvalidRequest, Repl, ReplConfig, ReplDied, validate_r
 
 REPLAY = str(Path(__file__).with_name("replay_repl.py"))
 TRANSCRIPTS = Path(__file__).resolve().parents[2] / "shared" / "data" / "lean-repl-transcripts"
+PIN_TRANSCRIPTS = Path(__file__).with_name("data") / "lean-repl-v4.24.0"  # the version lean_project/ pins
 pytestmark = pytest.mark.skipif(not TRANSCRIPTS.is_dir(), reason=f"no transcripts at {TRANSCRIPTS}")
+VERSIONS = {"v4.33.0-rc2": TRANSCRIPTS, "v4.24.0": PIN_TRANSCRIPTS}
+DIR = TRANSCRIPTS  # the transcripts replayed; the fixture below runs a test on each version's
+
+
+@pytest.fixture(params=sorted(VERSIONS))
+def both_versions(request, monkeypatch):
+    """Run the test on the replies recorded at the pin (v4.24.0, lean_project/'s) and at the later
+    version of the shared data: the client reads both."""
+    assert (VERSIONS[request.param] / "proof_step.expected.out").is_file()
+    monkeypatch.setattr(sys.modules[__name__], "DIR", VERSIONS[request.param])
+    return request.param
 
 
 def replay_env(*transcripts, extra=(), **cfg):
-    cmd = [sys.executable, REPLAY]
+    cmd = [sys.executable, REPLAY, "--dir", str(DIR)]
     for t in transcripts:
         cmd += ["--transcript", t]
     return LeanEnv(LeanEnvConfig(repl_command=(*cmd, *extra), project_dir=".", **cfg))
@@ -26,15 +38,17 @@ def replay_env(*transcripts, extra=(), **cfg):
 
 def recorded(name):
     """The recorded replies of one transcript, in order."""
-    text = (TRANSCRIPTS / f"{name}.expected.out").read_text(encoding="utf-8")
+    text = (DIR / f"{name}.expected.out").read_text(encoding="utf-8")
     return [json.loads(b) for b in text.split("\n\n") if b.strip()]
 
 
 F_NAT = Theorem("f", "def f : Nat", "", backend="lean")
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_framing_through_a_real_subprocess():
-    repl = Repl(ReplConfig(command=(sys.executable, REPLAY, "--transcript", "proof_step"), rss_limit_mb=0))
+    repl = Repl(ReplConfig(command=(sys.executable, REPLAY, "--dir", str(DIR), "--transcript", "proof_step"),
+                           rss_limit_mb=0))
     try:
         r = repl.request({"cmd": "def f : Nat := by sorry"}, timeout=10)
         assert r["sorries"][0]["goal"] == "⊢ Nat" and r["env"] == 0
@@ -48,6 +62,7 @@ def test_framing_through_a_real_subprocess():
         repl.kill()
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_step_semantics_on_replayed_replies():
     with replay_env("proof_step") as env:
         root = env.start(F_NAT, timeout=10)
@@ -59,6 +74,7 @@ def test_step_semantics_on_replayed_replies():
         assert env.apply(r2.state, "exact t", timeout=10) == Proved(("have t : Nat := 42", "exact t"))
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_error_then_contains_sorry_is_a_failure():
     th = Theorem("my_theorem", "theorem my_theorem (x : Nat) : x = x", "", backend="lean")
     with replay_env("invalid_tactic") as env:
@@ -66,12 +82,14 @@ def test_error_then_contains_sorry_is_a_failure():
         assert isinstance(r, TacticError) and "my_fake_premise" in r.message
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_unknown_tactic_message_is_a_failure():
     with replay_env("unknown_tactic") as env:
         r = env.apply(env.start(F_NAT, timeout=10), "exat 42", timeout=10)
         assert isinstance(r, TacticError) and "unknown tactic" in r.message
 
 
+@pytest.mark.usefixtures("both_versions")
 @pytest.mark.parametrize("name,index", [
     ("tactic_mode_sorry", 1),  # "Incomplete: contains sorry", no goals
     ("have_by_sorry", 2),  # open goals, but the tactic hid a sorry inside
@@ -84,17 +102,20 @@ def test_recorded_non_proofs_are_never_proved(name, index):
     assert isinstance(interpret_tactic_reply(reply, ("t",)), TacticError)
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_only_completed_is_a_proof():
     assert interpret_tactic_reply(recorded("proof_step")[3], ("a", "b")) == Proved(("a", "b"))
     assert interpret_tactic_reply(recorded("proof_branching")[1], ("a",))[1][0].startswith("case left")
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_sorry_tactic_is_screened_before_sending():
     with replay_env("tactic_mode_sorry") as env:
         r = env.apply(env.start(F_NAT, timeout=10), "sorry", timeout=10)
         assert isinstance(r, TacticError) and "sorry" in r.message
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_hanging_request_times_out_then_state_is_rebuilt(tmp_path):
     extra = ("--hang-on", "exact t", "--once-file", str(tmp_path / "m"))
     with replay_env("proof_step", extra=extra) as env:
@@ -109,6 +130,7 @@ def test_hanging_request_times_out_then_state_is_rebuilt(tmp_path):
         assert env.spawns == 2
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_process_that_dies_mid_request_is_restarted_and_result_unchanged(tmp_path):
     extra = ("--exit-on", "exact t", "--once-file", str(tmp_path / "m"))
     with replay_env("proof_step", extra=extra) as env:
@@ -117,6 +139,7 @@ def test_process_that_dies_mid_request_is_restarted_and_result_unchanged(tmp_pat
         assert env.spawns == 2
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_recycle_after_max_requests_keeps_states_usable():
     with replay_env("proof_step", max_requests=2) as env:
         root = env.start(F_NAT, timeout=10)
@@ -171,6 +194,7 @@ def test_the_limit_is_set_without_python_between_fork_and_exec(monkeypatch):
     assert repl_mod.limited(["lake", "exe", "repl"], 0) == ["lake", "exe", "repl"]
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_unrecorded_statement_is_a_start_error():
     with replay_env("proof_step") as env:
         with pytest.raises(StartError):
@@ -208,11 +232,12 @@ def test_real_repl_proves_a_core_theorem():
         assert isinstance(env.apply(root, "exact foo_bar_baz", timeout=60), TacticError)
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_lean_trace_through_all_tactics(tmp_path):
     from lean_env.trace import trace_lean_file
     (tmp_path / "test").mkdir()
-    (tmp_path / "test" / "file.lean").write_text((TRANSCRIPTS / "file.lean").read_text())
-    cfg = ReplConfig(command=(sys.executable, REPLAY, "--transcript", "file"), cwd=str(tmp_path),
+    (tmp_path / "test" / "file.lean").write_text((DIR / "file.lean").read_text())
+    cfg = ReplConfig(command=(sys.executable, REPLAY, "--dir", str(DIR), "--transcript", "file"), cwd=str(tmp_path),
                      rss_limit_mb=0)
     rows = list(trace_lean_file("test/file.lean", config=cfg, cwd=str(tmp_path)))
     assert rows == [{"file": "test/file.lean", "theorem": "h", "step": 0,
@@ -222,12 +247,13 @@ def test_lean_trace_through_all_tactics(tmp_path):
 
 def _recorded(name: str) -> tuple[str, list[dict]]:
     """The source a recorded transcript elaborated (its first request's ``cmd``) and its replies."""
-    first = json.loads((TRANSCRIPTS / f"{name}.in").read_text(encoding="utf-8").split("\n\n")[0])
-    replies = [json.loads(b) for b in (TRANSCRIPTS / f"{name}.expected.out").read_text(encoding="utf-8").split("\n\n")
+    first = json.loads((DIR / f"{name}.in").read_text(encoding="utf-8").split("\n\n")[0])
+    replies = [json.loads(b) for b in (DIR / f"{name}.expected.out").read_text(encoding="utf-8").split("\n\n")
                if b.strip()]
     return first["cmd"], replies
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_the_lean_trace_keeps_outermost_steps_of_proofs_that_compiled():
     from lean_env.trace import steps_of_reply
     # a calc proof: the REPL reports the calc, its body again (nested, "no goals") and the sorries
@@ -247,7 +273,7 @@ def test_the_lean_trace_keeps_outermost_steps_of_proofs_that_compiled():
 
 def _recorded_goal_texts():
     out = []
-    for f in sorted(TRANSCRIPTS.glob("*.expected.out")):
+    for f in sorted(DIR.glob("*.expected.out")):
         stack = [json.loads(b) for b in f.read_text(encoding="utf-8").split("\n\n") if b.strip()]
         while stack:
             o = stack.pop()
@@ -266,6 +292,7 @@ def _recorded_goal_texts():
     return out
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_every_recorded_goal_parses_into_fields_and_prints_back_exactly():
     from lean_env.goals import parse_goal
     texts = _recorded_goal_texts()
@@ -280,6 +307,7 @@ def test_every_recorded_goal_parses_into_fields_and_prints_back_exactly():
     assert g.conclusion == "x = x"
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_rebuilding_a_state_after_a_restart_is_bounded_by_the_callers_deadline(tmp_path):
     with replay_env("proof_step", command_timeout=120) as env:
         mid = env.apply(env.start(F_NAT, timeout=10), "have t : Nat := 42", timeout=10).state
@@ -350,10 +378,11 @@ def test_a_restart_restores_the_context_from_its_pickle_not_by_elaborating_it(tm
     assert not Path(pickle_file).parent.exists()  # close() removes the pickles
 
 
+@pytest.mark.usefixtures("both_versions")
 def test_pickle_requests_have_the_recorded_shape():
     """The client's pickle requests carry the fields of the REPL's own recorded pickle requests,
     and its reading of their replies is the recorded {"env": N}."""
-    recorded_in = (TRANSCRIPTS / "pickle_environment_with_imports.in").read_text(encoding="utf-8")
+    recorded_in = (DIR / "pickle_environment_with_imports.in").read_text(encoding="utf-8")
     reqs = [json.loads(b) for b in recorded_in.split("\n\n") if b.strip()]
     shapes = {frozenset(r) for r in reqs if "pickleTo" in r or "unpickleEnvFrom" in r}
     assert shapes == {frozenset({"pickleTo", "env"}), frozenset({"unpickleEnvFrom"})}
