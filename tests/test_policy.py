@@ -122,3 +122,40 @@ def test_knn_retrieval_proposes_tactics_of_the_nearest_states(tmp_path):
     KnnPolicy.save_rows(path, rows)
     again = KnnPolicy.load(path, max_df=1.0)
     assert again(coq_state("a, b : nat\n⊢ a + b = b + a"))[0][0] == "apply Nat.add_comm."
+
+
+FILE = """Require Import Arith.
+Definition dbl (n : nat) := n + n.
+Lemma dbl_spec : forall n, dbl n = 2 * n.
+Proof. intros; unfold dbl; lia. Qed.
+""" + "".join(f"Lemma filler{i} : {i} <= {i} + 1.\nProof. lia. Qed.\n" for i in range(10))
+
+
+def test_file_lemmas_sharing_the_goals_symbols_come_before_the_most_recent():
+    from agent.backends import backend_named
+    from agent.policies.file_lemmas import FileLemmas
+    b = backend_named("coq")
+    stated = {n: s for n, s, _ in b.lemma_statements(FILE)}
+    recent = tuple(b.usable_lemmas(FILE))
+    assert recent[0] == "filler9" and recent[-1] == "dbl_spec"  # eleven lemmas, most recent first
+    fl = FileLemmas(recent, stated, ranked=2, limit=4)
+    goal = coq_goals("k : nat\n⊢ dbl k = k * 2")[0]
+    # the eleventh most recent first by its symbols, then filler2 (its "2"), then the most recent
+    assert fl.choose(goal) == ["dbl_spec", "filler2", "filler9", "filler8"]
+    tactics = fl.tactics(goal, "coq")
+    assert tactics[:4] == ["apply dbl_spec.", "eapply dbl_spec.", "rewrite dbl_spec.", "rewrite <- dbl_spec."]
+    assert "rewrite filler9." not in tactics and "apply filler9." in tactics  # <= is no equation
+    # ranked by statements only when there are some: without, the most recent, as before
+    plain = AutomationPolicy("coq", lemmas=recent)
+    assert not any("dbl_spec" in t for t, _ in plain(coq_state("k : nat\n⊢ dbl k = k * 2")))
+
+
+@pytest.mark.parametrize("mode", ["ranked", "recent", "off"])
+def test_a_bench_theorem_gets_its_files_lemmas_as_prove_gives_them(mode):
+    from agent.search.searcher import SearchConfig, build_searcher
+    searcher = build_searcher(SearchConfig(model="none", file_lemmas=mode, goal_args="off", hammer="off",
+                                           procedures="off"))
+    policy = searcher.make_policy("coq", "t", (), FILE)  # a bench item: no lemmas, its file above it
+    tactics = [t for t, _ in policy(coq_state("k : nat\n⊢ dbl k = k * 2"))]
+    assert ("rewrite dbl_spec." in tactics) == (mode == "ranked")
+    assert ("apply filler9." in tactics) == (mode != "off")

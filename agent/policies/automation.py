@@ -3,6 +3,12 @@
 No model: every state gets the same list (plus ``induction``/``destruct`` on the variables of
 the first goal), with a Zipf prior over the order as log-probs, so closing tactics are tried and
 ranked first. A learned policy (issue 3) has the same signature and can be mixed with this one.
+
+The file's own lemmas (those stated and closed above the theorem) join the list as ``apply L.``,
+``eapply L.`` and, for an equation or an iff, ``rewrite L.`` / ``rewrite <- L.``: with their
+statements (``ranked``, the default), per state the lemmas whose statements share the focused
+goal's rarer symbols (BM25, as CoqHammer's and the generator's premise selection score overlap)
+come first, then the most recent ones; without statements (``recent``), the most recent ones.
 """
 
 from __future__ import annotations
@@ -37,13 +43,22 @@ class AutomationPolicy:
 
     def __init__(self, backend: str, *, tactics: tuple[str, ...] | None = None,
                  case_splits: bool = True, lemmas: tuple[str, ...] = (), max_lemmas: int = 8,
-                 extra: tuple[str, ...] = ()):
+                 extra: tuple[str, ...] = (), statements: dict[str, str] | None = None,
+                 ranked: int = 5):
+        """``lemmas``: the file's lemmas a proof may use, most recent first; ``statements``: their
+        statements (name -> text), which rank them per state: the ``ranked`` best by overlap with
+        the goal, then the most recent, ``max_lemmas`` in all."""
         if backend not in ("coq", "lean"):
             raise ValueError(f"unknown backend {backend!r}")
         self.backend = backend
         self.tactics = (tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)) + tuple(extra)
         self.case_splits = case_splits
+        self.max_lemmas = max_lemmas
         self.lemmas = tuple(lemmas[:max_lemmas])  # the file's earlier lemmas, most recent first
+        self._ranker = None
+        if statements:
+            from agent.policies.file_lemmas import FileLemmas
+            self._ranker = FileLemmas(tuple(lemmas), statements, ranked=ranked, limit=max_lemmas)
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         tactics = list(self.tactics)
@@ -54,9 +69,12 @@ class AutomationPolicy:
                         tactics += [f"induction {name}.", f"destruct {name}."]
                     else:
                         tactics += [f"induction {name}", f"cases {name}"]
-        for name in self.lemmas:  # the file's own lemmas, as Tactician and CoqHammer users expect
-            tactics += ([f"apply {name}.", f"rewrite {name}.", f"eapply {name}."] if self.backend == "coq"
-                        else [f"apply {name}", f"rw [{name}]", f"exact {name}"])
+        if self._ranker is not None and state.goals:
+            tactics += self._ranker.tactics(state.goals[0], self.backend)
+        else:
+            for name in self.lemmas:  # the file's own lemmas, as Tactician and CoqHammer users expect
+                tactics += ([f"apply {name}.", f"rewrite {name}.", f"eapply {name}."] if self.backend == "coq"
+                            else [f"apply {name}", f"rw [{name}]", f"exact {name}"])
         tactics = list(dict.fromkeys(tactics))
         return list(zip(tactics, _zipf(len(tactics))))
 

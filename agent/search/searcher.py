@@ -85,6 +85,10 @@ class SearchConfig:
     index); empty: the --model folder's generator/ if it has one; none: off."""
     generator_candidates: int = 16
     """Candidates the generator proposes per state."""
+    file_lemmas: Literal["ranked", "recent", "off"] = "ranked"
+    """The lemmas stated above a theorem in its file as automation candidates (apply, eapply,
+    rewrite): ranked: per state, those whose statements share the goal's symbols first, then the
+    most recent (agent.policies.file_lemmas); recent: the 8 most recent; off: none."""
     goal_args: Literal["on", "off"] = "on"
     """Candidates with arguments read from the goal (values a linear system pins, nra/nia hint
     squares, Rabs/Rmax/Rmin/if case splits, destruct of or/and/exists hypotheses,
@@ -358,14 +362,21 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         return modes[backend.name]
 
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = (), context: str = ""):
-        """The candidate sources for one theorem; ``context``: its file above it (the generator
-        points at the lemmas stated there)."""
+        """The candidate sources for one theorem; ``context``: its file above it (the automation
+        and the generator point at the lemmas stated there)."""
+        from agent.backends import backend_named
         from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
+        b = backend_named(backend)
         if backend not in extras:  # resolved once per backend, not per theorem
-            from agent.backends import backend_named
-            mode(backend_named(backend))
-        automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend])
+            mode(b)
+        stated = b.lemma_statements(context) if context else []
+        if cfg.file_lemmas == "off":
+            lemmas = ()
+        elif not lemmas and context:  # a bench item: its file's lemmas, as `prove` gives them
+            lemmas = tuple(b.usable_lemmas(context))
+        statements = {n: st for n, st, _ in stated} if cfg.file_lemmas == "ranked" else None
+        automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend], statements=statements)
         goal = GoalArgPolicy(backend) if cfg.goal_args == "on" else None
         decision = None
         if procs[backend].any():
@@ -374,8 +385,6 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         generator = None
         if gen is not None and backend == "coq":
             from agent.generator.policy import GeneratorPolicy
-            from agent.backends import backend_named
-            stated = backend_named("coq").lemma_statements(context) if context else []
             generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas,
                                         stated=stated, offset=len(context))
         mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator))  # more than one source, or a Q to rank
