@@ -25,6 +25,17 @@ def test_a_step_becomes_a_skeleton_with_local_global_and_numeral_holes():
     assert normalize_step("  + { apply   H.") == "apply H."
 
 
+@pytest.fixture(scope="module")
+def markov(tmp_path_factory):
+    """Coquelicot's Markov.v traced and a generator trained on it, by the commands a user runs,
+    once for the tests of this module that read them (each test copies nothing: they only read)."""
+    d = tmp_path_factory.mktemp("markov")
+    corpus, model = d / "steps.jsonl", d / "gen"
+    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
+    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+    return corpus, model
+
+
 def _contrib():
     where = subprocess.run(["coqc", "-where"], capture_output=True, text=True, check=True).stdout.strip()
     return f"{where}/user-contrib/Coquelicot"
@@ -96,11 +107,8 @@ def test_the_per_file_cap_stops_starting_lemmas_and_says_how_many_were_left(tmp_
     assert done["capped"] >= 7 and done.get("traced", 0) <= 1
 
 
-def test_the_generator_is_a_candidate_source_of_search_and_prove_runs_with_it(tmp_path):
-    corpus = tmp_path / "steps.jsonl"
-    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
-    model = tmp_path / "gen"
-    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+def test_the_generator_is_a_candidate_source_of_search_and_prove_runs_with_it(tmp_path, markov):
+    corpus, model = markov
     from agent.env import Theorem
     from agent.search.searcher import SearchConfig, build_searcher
     from coq_env import CoqEnv
@@ -122,11 +130,8 @@ def test_the_generator_is_a_candidate_source_of_search_and_prove_runs_with_it(tm
     assert r.returncode == 2 and "no generator there" in r.stderr
 
 
-def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
-    corpus = tmp_path / "steps.jsonl"
-    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
-    model = tmp_path / "gen"
-    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path, markov):
+    corpus, model = markov
     from agent.generator.model import Generator
     gen = Generator.load(str(model))
     goals = [{"hyps": [{"names": ["zork"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
@@ -156,11 +161,8 @@ def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path):
     assert r.returncode == 2 and "no row of the train,valid,test split in Coq" in r.stderr.strip().splitlines()[-1]
 
 
-def test_the_lemmas_above_the_theorem_in_its_file_are_ranked_premises_with_their_statements(tmp_path):
-    corpus = tmp_path / "steps.jsonl"
-    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
-    model = tmp_path / "gen"
-    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
+def test_the_lemmas_above_the_theorem_in_its_file_are_ranked_premises_with_their_statements(tmp_path, markov):
+    corpus, model = markov
     from agent.backends import backend_named
     from agent.generator.model import Generator
     from agent.generator.policy import HERE, GeneratorPolicy
