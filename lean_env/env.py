@@ -214,7 +214,9 @@ class LeanEnv:
         return self._repl
 
     def _ensure_header(self, header: str, timeout: float) -> Repl:
-        if not self._usable(header):
+        if not self._usable(header) or not self._header_ready:
+            # (a process restored from a pickle has no header environment of its own; importing
+            # the header again in it would hold two copies of the imports: a fresh one instead)
             self._spawn(header)
         if not self._header_ready:
             if header.strip():
