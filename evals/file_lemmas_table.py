@@ -27,7 +27,7 @@ def _uses_file_lemma(r: dict, suite: dict[str, dict]) -> bool:
         return False
     coq = backend_named("coq")
     names = set(coq.usable_lemmas(coq.library_source(row["source"])[:row["offset"]]))
-    return any(w in names for step in r["proof"] for w in re.findall(r"[\w.']+", step))
+    return any(w in names for step in r["proof"] for w in re.findall(r"[\w']+(?:\.[\w']+)*", step))
 
 
 def table(run: str) -> dict:
