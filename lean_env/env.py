@@ -267,10 +267,11 @@ class LeanEnv:
             reply = self._repl.request({"pickleTo": path, "env": env}, timeout=timeout)
         except ReplError:
             return None
-        if "message" in reply or any(m.get("severity") == "error" for m in reply.get("messages", [])) \
-                or not os.path.isfile(path):
+        try:
+            _raise_on_errors(reply, "pickle")
+        except StartError:
             return None
-        return path
+        return path if os.path.isfile(path) else None
 
     def _command(self, text: str, env: int | None, timeout: float) -> dict:
         req: dict = {"cmd": text}

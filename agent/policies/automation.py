@@ -53,7 +53,6 @@ class AutomationPolicy:
         self.backend = backend
         self.tactics = (tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)) + tuple(extra)
         self.case_splits = case_splits
-        self.max_lemmas = max_lemmas
         self.lemmas = tuple(lemmas[:max_lemmas])  # the file's earlier lemmas, most recent first
         self._ranker = None
         if statements:

@@ -15,6 +15,8 @@ import re
 from agent.generator.premises import Bm25, Premise, premise_tokens, state_tokens
 
 _EQUATION = re.compile(r"<->|(?<![<>:=!])=(?![=>])")
+_VERNAC = {"Lemma", "Theorem", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example",
+           "Definition", "Instance", "Program", "Global", "Local"}
 
 
 def rewrites(statement: str) -> bool:
@@ -22,10 +24,6 @@ def rewrites(statement: str) -> bool:
     ``>=``, ``<>``, ``=>`` or ``:=``)."""
     body = statement.split(":", 1)[-1] if statement.lstrip().split(" ", 1)[0] in _VERNAC else statement
     return bool(_EQUATION.search(body))
-
-
-_VERNAC = {"Lemma", "Theorem", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example",
-           "Definition", "Instance", "Program", "Global", "Local"}
 
 
 class FileLemmas:

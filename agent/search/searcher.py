@@ -361,16 +361,20 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             procs[backend.name] = procedures_for(cfg, backend)
         return modes[backend.name]
 
+    backends: dict[str, object] = {}
+
     def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = (), context: str = ""):
         """The candidate sources for one theorem; ``context``: its file above it (the automation
         and the generator point at the lemmas stated there)."""
         from agent.backends import backend_named
         from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
-        b = backend_named(backend)
-        if backend not in extras:  # resolved once per backend, not per theorem
-            mode(b)
-        stated = b.lemma_statements(context) if context else []
+        if backend not in backends:  # resolved once per backend, not per theorem
+            backends[backend] = backend_named(backend)
+            mode(backends[backend])
+        b = backends[backend]
+        # the lemmas stated above, parsed only for a source that reads their statements
+        stated = b.lemma_statements(context) if context and (cfg.file_lemmas == "ranked" or gen is not None) else []
         if cfg.file_lemmas == "off":
             lemmas = ()
         elif not lemmas and context:  # a bench item: its file's lemmas, as `prove` gives them
