@@ -369,10 +369,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         from agent.backends import backend_named
         from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
-        if backend not in backends:  # resolved once per backend, not per theorem
-            backends[backend] = backend_named(backend)
-            mode(backends[backend])
-        b = backends[backend]
+        b = backends.get(backend)
+        if b is None:  # resolved once per backend, not per theorem (cached only once resolved:
+            b = backend_named(backend)  # another worker thread may ask at the same time)
+            mode(b)
+            backends[backend] = b
         # the lemmas stated above, parsed only for a source that reads their statements
         stated = b.lemma_statements(context) if context and (cfg.file_lemmas == "ranked" or gen is not None) else []
         if cfg.file_lemmas == "off":
