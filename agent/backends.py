@@ -65,6 +65,12 @@ class Backend:
     admit_proofs: Callable[[str, set[int]], str] = lambda text, indices: text  # those proofs left open
     coq_args: tuple[str, ...] = ()  # Coq's load path and flags, as every Coq process gets them
     load_path: str = ""  # where the file's load path came from (its project), said in reports
+    # (file text, added import lines) -> where each added library goes (coq_env.placement.Placement);
+    # None: all after the file's own imports
+    place_imports: Callable[[str, str], object] | None = None
+    # (bench theorem without its prelude, prelude) -> [(theorem, note)] to try when the prelude at the
+    # top does not load (each library right above the theorem, then one left out at a time)
+    placements: Callable[[Theorem, str], object] = lambda bare, prelude: iter(())
     # (file text) -> one line when the file's own imports do not load here (a module not built)
     unbuilt: Callable[[str], str | None] = lambda text: None
 
@@ -137,8 +143,9 @@ def backend_for(path: str, *, lean_project: str | None = None, check_timeout: fl
 
 def backend_named(name: str, *, lean_project: str | None = None, check_timeout: float = 300.0,
                   coq_args: tuple[str, ...] = ()) -> Backend:
-    # The prover runs in its own folder: make directory arguments (-R dir Lib) absolute.
-    coq_args = tuple(os.path.abspath(a) if os.path.isdir(a) else a for a in coq_args)
+    # The prover runs in its own folder: physical paths (-R DIR Lib's DIR, never Lib) made absolute
+    from coq_env.project import absolute_paths
+    coq_args = absolute_paths(coq_args, os.getcwd())
     if name == "coq":
         from coq_env import files as cf
         from coq_env.check import check_file, check_proof
@@ -151,7 +158,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.imports import (import_line, imports_unbuilt, insert_imports, leading_imports, meaning_changes,
                                      split_line)
         from coq_env.trace import admit_proofs, proof_scripts, trace_file
-        from coq_env import hammer, procedures
+        from coq_env import hammer, placement, procedures
         from coq_env.prelude import trimmed
         from coq_env.project import LoadPath, unbuilt
         return Backend(
@@ -178,6 +185,8 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             meaning_changes=lambda text, lines: meaning_changes(leading_imports(text), lines, skeleton(text),
                                                                 coq_args=coq_args),
             proof_scripts=proof_scripts, admit_proofs=admit_proofs,
+            place_imports=lambda text, line: placement.place(text, line, coq_args=coq_args, timeout=check_timeout),
+            placements=placement.alternatives,
             unbuilt=lambda text: unbuilt(imports_unbuilt(text, coq_args), LoadPath()), coq_args=coq_args)
     if name == "lean":
         from lean_env import files as lf

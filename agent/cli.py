@@ -20,7 +20,7 @@ from typing import Annotated, Union
 
 import tyro
 
-from agent.exits import OK, REJECTED, SUMMARY, USAGE
+from agent.exits import INTERNAL_ERROR, OK, REJECTED, SUMMARY, USAGE
 
 from agent.annotate.command import AnnotateConfig
 from agent.backends import UsageError, backend_for, read_source
@@ -239,6 +239,13 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt as e:
         print(f"qstar: interrupted by {signal_name(e)}", file=sys.stderr)
         return exit_status(e)
+    except Exception as e:  # a bug or an unforeseen failure: one line, never a traceback
+        if os.environ.get("QSTAR_TRACEBACK"):
+            raise
+        what = " ".join(str(e).split())[:300]
+        print(f"qstar: internal error: {type(e).__name__}: {what} (QSTAR_TRACEBACK=1 shows where; "
+              "please report it)", file=sys.stderr)
+        return INTERNAL_ERROR
 
 
 if __name__ == "__main__":

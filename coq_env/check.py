@@ -167,9 +167,12 @@ def _reference_mismatch(text: str, decls: list[CoqDecl], ref_text: str,
 
 
 def _changes_meaning(text: str, ref_text: str, added: list[str], coqc_args: tuple[str, ...] = ()) -> str:
-    """Why the added imports are refused: placed after the file's leading imports (where they
-    could shadow its own definitions), or giving a name or notation of the reference another
-    meaning (``Require Import Nsatz`` rebinds ``pow`` and ``^``); "" when neither."""
+    """Why the added imports are refused: a ``Require Import``/``Export`` placed after the file's
+    leading imports (where it could shadow its own definitions), or a sentence giving a name or
+    notation of the reference another meaning (``Require Import Nsatz`` rebinds ``pow`` and ``^``),
+    compared where it stands for a ``Require`` or ``Import`` above a theorem (a library whose hints
+    would change how an earlier proof checks is loaded there: ``coq_env.placement``); "" when
+    none."""
     if not added:
         return ""
     from coq_env.imports import leading_imports, meaning_changes
@@ -178,8 +181,9 @@ def _changes_meaning(text: str, ref_text: str, added: list[str], coqc_args: tupl
     except SentenceError as e:
         return f"cannot compare with the reference: {e}"
     late = [s for s in added if s not in head]
-    if any(_LOADS.match(s) for s in late):
-        return f"added Require is not among the file's leading imports: {next(s for s in late if _LOADS.match(s))[:80]}"
+    if any(_LOADS_IMPORTING.match(s) for s in late):
+        return ("added Require Import is not among the file's leading imports: "
+                f"{next(s for s in late if _LOADS_IMPORTING.match(s))[:80]}")
     try:
         changed = meaning_changes(leading_imports(ref_text), [s for s in added if s in head], skeleton(ref_text),
                                   coq_args=coqc_args)
@@ -195,11 +199,11 @@ def _changes_meaning(text: str, ref_text: str, added: list[str], coqc_args: tupl
     return ""
 
 
-_LOADS = re.compile(r"^(?:From\s+[\w.]+\s+)?Require\b")
+_LOADS_IMPORTING = re.compile(r"^(?:From\s+[\w.]+\s+)?Require\s+(?:Import|Export)\b")
 
 
 def _late_imports(text: str, late: set[str]) -> list[tuple[int, str]]:
-    """(offset, sentence) of each added ``Import`` below the file's leading imports."""
+    """(offset, sentence) of each added ``Require`` or ``Import`` below the file's leading imports."""
     return [(s.start, n) for s in split_sentences(text)
             if (n := " ".join(strip_comments(s.text).split())) in late]
 

@@ -9,6 +9,7 @@ only the proof (``Proof.`` .. terminator); the statement's characters are never 
 from __future__ import annotations
 
 import re
+import sys
 from dataclasses import dataclass
 
 from agent.env import Theorem
@@ -154,7 +155,8 @@ def lemma_statements(context: str) -> list[tuple[str, str, int]]:
     try:
         return [(d.name, d.statement, d.stmt_start) for d in parse_coq_file(context)
                 if d.terminator in ("Qed", "Defined") and not d.is_open]
-    except SentenceError:
+    except SentenceError as e:
+        _unsplit(context, e)
         return []
 
 
@@ -166,6 +168,20 @@ def usable_lemmas(context: str) -> list[str]:
                  if d.terminator in ("Qed", "Defined") and not d.is_open]
         found += [(s.start, m.group(1)) for s in split_sentences(context)
                   if (m := _AXIOM_RE.match(strip_comments(s.text)))]
-    except SentenceError:
+    except SentenceError as e:
+        _unsplit(context, e)
         return []
     return list(dict.fromkeys(name for _, name in sorted(found, reverse=True)))
+
+
+_SAID: set[str] = set()
+
+
+def _unsplit(context: str, error: Exception) -> None:
+    """Say on stderr, once per error, that a context's lemmas are not offered because its text
+    cannot be split into sentences (file lemmas and the generator's file premises go without)."""
+    why = " ".join(str(error).split())[:200]
+    if why not in _SAID and len(_SAID) < 1000:
+        _SAID.add(why)
+        print(f"qstar: the file's earlier lemmas are not offered (cannot split the text above the theorem: {why})",
+              file=sys.stderr)

@@ -46,10 +46,13 @@ def main(argv=None) -> int:
     if cfg.files:
         files = random.Random(cfg.seed).sample(files, min(cfg.files, len(files)))
     n = recent = ranked = 0
+    skipped = []  # files the splitter cannot read: said, counted, and outside the denominator
     for rel in files:
         try:
             theorems = coq.proof_scripts(coq.library_source(rel))
-        except Exception:  # a file the splitter cannot read: not counted
+        except coq.parse_error as e:
+            print(f"file_lemmas_offline: skipping {rel}: cannot split it ({e})", file=sys.stderr)
+            skipped.append(rel)
             continue
         for th, steps in theorems:
             above = coq.usable_lemmas(th.context)
@@ -61,7 +64,8 @@ def main(argv=None) -> int:
             goal = Goal.from_json({"hyps": [], "concl": th.statement.split(":", 1)[-1], "style": "coq"})
             recent += bool(used & set(above[:8]))
             ranked += bool(used & set(FileLemmas(tuple(above), statements, ranked=cfg.ranked, limit=8).choose(goal)))
-    print(json.dumps({"config": asdict(cfg), "theorems_using_a_file_lemma": n,
+    print(json.dumps({"config": asdict(cfg), "files": len(files), "files_skipped": len(skipped),
+                      "theorems_using_a_file_lemma": n,
                       "recent8_pct": round(100 * recent / max(1, n), 1),
                       "ranked_pct": round(100 * ranked / max(1, n), 1)}))
     return 0

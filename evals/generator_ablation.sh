@@ -9,9 +9,12 @@
 #                (--online on), so a later theorem can point to a lemma an earlier one used
 #   gen-stdlib   the generator trained on the standard library's train files only (premises: the
 #                whole corpus, the environment a user has installed), offline
-#   gen+file     gen+online with the lemmas above the theorem in its file as ranked premises (their
-#                statements, the same-file feature trained on each theorem's real position):
-#                models/generator-file. The first run's other rows predate this change (docs/results.md)
+#   gen+file     gen+online with models/generator-file. Since 3c4dbf8 every row that has the
+#                generator gets the lemmas above the theorem in its file as premises (the worker
+#                always passes the context), and both folders are trained by the same command: this
+#                row and gen+online now run the same configuration, so the script can no longer
+#                measure the same-file premises alone (the first run's rows predate the change and
+#                did: docs/results.md). The row is kept so the table's columns stay comparable.
 # Suites: the held-out library-files suite (evals/library_suite.py: theorems of the corpus's test
 # files of Debian's Coq libraries, each in its file's context) and, for nogen and gen+online, the
 # eval half of miniF2F-rocq valid. Needs the corpus (bash scripts/corpus.sh) and the generator

@@ -2,8 +2,8 @@
 theorems it proves that ``nogen`` does not and the reverse, the theorems whose proof uses a step
 the generator proposed (and no other source did), and which steps those were: the tactic's head
 and whether it points to a global premise (a name of the generator's premise index) or only to
-locals and numerals. For the eval half, also the theorems none of the earlier configurations
-proved (``evals/ceiling.py``'s union, when RUN has ``ceiling.json``). Writes RUN/table.json.
+locals and numerals. (It makes no comparison against the earlier configurations' union:
+``evals/ceiling.py`` prints that union on its own.) Writes RUN/table.json.
 
   python evals/generator_table.py [RUN_DIR]
 """

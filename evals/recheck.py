@@ -50,6 +50,9 @@ def recheck(folder: str) -> dict:
         reasons = []
         for it in candidates:  # the lemma the row names (any of them, if its id was ambiguous)
             th = it.bare if r.get("prelude_dropped") else it.theorem
+            if r.get("prelude_placed"):  # the libraries as that run placed them above the theorem
+                th = next((t for t, note in backend.placements(it.bare, it.prelude)
+                           if note == r["prelude_placed"]), th)
             key = (th, tuple(r["proof"]), cfg.search.check_timeout)
             if key not in _VERDICTS:  # the same proof of the same statement in another folder
                 _VERDICTS[key] = backend.check_proof(th, tuple(r["proof"]))

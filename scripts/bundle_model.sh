@@ -13,14 +13,18 @@ mkdir -p "$DST"
 for f in config.json generation_config.json model.safetensors tokenizer_config.json \
          added_tokens.json special_tokens_map.json qstar.json value_head.safetensors value_head.json knn.jsonl.gz \
          template_model.safetensors template_model.json q_model.npy q_model.json state_value.npy \
-         state_value.json qv_metrics.json manifest.json; do
+         state_value.json qv_metrics.json; do
   [ -f "$SRC/$f" ] && cp "$SRC/$f" "$DST/$f"
 done
 # the step generator, when the model has one (a folder: replaced whole)
 if [ -f "$SRC/generator/generator.json" ]; then
   rm -rf "$DST/generator" && cp -r "$SRC/generator" "$DST/generator"
 fi
-# the manifest names every part, its size and what trained it (qstar model shows it)
-.venv/bin/python -c "import sys; from agent.model_folder import write_manifest; write_manifest(sys.argv[1], {})" "$DST"
+# the manifest names every part, its size and what trained it (qstar model shows it): each part
+# copied from MODEL_DIR takes MODEL_DIR's entry ("unknown" where MODEL_DIR's manifest has none, never
+# the replaced part's old entry); the parts not replaced keep theirs
+.venv/bin/python -c "import sys; from agent.model_folder import describe, write_manifest
+src = describe(sys.argv[1])['parts']
+write_manifest(sys.argv[2], {k: v['trained_by'] for k, v in src.items()})" "$SRC" "$DST"
 chmod 644 "$DST"/*.*
 du -sh "$DST"

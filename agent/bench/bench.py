@@ -85,15 +85,18 @@ def bench_items(cfg: BenchConfig) -> list:
 
     Each item keeps its theorem without the prelude too (``bare``): a stdlib file that the
     prelude's libraries load themselves (NZDiv.v, required by Lia) cannot be replayed beside
-    its compiled twin, whose names clash with the replay's; such a theorem is searched and
-    checked in its file's own context instead (the record says ``prelude_dropped``).
+    its compiled twin, whose names clash with the replay's; and a library loaded at the top can
+    change how an earlier proof of the file checks (its hints join ``auto with *``). Such a theorem
+    gets its libraries placed one by one (``coq_env.placement.alternatives``: right above the
+    theorem, then one left out at a time: the record's ``prelude_placed``), and only when none loads
+    is it searched in its file's own context (``prelude_dropped``).
     """
     items = load_suite(cfg.suite, split=cfg.split, limit=cfg.limit, spread=cfg.spread, half=cfg.half)
     if not items:
         raise UsageError(f"no theorem in {cfg.suite}" + (f" with split {cfg.split!r}" if cfg.split else ""))
     preludes = [_prelude(cfg, it.theorem.backend, it.theorem.statement) for it in items]
     return [dataclasses.replace(it, theorem=dataclasses.replace(it.theorem, context=_around(it.theorem, p)),
-                                bare=it.theorem) if p else it
+                                bare=it.theorem, prelude=p) if p else it
             for it, p in zip(items, preludes)]
 
 
@@ -231,14 +234,21 @@ def summarize(rows: list[dict]) -> dict:
     return {"theorems": n, "proved": proved, "not_proved": failed, "statement_error": stmt,
             "internal_error": internal, "rate": proved / n if n else 0.0,
             "rate_loadable": proved / loadable if loadable else 0.0,
+            # the prelude's libraries placed above the theorem (some maybe left out), or dropped
+            "prelude_placed": sum(bool(r.get("prelude_placed")) for r in rows),
+            "prelude_dropped": sum(bool(r.get("prelude_dropped")) for r in rows),
             "search_seconds": round(sum(r.get("seconds", 0.0) for r in rows), 1),
             "expansions": sum(r.get("expansions", 0) for r in rows)}
 
 
 def counts_line(s: dict) -> str:
     """Every status's count, for the closing line of bench and collect."""
-    return (f"proved {s['proved']}/{s['theorems']} ({100 * s['rate']:.1f}%), not proved {s['not_proved']}, "
+    line = (f"proved {s['proved']}/{s['theorems']} ({100 * s['rate']:.1f}%), not proved {s['not_proved']}, "
             f"statement errors {s['statement_error']}, internal errors {s['internal_error']}")
+    if s.get("prelude_placed") or s.get("prelude_dropped"):
+        line += (f"; prelude placed above the theorem {s.get('prelude_placed', 0)}, "
+                 f"searched without it {s.get('prelude_dropped', 0)}")
+    return line
 
 
 def write_summary(cfg: BenchConfig, rows: list[dict], *, interrupted: str = "") -> dict:

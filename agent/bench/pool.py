@@ -42,7 +42,7 @@ class Worker:
                 last_resort = lambda t: b.hammer_suggest(t, s.hammer_limit)  # noqa: E731
             return prove_theorem(self.envs[th.backend], th, policy=policy, check=check, budget=s.budget,
                                  priority=s.priority, value=s.value, keep_tree=self.keep_tree,
-                                 fallback=getattr(it, "bare", None), last_resort=last_resort,
+                                 fallback=_fallbacks(b, it), last_resort=last_resort,
                                  on_proof=s.learn, search=s.search)
         except Exception as e:  # one theorem's failure must not stop the pool
             return TheoremRecord(th.name, "error", None, 0, 0.0, "internal_error", f"{type(e).__name__}: {e}"[:500])
@@ -50,6 +50,16 @@ class Worker:
     def close(self) -> None:
         for env in self.envs.values():
             env.close()
+
+
+def _fallbacks(backend, it):
+    """What to load, in order, when an item's theorem does not: its prelude's libraries placed
+    one by one in the bare context (``Backend.placements``), then the bare theorem alone."""
+    bare = getattr(it, "bare", None)
+    if bare is None:
+        return ()
+    yield from backend.placements(bare, getattr(it, "prelude", ""))
+    yield bare, ""
 
 
 def item_deadline(search) -> float:

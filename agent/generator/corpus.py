@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -65,16 +66,21 @@ def read_premises(files: list[str]) -> list[Premise]:
     """The theorems the corpus files state (name, statement, file, offset), in file order."""
     from agent.backends import backend_named
     scripts = backend_named("coq").proof_scripts
-    out = []
+    out, skipped = [], 0
     for name in files:
         path = source_path(name)
-        if path is None:
-            continue
         try:
+            if path is None:
+                raise OSError("not found in the installed libraries")
             theorems = scripts(Path(path).read_text(encoding="utf-8"))
-        except (ValueError, OSError, UnicodeDecodeError):
+        except (ValueError, OSError, UnicodeDecodeError) as e:
+            print(f"generator premises: skipping {name}: {e}", file=sys.stderr)
+            skipped += 1
             continue
         out += [Premise(th.name, th.statement, name, len(th.context)) for th, _ in theorems]
+    if skipped:
+        print(f"generator premises: {skipped} of {len(files)} corpus files skipped (their lemmas are not "
+              "premises)", file=sys.stderr)
     return out
 
 

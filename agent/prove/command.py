@@ -102,36 +102,40 @@ def run_prove(cfg: ProveConfig) -> int:
     backend = backend_for(cfg.file, lean_project=cfg.lean_project or None,
                           check_timeout=cfg.search.check_timeout, coq_args=tuple(cfg.coq_args))
     try:
-        backend.open_theorems(text)  # the user's file parses as it is
+        if not backend.open_theorems(text):  # the user's file parses as it is
+            raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
+                             + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
+        if (why := backend.missing() or backend.unbuilt(text)) is not None:
+            raise UsageError(why)  # before anything runs the file's imports
         line = backend.imports_for(cfg.imports, hammer_mode(cfg.search, backend) != "off",
                                    procedures_for(cfg.search, backend).fitting(text))
         line = _keeping_meaning(cfg, backend, text, line)
         # what search and check run on: the libraries loaded (not imported) after the file's own
         # imports; their Import goes right above each theorem (_in_order, _written)
-        source = backend.insert_imports(text, backend.split_imports(line)[0])
-        theorems = backend.open_theorems(source)
+        requires = backend.split_imports(line)[0]
     except backend.parse_error as e:
         raise UsageError(f"cannot parse {cfg.file}: {e}") from None
     except ValueError as e:
         raise UsageError(str(e)) from None
-    if not theorems:
-        raise UsageError(f"no open theorem in {cfg.file} (nothing ends in "
-                         + ("Admitted. or uses admit." if backend.name == "coq" else "sorry") + ")")
-    if (why := backend.missing() or backend.unbuilt(text)) is not None:
-        raise UsageError(why)
+    # a library that would change how an earlier sentence checks at the top goes above each theorem
+    placed = backend.place_imports(text, line) if backend.place_imports and requires else None
+    source = backend.insert_imports(text, placed.top_of(requires) if placed else requires)
+    theorems = backend.open_theorems(source)
     cfg.output = cfg.output or default_output(cfg.file)
     cfg.report = cfg.report or os.path.splitext(cfg.output)[0] + ".report.json"
     cfg.search.model = default_model_for(cfg.search.model, backend.name, cfg.search.device)
     print("qstar prove config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
     if backend.name == "coq":
         print(f"qstar prove load path: {backend.load_path}", file=sys.stderr)
+    if placed is not None and placed.why:
+        print(f"qstar prove: added imports {placed.why}", file=sys.stderr)
     searcher = build_searcher(cfg.search, batching=cfg.workers > 1)
     t0 = time.monotonic()
     records: dict[str, object] = {}
     options = {"lean_project": cfg.lean_project or None, "coq_args": backend.coq_args}
     interrupted = ""  # the signal that stopped the run
     proofs: dict[str, tuple[str, ...]] = {}
-    texts = _Texts(text, source, line)
+    texts = _Texts(text, source, line, placement=placed)
     try:
         with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
@@ -188,11 +192,15 @@ def _keeping_meaning(cfg: ProveConfig, backend, text: str, line: str) -> str:
     """``line`` without the added imports that would change what a name or a notation of the
     file means (each one said on stderr): the statements searched and checked stay the user's."""
     lines = [ln for ln in line.splitlines() if ln.strip()]
-    if not lines or not backend.meaning_changes(text, lines):
-        return line
+    try:
+        if not lines or not backend.meaning_changes(text, lines):
+            return line
+        changes = [backend.meaning_changes(text, [ln]) for ln in lines]
+    except RuntimeError as e:  # coqtop could not read the file's imports with its load path
+        raise UsageError(f"{cfg.file}: {e}; its load path is {backend.load_path or 'the default'}: check that "
+                         "coqc compiles the file from the project's root") from None
     kept = []
-    for ln in lines:
-        changed = backend.meaning_changes(text, [ln])
+    for ln, changed in zip(lines, changes):
         if changed:
             print(f"qstar prove: not adding {ln!r}: it changes the meaning of {', '.join(changed[:6])} "
                   f"in {cfg.file}", file=sys.stderr)
@@ -211,7 +219,9 @@ def _without_unused_imports(cfg: ProveConfig, backend, texts: "_Texts", records:
     line, before = backend.trim_imports(texts.line, proofs)
     if line == texts.line and before == {n: backend.split_imports(line)[1] for n in proofs}:
         return texts
-    candidate = _Texts(texts.text, backend.insert_imports(texts.text, backend.split_imports(line)[0]), line, before)
+    requires = backend.split_imports(line)[0]
+    top = texts.placement.top_of(requires) if texts.placement else requires
+    candidate = _Texts(texts.text, backend.insert_imports(texts.text, top), line, before, texts.placement)
     verdicts = _check_text(cfg, backend, _written(backend, candidate, proofs))
     if all(verdicts[name].ok for name in proofs if name in verdicts) and set(proofs) <= set(verdicts):
         return candidate
@@ -250,6 +260,13 @@ class _Texts:
     source: str  # what search and check run on: the file, the added libraries loaded after its imports
     line: str  # the added imports, one sentence a line, as --imports names them
     before: dict | None = None  # {theorem: the Import above it}; None: the line's whole Import above each
+    placement: object = None  # where each added library goes (coq_env.placement.Placement); None: the top
+
+    def above(self, import_line: str) -> str:
+        """What goes right above a theorem that imports ``import_line``: the Requires of the libraries
+        that could not go at the top, then the Import."""
+        requires = self.placement.requires_above(import_line, self.line) if self.placement is not None else ""
+        return "\n".join(x for x in (requires, import_line) if x)
 
 
 def _in_order(backend, texts: _Texts, th, proofs: dict) -> _Item:
@@ -258,7 +275,7 @@ def _in_order(backend, texts: _Texts, th, proofs: dict) -> _Item:
     if backend.context_in_order is None:
         return _Item(th.name, th)
     source, line = texts.source, texts.line
-    before = backend.split_imports(line)[1]
+    before = texts.above(backend.split_imports(line)[1])
     above = (lambda context: context.rstrip() + "\n" + before + "\n") if before else (lambda context: context)
     context = above(backend.context_in_order(source, proofs, th.name, before))
     ordered = dataclasses.replace(th, context=context)
@@ -273,7 +290,8 @@ def _written(backend, texts: _Texts, proofs: dict) -> str:
     there is no proof."""
     if not proofs:
         return texts.text
-    before = texts.before if texts.before is not None else backend.split_imports(texts.line)[1]
+    before = ({n: texts.above(b) for n, b in texts.before.items()} if texts.before is not None
+              else texts.above(backend.split_imports(texts.line)[1]))
     return backend.with_proofs(texts.source, proofs, before) if before else backend.with_proofs(texts.source, proofs)
 
 
@@ -291,6 +309,7 @@ def _write(cfg: ProveConfig, backend, texts: _Texts, theorems, records: dict,
         "backend": backend.name,
         "load_path": backend.load_path,
         "added_imports": _added(backend, texts) if proofs else [],
+        "imports_placement": texts.placement.why if texts.placement is not None else "",
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
                     "error": sum(r.status == "error" for r in done),  # the two kinds below
@@ -307,8 +326,10 @@ def _write(cfg: ProveConfig, backend, texts: _Texts, theorems, records: dict,
 def _added(backend, texts: _Texts) -> list[str]:
     """The added sentences the written file has: the Requires, then each distinct Import."""
     requires, before = backend.split_imports(texts.line)
+    top = texts.placement.top_of(requires) if texts.placement is not None else requires
     imports = [before] if texts.before is None else list(dict.fromkeys(texts.before.values()))
-    return [ln for ln in (*requires.splitlines(), *imports) if ln]
+    above = [ln for b in imports for ln in texts.above(b).splitlines()]
+    return list(dict.fromkeys(ln for ln in (*top.splitlines(), *above) if ln))
 
 
 def _print_table(records) -> None:

@@ -28,6 +28,7 @@ class TheoremRecord:
     model_seconds: float = 0.0  # policy + value time
     nodes: int = 0
     prelude_dropped: bool = False  # the statement loaded only without the bench prelude
+    prelude_placed: str = ""  # where the prelude's libraries went when not at the top ("" top)
     tree: dict | None = field(default=None, repr=False)  # the whole search (collect only)
     proof_sources: list | None = None  # per proof step, the candidate sources that proposed it
 
@@ -42,15 +43,16 @@ class TheoremRecord:
 def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Checker,
                   budget: SearchBudget, priority: Priority = by_logprob,
                   value: Value | None = None, load_timeout: float = 120.0,
-                  keep_tree: bool = False, fallback: Theorem | None = None,
+                  keep_tree: bool = False, fallback=None,
                   last_resort: Callable[[Theorem], tuple[str, ...]] | None = None,
                   on_proof: Callable[[list], None] | None = None,
                   search: Callable | None = None) -> TheoremRecord:
     """Search for a proof of ``theorem`` and check it soundly.
 
-    ``fallback`` is the same statement in another context (a suite's theorem without the bench
-    prelude), tried when ``theorem`` does not load; the search and the final check then both
-    use it. ``last_resort`` is a slow one-shot tool (CoqHammer) asked for tactics for the whole
+    ``fallback`` is the same statement in other contexts (a suite's theorem with its prelude's
+    libraries placed right above it, then without them: one ``Theorem`` or (theorem, note) pairs,
+    tried in order when ``theorem`` does not load); the search and the final check then both
+    use the one that loaded, and the record says which (``prelude_placed``, ``prelude_dropped``). ``last_resort`` is a slow one-shot tool (CoqHammer) asked for tactics for the whole
     statement when the search finds no proof; the kernel runs each at the root in turn, and the
     first proof one closes goes through the same final check. Cheap candidates first: an easy theorem
     never pays for the tool. ``on_proof`` gets the [(goals, tactic)] steps of a proof once the
@@ -58,10 +60,10 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     ``search`` replaces best-first search (``mcts_search``: same arguments, same result).
     """
     t0 = time.monotonic()
-    root, loaded, why = _load(env, theorem, fallback, load_timeout)
+    root, loaded, why, placed = _load(env, theorem, fallback, load_timeout)
     if root is None:
         return TheoremRecord(theorem.name, "error", None, 0, time.monotonic() - t0, "statement_error", why)
-    dropped, theorem = loaded is not theorem, loaded
+    dropped, theorem = loaded is not theorem and not placed, loaded
     if hasattr(policy, "bind"):  # templates that show the theorem's name (InternLM)
         policy = policy.bind(theorem.name)
     closing = ClosingChecked(env, theorem, check)
@@ -69,7 +71,7 @@ def prove_theorem(env: ProofEnv, theorem: Theorem, *, policy: Policy, check: Che
     record = TheoremRecord(theorem.name, "failed", None, res.expansions, 0.0, res.stop_reason,
                            kernel_seconds=round(res.kernel_seconds, 3),
                            model_seconds=round(res.policy_seconds + res.value_seconds, 3),
-                           nodes=res.nodes, prelude_dropped=dropped)
+                           nodes=res.nodes, prelude_dropped=dropped, prelude_placed=placed)
     if res.proof is not None:
         ok, reason = closing.verdict(res.proof)
         if ok:
@@ -157,24 +159,27 @@ def _add_root_proof(root, tactic: str) -> None:
     root.status = PROVED
 
 
-def _load(env: ProofEnv, theorem: Theorem, fallback: Theorem | None, timeout: float):
-    """(root state, the theorem that loaded, "") or, when neither loads, (None, theorem, why).
+def _load(env: ProofEnv, theorem: Theorem, fallback, timeout: float):
+    """(root state, the theorem that loaded, "", its placement note) or, when none loads, (None,
+    theorem, why, ""). ``fallback`` is one theorem or (theorem, note) pairs, tried in order.
     A prover that dies loading a theorem is tried once more in a fresh process; a second death
     raises ProverDied (the pool records an internal error, not the user's statement error)."""
     try:
-        return _start(env, theorem, timeout), theorem, ""
+        return _start(env, theorem, timeout), theorem, "", ""
     except ProverDied:
         raise
     except StartError as e:
         why = _one_line(str(e))
-    if fallback is not None and fallback != theorem:
+    for other, note in ([(fallback, "")] if isinstance(fallback, Theorem) else fallback or ()):
+        if other == theorem:
+            continue
         try:
-            return _start(env, fallback, timeout), fallback, ""
+            return _start(env, other, timeout), other, "", note
         except ProverDied:
             raise
         except StartError:
             pass
-    return None, theorem, why
+    return None, theorem, why, ""
 
 
 def _start(env: ProofEnv, theorem: Theorem, timeout: float):

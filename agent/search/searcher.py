@@ -47,11 +47,19 @@ class SearchConfig:
     """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
     BFS-Prover), value (the critic alone), astar (g + lambda * -log V), mcts (PUCT walks with the
     policy's prior and V at the leaf, AlphaZero; agent/search/mcts.py)."""
-    expand: Literal["node", "step"] = "node"
+    expand: Literal["node", "step", "lazy"] = "node"
     """node: an expansion runs every candidate of the node at once (ReProver); step: the queue
     holds (node, candidate) pairs and each candidate runs when its own f comes up, so a low-scored
-    one (a likely error or timeout) waits behind the likely steps of the whole tree (Q* search).
-    bfs, bfs-norm, value and astar only."""
+    one (a likely error or timeout) waits behind the likely steps of the whole tree (Q* search);
+    lazy: a node runs its candidates by chance per second until it has --lazy-children children,
+    then waits in the queue at its next candidate's priority; a slow closer gets a short first
+    slice; a failure is not rerun on the same goal (agent/search/lazy.py). bfs, bfs-norm, value
+    and astar only."""
+    lazy_children: int = 2
+    """--expand lazy: new children a node makes before it goes back into the queue."""
+    lazy_slice: float = 1.0
+    """--expand lazy: the first slice, in seconds, of a tactic whose family is expected to take
+    longer (the rest of --tactic-timeout comes after the node's other candidates)."""
     astar_lambda: float = 1.0
     """A* weight lambda in f = g + lambda * h; 0 is exactly bfs."""
     astar_g: Literal["logprob", "depth"] = "logprob"
@@ -272,10 +280,13 @@ def check_search(cfg: SearchConfig) -> None:
     """The flag checks that need no model: before a pool or a cluster starts, one line each."""
     if cfg.ordering not in ORDERINGS:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
-    if cfg.expand not in ("node", "step"):
-        raise UsageError("--expand must be node or step")
-    if cfg.expand == "step" and cfg.ordering == "mcts":
-        raise UsageError("--expand step is for bfs, bfs-norm, value and astar (mcts has its own --mcts-width)")
+    if cfg.expand not in ("node", "step", "lazy"):
+        raise UsageError("--expand must be node, step or lazy")
+    if cfg.expand != "node" and cfg.ordering == "mcts":
+        raise UsageError(f"--expand {cfg.expand} is for bfs, bfs-norm, value and astar "
+                         "(mcts has its own --mcts-width)")
+    if cfg.lazy_children < 1 or cfg.lazy_slice <= 0:
+        raise UsageError("--lazy-children must be at least 1 and --lazy-slice positive")
     if cfg.mcts_c < 0 or cfg.mcts_width < 0 or cfg.mcts_novelty < 0:
         raise UsageError("--mcts-c, --mcts-width and --mcts-novelty must not be negative")
 
@@ -343,6 +354,10 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     search = None
     if cfg.expand == "step":  # check_search refused it with mcts
         search = functools.partial(S.best_first_search, step_level=True)
+    if cfg.expand == "lazy":  # one cost model for all workers: it learns the kernel's seconds
+        from agent.search.lazy import CostModel, lazy_search
+        search = functools.partial(lazy_search, children=cfg.lazy_children, slice_seconds=cfg.lazy_slice,
+                                   cost=CostModel())
     if cfg.ordering == "mcts":
         from agent.search.mcts import MctsConfig, mcts_search
         search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
