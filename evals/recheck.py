@@ -1,6 +1,7 @@
 """Re-run the sound final check on every proof a bench or iterate folder reports as proved.
 
-Usage: python evals/recheck.py DIR [DIR ...]   (each DIR holds config.json and results.jsonl)
+Usage: python evals/recheck.py DIR [DIR ...]   (each DIR holds config.json and results.jsonl, or
+collect's records.jsonl)
 
 Each proved row's proof goes through the current code's final check again (original statement,
 screened body, fresh coqc/lean process, assumption check), one theorem at a time. The script
@@ -39,7 +40,9 @@ def recheck(folder: str) -> dict:
     for it in items:  # a run from before ids were unique: "F.v:x" stood for "F.v:x#2" too
         if "#" in it.id:
             by_id.setdefault(it.id.rsplit("#", 1)[0], []).append(it)
-    proved = [r for r in read_jsonl(os.path.join(folder, "results.jsonl")) if r["status"] == "proved"]
+    log = os.path.join(folder, "results.jsonl")  # bench's; collect's is records.jsonl
+    log = log if os.path.exists(log) else os.path.join(folder, "records.jsonl")
+    proved = [r for r in read_jsonl(log) if r["status"] == "proved"]
     if not proved:
         return {"folder": folder, "rechecked": 0, "agree": 0, "disagree": [], "ambiguous": 0}
     backend = backend_named(items[0].theorem.backend, check_timeout=cfg.search.check_timeout)

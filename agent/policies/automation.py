@@ -44,7 +44,7 @@ class AutomationPolicy:
     def __init__(self, backend: str, *, tactics: tuple[str, ...] | None = None,
                  case_splits: bool = True, lemmas: tuple[str, ...] = (), max_lemmas: int = 8,
                  extra: tuple[str, ...] = (), statements: dict[str, str] | None = None,
-                 ranked: int = 5):
+                 ranked: int = 5, competition: bool = True):
         """``lemmas``: the file's lemmas a proof may use, most recent first; ``statements``: their
         statements (name -> text), which rank them per state: the ``ranked`` best by overlap with
         the goal, then the most recent, ``max_lemmas`` in all."""
@@ -53,6 +53,7 @@ class AutomationPolicy:
         self.backend = backend
         self.tactics = (tactics or (COQ_TACTICS if backend == "coq" else LEAN_TACTICS)) + tuple(extra)
         self.case_splits = case_splits
+        self.competition = competition  # agent.policies.competition's families (Coq)
         self.lemmas = tuple(lemmas[:max_lemmas])  # the file's earlier lemmas, most recent first
         self._ranker = None
         if statements:
@@ -61,6 +62,9 @@ class AutomationPolicy:
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         tactics = list(self.tactics)
+        if self.competition and self.backend == "coq" and state.goals:  # where the goal calls for them
+            from agent.policies.competition import competition_steps
+            tactics[5:5] = [step for _, step in competition_steps(state.goals[0])]
         if self.case_splits and state.goals:
             for name, hyp in state.goals[0].locals():
                 if not hyp.body and hyp.type.split(" ", 1)[0] in _INDUCTIVE_TYPES:

@@ -97,6 +97,10 @@ class SearchConfig:
     """The lemmas stated above a theorem in its file as automation candidates (apply, eapply,
     rewrite): ranked: per state, those whose statements share the goal's symbols first, then the
     most recent (agent.policies.file_lemmas); recent: the 8 most recent; off: none."""
+    competition: Literal["on", "off"] = "on"
+    """Coq: the competition step families where the goal's shape calls for them (a bounded
+    integer split into its cases, Lean's interval_cases; Z div/mod named for lia):
+    agent.policies.competition."""
     goal_args: Literal["on", "off"] = "on"
     """Candidates with arguments read from the goal (values a linear system pins, nra/nia hint
     squares, Rabs/Rmax/Rmin/if case splits, destruct of or/and/exists hypotheses,
@@ -396,7 +400,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         elif not lemmas and context:  # a bench item: its file's lemmas, as `prove` gives them
             lemmas = tuple(b.usable_lemmas(context))
         statements = {n: st for n, st, _ in stated} if cfg.file_lemmas == "ranked" else None
-        automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend], statements=statements)
+        automation = AutomationPolicy(backend, lemmas=lemmas, extra=extras[backend], statements=statements,
+                                      competition=cfg.competition == "on")
         goal = GoalArgPolicy(backend) if cfg.goal_args == "on" else None
         decision = None
         if procs[backend].any():

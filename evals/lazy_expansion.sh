@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Issue 46: node expansion (every candidate of a node at once) against lazy, cost-aware expansion
+# (--expand lazy: agent/search/lazy.py), on the eval half of miniF2F-rocq valid (never searched in
+# training), with the bundled model and every other flag at its default, at the README's budget
+# (16 expansions, 20 s, 5 s per tactic, 2 workers). `qstar collect` keeps each search's tree, so
+# the table says where the kernel's seconds go per tactic family and how deep searches get.
+# Rows run one after the other (never side by side: the seconds are compared). Finished rows are
+# kept (--resume). About 45 minutes on 2 CPU cores. Every proof is rechecked at the end.
+# Usage: bash evals/lazy_expansion.sh [RUN_DIR]; python evals/lazy_table.py RUN_DIR prints it again.
+RUN=${1:-runs/lazy}
+NO_STDLIB=1 source "$(dirname "$0")/common.sh"
+EVAL=("$MINIF2F" --half eval --workers 2 --resume "${BUDGET[@]}")
+# rows: node and lazy without the competition families (agent/policies/competition.py), then lazy
+# with them (the families were chosen by reading the node row's misses: that row is not blind)
+declare -A FLAGS=([node]="--expand node --competition off" [lazy]="--expand lazy --competition off"
+                  [lazy+families]="--expand lazy --competition on")
+for row in ${ROWS:-node lazy lazy+families}; do
+  # shellcheck disable=SC2086
+  $Q collect "${EVAL[@]}" ${FLAGS[$row]} --out "$RUN/eval/$row"
+done
+$PY evals/recheck.py "$RUN"/eval/*
+$PY evals/lazy_table.py "$RUN"
