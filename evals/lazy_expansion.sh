@@ -10,11 +10,16 @@
 RUN=${1:-runs/lazy}
 NO_STDLIB=1 source "$(dirname "$0")/common.sh"
 EVAL=("$MINIF2F" --half eval --workers 2 --resume "${BUDGET[@]}")
-# rows: node and lazy without the competition families (agent/policies/competition.py), then lazy
-# with them (the families were chosen by reading the node row's misses: that row is not blind)
-declare -A FLAGS=([node]="--expand node --competition off" [lazy]="--expand lazy --competition off"
-                  [lazy+families]="--expand lazy --competition on")
-for row in ${ROWS:-node lazy lazy+families}; do
+# rows: node and lazy (a candidate's chance: the policy's alone) without the competition families
+# (agent/policies/competition.py), lazy with them, then lazy with them and each family's success
+# rate learned as the run goes (the default). The families were chosen by reading the node row's
+# misses, and the learned chance was added after reading where the seconds went in the rows
+# before it: those rows are not blind.
+declare -A FLAGS=([node]="--expand node --competition off"
+                  [lazy]="--expand lazy --competition off --lazy-chance policy"
+                  [lazy+families]="--expand lazy --competition on --lazy-chance policy"
+                  [lazy+chance]="--expand lazy --competition on --lazy-chance learned")
+for row in ${ROWS:-node lazy lazy+families lazy+chance}; do
   # shellcheck disable=SC2086
   $Q collect "${EVAL[@]}" ${FLAGS[$row]} --out "$RUN/eval/$row"
 done

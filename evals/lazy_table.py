@@ -58,7 +58,7 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    run, names = argv[0], argv[1:] or ["node", "lazy", "lazy+families"]
+    run, names = argv[0], argv[1:] or ["node", "lazy", "lazy+families", "lazy+chance"]
     out = {}
     for name in names:
         path = os.path.join(run, "eval", name, "records.jsonl")

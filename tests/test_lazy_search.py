@@ -54,6 +54,13 @@ def test_candidates_run_by_chance_per_second():
     for _ in range(60):
         cost.observe("sauto.", 0.01)  # measured: sauto is fast on this kernel
     assert cost.seconds("sauto.") < 0.2  # the prior weighs as 3 steps: (3 * 3.0 + 60 * 0.01) / 63
+    for _ in range(30):
+        cost.observe("hauto.", 0.01)  # as fast, but it never succeeds: its steps wait
+        cost.observe("lia.", 0.01, succeeded=True)
+    assert cost.chance("hauto.") < 0.01 < 0.9 < cost.chance("lia.")
+    env = ScriptedEnv({"A": {"lia.": "B", "hauto.": "C"}})
+    lazy(env, policy_from({"A": [("hauto.", -0.1), ("lia.", -1.5)]}), children=1, cost=cost)
+    assert env.applied[0] == ("A", "lia.")
 
 
 class TimedEnv(ScriptedEnv):
@@ -132,7 +139,8 @@ def test_a_cost_model_is_fitted_to_stored_search_trees():
                                    {"src": 1, "tactic": "sauto.", "outcome": "error", "seconds": 4.0, "dst": None},
                                    {"src": 1, "tactic": "sauto.", "outcome": "error", "seconds": 0.0, "dst": None}]}
     model = CostModel.from_records([tree])
-    assert model.stats["sauto"] == [2.0, 9.0] and model.seconds("sauto.") > model.seconds("lia.")
+    assert model.stats["sauto"] == [2.0, 9.0, 0.0] and model.seconds("sauto.") > model.seconds("lia.")
+    assert model.chance("lia.") > model.chance("sauto.")
 
 
 @requires_coq

@@ -9,10 +9,11 @@ its list runs only when nothing better is left anywhere in the tree. The same tr
 and statuses as ``best_first_search`` (``agent.search.labels``): a node is complete, and can be
 refuted, only once every candidate ran in full.
 
-Chance per second: the policy's probability over the tactic family's expected seconds
-(``CostModel``: a prior for the slow families, updated with every step this process runs, so a
-worker learns its kernel's costs as it goes; ``from_records`` fits it to the edges of stored
-search trees). Three more rules spend the seconds where they pay:
+Chance per second: the policy's probability, times how much more (or less) often than the
+average step the tactic's family succeeds on this kernel (closes or advances its goal), over the
+family's expected seconds (``CostModel``: priors, updated with every step this process runs, so a
+worker learns its kernel's chances and costs as it goes; ``from_records`` fits it to the edges of
+stored search trees). Three more rules spend the seconds where they pay:
 - a slow closer (expected seconds over ``slice_seconds``) first runs with a short limit, the
   Sledgehammer way; cut there, it is tried again with the whole tactic limit only after the
   node's other candidates (its first try is a ``cut`` edge: not judged, never a refutation);
@@ -47,7 +48,8 @@ PRIOR_SECONDS = {"sauto": 3.0, "hauto": 2.0, "qauto": 1.0, "sfirstorder": 1.0, "
                  "hammer": 5.0, "nia": 1.0, "nra": 1.0, "psatz": 1.5, "firstorder": 1.0, "tauto": 0.3,
                  "intuition": 0.5, "field": 0.5, "nsatz": 2.0, "interval": 1.5, "lra": 0.3, "lia": 0.3}
 DEFAULT_SECONDS = 0.25
-_PSEUDO = 3.0  # the prior counts as this many observed steps
+PRIOR_SUCCESS = 0.1  # the share of steps that close or advance their goal, before any is measured
+_PSEUDO = 3.0  # a prior counts as this many observed steps
 
 
 def family(tactic: str) -> str:
@@ -58,25 +60,32 @@ def family(tactic: str) -> str:
 
 
 class CostModel:
-    """Expected seconds per tactic family: the prior, then the mean of every step measured (the
-    prior weighs as ``_PSEUDO`` steps). Thread-safe: one model serves a pool's workers."""
+    """Expected seconds and chance of success per tactic family: the priors, then the means of
+    every step measured (a prior weighs as ``_PSEUDO`` steps). Thread-safe: one model serves a
+    pool's workers."""
 
     def __init__(self, prior: dict[str, float] | None = None):
         self.prior = dict(PRIOR_SECONDS if prior is None else prior)
-        self.stats: dict[str, list[float]] = {}  # family -> [steps, seconds]
+        self.stats: dict[str, list[float]] = {}  # family -> [steps, seconds, successes]
         self._lock = threading.Lock()
 
     def seconds(self, tactic: str) -> float:
         f = family(tactic)
         p = self.prior.get(f, DEFAULT_SECONDS)
-        n, s = self.stats.get(f, (0.0, 0.0))
+        n, s, _ = self.stats.get(f, (0.0, 0.0, 0.0))
         return (p * _PSEUDO + s) / (_PSEUDO + n)
 
-    def observe(self, tactic: str, seconds: float) -> None:
+    def chance(self, tactic: str) -> float:
+        """How often the family's steps closed or advanced their goal (the prior: ``PRIOR_SUCCESS``)."""
+        n, _, won = self.stats.get(family(tactic), (0.0, 0.0, 0.0))
+        return (PRIOR_SUCCESS * _PSEUDO + won) / (_PSEUDO + n)
+
+    def observe(self, tactic: str, seconds: float, succeeded: bool = False) -> None:
         with self._lock:
-            st = self.stats.setdefault(family(tactic), [0.0, 0.0])
+            st = self.stats.setdefault(family(tactic), [0.0, 0.0, 0.0])
             st[0] += 1
             st[1] += seconds
+            st[2] += bool(succeeded)
 
     @classmethod
     def from_records(cls, trees) -> "CostModel":
@@ -87,7 +96,7 @@ class CostModel:
         for tree in trees:
             for e in tree.get("edges", []):
                 if e.get("seconds", 0.0) > 0 or e.get("outcome") not in ("duplicate", "error", "timeout"):
-                    model.observe(e["tactic"], float(e.get("seconds", 0.0)))
+                    model.observe(e["tactic"], float(e.get("seconds", 0.0)), e.get("outcome") in ("goals", "proved"))
         return model
 
 
@@ -112,9 +121,11 @@ _SELECTOR = re.compile(r"^\s*(?:all|\d+(?:\s*-\s*\d+)?(?:\s*,\s*\d+)*|\[[^\]]*\]
 
 def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priority = by_logprob,
                 value: Value | None = None, budget: SearchBudget | None = None, check_invariants: bool = False,
-                children: int = 2, slice_seconds: float = 1.0, cost: CostModel | None = None) -> SearchResult:
+                children: int = 2, slice_seconds: float = 1.0, cost: CostModel | None = None,
+                learned_chance: bool = True) -> SearchResult:
     """Best-first search in which a node runs its candidates in order of chance per second and
-    is put back into the queue once it has ``children`` new children (module docstring)."""
+    is put back into the queue once it has ``children`` new children (module docstring); without
+    ``learned_chance`` the chance is the policy's probability alone."""
     if getattr(priority, "needs_value", False) and value is None:
         raise ValueError("this priority needs a value function")
     budget = budget or SearchBudget()
@@ -161,7 +172,7 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
             candidates = policy(node.state)
             node.model_seconds = time.monotonic() - tp
             policy_time += node.model_seconds
-            pending[id(node)] = _Pending(_order(candidates, cost, budget.tactic_timeout, slice_seconds),
+            pending[id(node)] = _Pending(_order(candidates, cost, budget.tactic_timeout, slice_seconds, learned_chance),
                                          proposed_by(policy, candidates))
         work = pending.get(id(node))
         if work is None or not work.slots:
@@ -180,7 +191,7 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
             step, edge, child, dt = run_step(env, node, slot.tactic, slot.logprob, table, work.sources.get(slot.tactic),
                                              budget=_Limited(budget, limit), deadline=deadline)
             kernel += dt
-            cost.observe(slot.tactic, dt)
+            cost.observe(slot.tactic, dt, edge.outcome in ("goals", "proved", "duplicate"))
             if isinstance(step, Proved):
                 return result(step.path, "proved")
             if edge.outcome == "timeout" and limit < budget.tactic_timeout:  # ran its slice only: not judged
@@ -219,14 +230,17 @@ class _Limited:
         return self.limit
 
 
-def _order(candidates, cost: CostModel, tactic_timeout: float, slice_seconds: float) -> list[_Slot]:
-    """The node's candidates by chance per second (log p - log expected seconds), each with its
-    first limit: the slice for a slow closer, the whole tactic limit otherwise."""
+def _order(candidates, cost: CostModel, tactic_timeout: float, slice_seconds: float,
+           learned_chance: bool = True) -> list[_Slot]:
+    """The node's candidates by chance per second (log p + log(family chance / prior chance) - log
+    expected seconds), each with its first limit: the slice for a slow closer, the whole tactic
+    limit otherwise."""
     scored = []
     for i, (tactic, logprob) in enumerate(candidates):
         seconds = max(min(cost.seconds(tactic), tactic_timeout), 0.05)
         limit = slice_seconds if seconds > slice_seconds and slice_seconds < tactic_timeout else tactic_timeout
-        scored.append((-(logprob - math.log(seconds)), i, _Slot(tactic, logprob, limit)))
+        odds = math.log(cost.chance(tactic) / PRIOR_SUCCESS) if learned_chance else 0.0
+        scored.append((-(logprob + odds - math.log(seconds)), i, _Slot(tactic, logprob, limit)))
     return [s for _, _, s in sorted(scored)]
 
 

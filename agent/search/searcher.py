@@ -57,6 +57,9 @@ class SearchConfig:
     and astar only."""
     lazy_children: int = 2
     """--expand lazy: new children a node makes before it goes back into the queue."""
+    lazy_chance: Literal["learned", "policy"] = "learned"
+    """--expand lazy: a candidate's chance is the policy's probability times its family's success
+    rate on this kernel, learned as the run goes (learned), or the policy's alone (policy)."""
     lazy_slice: float = 1.0
     """--expand lazy: the first slice, in seconds, of a tactic whose family is expected to take
     longer (the rest of --tactic-timeout comes after the node's other candidates)."""
@@ -361,7 +364,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     if cfg.expand == "lazy":  # one cost model for all workers: it learns the kernel's seconds
         from agent.search.lazy import CostModel, lazy_search
         search = functools.partial(lazy_search, children=cfg.lazy_children, slice_seconds=cfg.lazy_slice,
-                                   cost=CostModel())
+                                   cost=CostModel(), learned_chance=cfg.lazy_chance == "learned")
     if cfg.ordering == "mcts":
         from agent.search.mcts import MctsConfig, mcts_search
         search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
