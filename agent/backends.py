@@ -240,6 +240,12 @@ def load_limit() -> float:
     return max(CoqEnvConfig.load_timeout, LeanEnvConfig.header_timeout + LeanEnvConfig.command_timeout)
 
 
+def coq_version() -> str:
+    """``coqc --version``'s text (keys caches of what depends on the prover's version)."""
+    from coq_env.imports import _coq_version
+    return _coq_version()
+
+
 def _lean_imports(imports: str) -> str:
     if imports not in ("auto", "none"):
         raise UsageError("--imports for Lean files: auto or none (a Lean file's own imports, at its top, "

@@ -34,7 +34,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
@@ -58,6 +58,10 @@ class ProveConfig:
     """Where to write the file with proofs filled in (default: FILE with _proved before the extension)."""
     report: str = ""
     """Where to write the JSON report (default: OUTPUT with .report.json)."""
+    project_index: Literal["on", "off"] = "on"
+    """Coq: before the first search, the file's own proofs are replayed into steps (cached in
+    .qstar/ beside the file) and each theorem's retrieval gets the steps of the proofs above it
+    (agent/project/index.py); off: retrieval knows only its database."""
     imports: str = "auto"
     """Libraries the prover may add after the file's own imports: auto (Coq: Lia, Lra, Psatz and
     Field, and CoqHammer's Tactics when --hammer is on; Lean: none, the file's imports bring
@@ -130,16 +134,22 @@ def run_prove(cfg: ProveConfig) -> int:
     if placed is not None and placed.why:
         print(f"qstar prove: added imports {placed.why}", file=sys.stderr)
     searcher = build_searcher(cfg.search, batching=cfg.workers > 1)
+    index = None
+    if cfg.project_index == "on" and backend.name == "coq" and searcher.study is not None:
+        from agent.project.index import build
+        index = build(backend, cfg.file, text, step_timeout=cfg.search.tactic_timeout)
+        print(f"qstar prove: project index: {len(index.rows)} steps of {index.proofs} proofs of the file "
+              + ("(from the cache)" if index.cached else f"(traced in {index.seconds:.1f}s)"), file=sys.stderr)
     t0 = time.monotonic()
     records: dict[str, object] = {}
     options = {"lean_project": cfg.lean_project or None, "coq_args": backend.coq_args}
     interrupted = ""  # the signal that stopped the run
     proofs: dict[str, tuple[str, ...]] = {}
-    texts = _Texts(text, source, line, placement=placed)
+    texts = _Texts(text, source, line, placement=placed, index_summary=index.summary() if index else None)
     try:
         with tqdm(total=len(theorems), desc=f"proving {os.path.basename(cfg.file)}", unit="thm",
                   file=sys.stderr, disable=None) as bar:
-            for rec in _prove_all(cfg, backend, texts, theorems, proofs, searcher, options):
+            for rec in _prove_all(cfg, backend, texts, theorems, proofs, searcher, options, index):
                 if cfg.workers > 1 and rec.status == "proved":
                     _check_whole(cfg, backend, texts, proofs, rec)
                 records[rec.name] = rec
@@ -170,18 +180,26 @@ def run_prove(cfg: ProveConfig) -> int:
 
 
 def _prove_all(cfg: ProveConfig, backend, texts: "_Texts", theorems, proofs: dict, searcher,
-               options):
+               options, index=None):
     """The records of the file's open theorems: in file order on one worker (each in the context
-    the proofs found so far give it), or in completion order on ``cfg.workers``."""
+    the proofs found so far give it, and retrieval holding the steps of the file's proofs above
+    it), or in completion order on ``cfg.workers`` (retrieval holding the steps above the first)."""
     from agent.bench.pool import Worker, item_deadline, run_items
+    handed = 0  # declarations whose proofs' steps retrieval holds
     if cfg.workers == 1:
         worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
         try:
             for th in theorems:
+                if index is not None:
+                    at = index.position(th.name, after=handed - 1)
+                    searcher.study(index.between(handed, at))
+                    handed = at + 1
                 yield worker.prove(_in_order(backend, texts, th, proofs))
         finally:
             worker.close()
         return
+    if index is not None and theorems:
+        searcher.study(index.between(0, index.position(theorems[0].name)))
     items = [_in_order(backend, texts, th, {}) for th in theorems]
     for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
                             workers=cfg.workers, backend_options=options, item_deadline=item_deadline(cfg.search)):
@@ -221,7 +239,7 @@ def _without_unused_imports(cfg: ProveConfig, backend, texts: "_Texts", records:
         return texts
     requires = backend.split_imports(line)[0]
     top = texts.placement.top_of(requires) if texts.placement else requires
-    candidate = _Texts(texts.text, backend.insert_imports(texts.text, top), line, before, texts.placement)
+    candidate = dataclasses.replace(texts, source=backend.insert_imports(texts.text, top), line=line, before=before)
     verdicts = _check_text(cfg, backend, _written(backend, candidate, proofs))
     if all(verdicts[name].ok for name in proofs if name in verdicts) and set(proofs) <= set(verdicts):
         return candidate
@@ -261,6 +279,7 @@ class _Texts:
     line: str  # the added imports, one sentence a line, as --imports names them
     before: dict | None = None  # {theorem: the Import above it}; None: the line's whole Import above each
     placement: object = None  # where each added library goes (coq_env.placement.Placement); None: the top
+    index_summary: dict | None = None  # the project index's steps, proofs and tracing time (None: off)
 
     def above(self, import_line: str) -> str:
         """What goes right above a theorem that imports ``import_line``: the Requires of the libraries
@@ -309,6 +328,7 @@ def _write(cfg: ProveConfig, backend, texts: _Texts, theorems, records: dict,
         "backend": backend.name,
         "load_path": backend.load_path,
         "added_imports": _added(backend, texts) if proofs else [],
+        "project_index": texts.index_summary,
         "imports_placement": texts.placement.why if texts.placement is not None else "",
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),

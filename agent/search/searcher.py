@@ -228,6 +228,7 @@ class Searcher:
     hammer: Callable[[object], str] = lambda backend: "off"  # Backend -> off | sauto | full
     hammer_limit: float = 5.0
     learn: Callable[[list], None] | None = None  # [(goals, tactic)] of a checked proof -> retrieval
+    study: Callable[[list], None] | None = None  # [(goals, tactic)] of the user's own proofs -> retrieval
     search: Callable | None = None  # the search function (best_first_search when None)
 
 
@@ -434,4 +435,5 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     learn = (lambda steps: [f(steps) for f in learners]) if learners and cfg.online == "on" else None
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
-                    mode, cfg.hammer_limit, learn, search)
+                    mode, cfg.hammer_limit, learn=learn, search=search,
+                    study=knn.add if knn is not None else None)

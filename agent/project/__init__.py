@@ -1,0 +1,1 @@
+"""What qstar learns from the user's own project before it searches (issue 45)."""

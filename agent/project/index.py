@@ -1,0 +1,116 @@
+"""The human proofs of the user's file, traced into steps, for the theorems below them.
+
+Tactician and Rango win on library files by learning the project as it is checked: by the time a
+theorem is reached, every proof above it is in the database. ``qstar prove`` does the same for
+the file it proves: before the first search, every closed proof of the file (``Qed``) is replayed
+step by step in the file's load path (``Backend.trace_file``: the state before, the step, the
+state after), and before each open theorem the steps of the proofs *above it* join retrieval
+(``Searcher.study``). A theorem never sees its own proof (it has none: it is open) nor a later
+one: steps are handed over in file order, and with several workers only the steps above the
+first open theorem are handed over (the theorems then run in any order).
+
+The traced steps are cached on disk beside the file (``.qstar/``, keyed by the file's text, the
+load path and Coq's version), so a second run on the same file starts its first search without
+tracing again. Not yet here: the proofs of the project's other files that the file requires, and
+the generator's and Q's use of the steps (issue 45's items 1 and 2 in full).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+
+from agent.env import Goal
+
+
+@dataclass
+class ProjectIndex:
+    """The traced steps of a file's proofs, each with the position of its proof among the file's
+    declarations."""
+
+    rows: list[dict] = field(default_factory=list)  # {"decl": k, "theorem", "goals", "tactic"}
+    order: list[str] = field(default_factory=list)  # every declaration's name, in file order
+    seconds: float = 0.0  # tracing time (0 when read from the cache)
+    cached: bool = False
+    proofs: int = 0  # proofs whose steps replayed
+
+    def position(self, name: str, after: int = -1) -> int:
+        """The file-order index of declaration ``name`` (the first after ``after``), or
+        ``len(order)`` when the file has none by that name."""
+        for k in range(after + 1, len(self.order)):
+            if self.order[k] == name:
+                return k
+        return len(self.order)
+
+    def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str]]:
+        """The (goals, step) rows of the proofs of declarations ``start <= k < end``."""
+        return [(tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]) for r in self.rows
+                if start <= r["decl"] < end]
+
+    def summary(self) -> dict:
+        return {"steps": len(self.rows), "proofs": self.proofs, "tracing_seconds": round(self.seconds, 2),
+                "cached": self.cached}
+
+
+def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_timeout: float = 300.0) -> ProjectIndex:
+    """The index of ``text`` (the user's file at ``path``), from the cache beside it or traced."""
+    try:
+        order = [th.name for th, _ in backend.proof_scripts(text)]
+    except backend.parse_error:
+        return ProjectIndex()
+    key = hashlib.sha256(json.dumps([text, list(backend.coq_args), _version()]).encode()).hexdigest()[:32]
+    cache = os.path.join(os.path.dirname(os.path.abspath(path)), ".qstar", f"index-{key}.jsonl.gz")
+    try:
+        with gzip.open(cache, "rt", encoding="utf-8") as f:
+            head = json.loads(f.readline())
+            rows = [json.loads(ln) for ln in f if ln.strip()]
+        return ProjectIndex(rows, order, 0.0, True, head.get("proofs", 0))
+    except (OSError, ValueError, EOFError):
+        pass
+    t0 = time.monotonic()
+    env = backend.make_env()
+    try:
+        traced, stats = backend.trace_file(env, path, os.path.basename(path), step_timeout, file_timeout)
+    finally:
+        env.close()
+    rows, at = [], -1
+    last = None
+    for r in traced:  # rows come in file order: match each proof to its declaration
+        if r["theorem"] != last:
+            at, last = _index_of(order, r["theorem"], at), r["theorem"]
+        rows.append({"decl": at, "theorem": r["theorem"], "goals": r["goals"], "tactic": r["tactic"]})
+    index = ProjectIndex(rows, order, time.monotonic() - t0, False, stats.get("traced", 0))
+    _write(cache, index)
+    return index
+
+
+def _index_of(order: list[str], name: str, after: int) -> int:
+    for k in range(after + 1, len(order)):
+        if order[k] == name:
+            return k
+    return len(order)  # not found: never above any theorem
+
+
+def _write(cache: str, index: ProjectIndex) -> None:
+    """The cache, written whole or not at all (a folder the user cannot write to: said, skipped)."""
+    try:
+        os.makedirs(os.path.dirname(cache), exist_ok=True)
+        tmp = f"{cache}.{os.getpid()}.tmp"
+        with gzip.open(tmp, "wt", encoding="utf-8") as f:
+            f.write(json.dumps({"proofs": index.proofs}) + "\n")
+            for r in index.rows:
+                f.write(json.dumps(r, ensure_ascii=False) + "\n")
+        os.replace(tmp, cache)
+    except OSError as e:
+        print(f"qstar prove: the traced steps are not cached ({e}); the next run traces them again",
+              file=sys.stderr)
+
+
+def _version() -> str:
+    from agent.backends import coq_version
+    return coq_version()

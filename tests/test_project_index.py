@@ -1,0 +1,79 @@
+"""The project index (agent/project/index.py): the user's own proofs, traced, reach retrieval for
+the theorems below them and never for one above; cached beside the file."""
+
+import json
+from types import SimpleNamespace
+
+import agent.bench.pool as pool
+from agent.prove import command
+from agent.project.index import ProjectIndex
+from conftest import qstar, requires_coq
+
+GOALS = [{"hyps": [], "concl": "True"}]
+
+
+def _index():
+    # declarations in file order: a (proved), b (open), c (proved), d (open)
+    rows = [{"decl": 0, "theorem": "a", "goals": GOALS, "tactic": "step_a."},
+            {"decl": 2, "theorem": "c", "goals": GOALS, "tactic": "step_c."}]
+    return ProjectIndex(rows, ["a", "b", "c", "d"], proofs=2)
+
+
+def test_each_theorem_gets_the_steps_of_the_proofs_above_it_and_none_below(monkeypatch):
+    studied = []
+    searcher = SimpleNamespace(study=lambda rows: studied.append([t for _, t in rows]))
+
+    class WorkerDouble:  # a test double for the pool's worker: records what retrieval held
+        def __init__(self, *a, **kw):
+            pass
+
+        def prove(self, item):
+            return SimpleNamespace(name=item.theorem.name, held=[t for r in studied for t in r])
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(pool, "Worker", WorkerDouble)
+    monkeypatch.setattr(command, "_in_order", lambda backend, texts, th, proofs: SimpleNamespace(theorem=th))
+    cfg = SimpleNamespace(workers=1, search=SimpleNamespace(check_timeout=1.0))
+    theorems = [SimpleNamespace(name="b"), SimpleNamespace(name="d")]
+    got = {r.name: r.held for r in command._prove_all(cfg, None, None, theorems, {}, searcher, {}, _index())}
+    assert got == {"b": ["step_a."], "d": ["step_a.", "step_c."]}
+    studied.clear()
+    cfg.workers = 2  # theorems in any order: only what stands above the first
+    monkeypatch.setattr(pool, "run_items", lambda items, **kw: [(it, SimpleNamespace(name=it.theorem.name)) for it in items])
+    monkeypatch.setattr(pool, "item_deadline", lambda search: 1.0)
+    list(command._prove_all(cfg, None, None, theorems, {}, searcher, {}, _index()))
+    assert studied == [["step_a."]]
+
+
+DOUBLE = """Require Import Arith.
+Definition double (n : nat) := n + n.
+Lemma double_0 : double 0 = 0.
+Proof. unfold double. reflexivity. Qed.
+Lemma double_S : forall n, double (S n) = S (S (double n)).
+Proof. intro n. unfold double. simpl. rewrite <- plus_n_Sm. reflexivity. Qed.
+Lemma double_twice : forall n, double n = 2 * n.
+Proof.
+Admitted.
+Lemma later_one : double 1 = 2.
+Proof. unfold double. reflexivity. Qed.
+"""
+
+
+@requires_coq
+def test_prove_traces_the_files_proofs_once_and_reads_them_from_the_cache_after(tmp_path):
+    (tmp_path / "D.v").write_text(DOUBLE)
+    r = qstar("prove", "D.v", "--budget", "16", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "project index: 9 steps of 3 proofs of the file (traced in" in r.stderr, r.stderr
+    rep = json.loads((tmp_path / "D_proved.report.json").read_text())
+    assert rep["project_index"]["steps"] == 9 and not rep["project_index"]["cached"]
+    assert rep["summary"]["proved"] == 1
+    assert list((tmp_path / ".qstar").glob("index-*.jsonl.gz"))
+    r = qstar("prove", "D.v", "--budget", "16", cwd=tmp_path)
+    assert r.returncode == 0 and "(from the cache)" in r.stderr, r.stderr
+    assert json.loads((tmp_path / "D_proved.report.json").read_text())["project_index"]["cached"]
+    r = qstar("prove", "D.v", "--budget", "16", "--project-index", "off", cwd=tmp_path)
+    assert r.returncode == 0 and "project index" not in r.stderr
+    assert json.loads((tmp_path / "D_proved.report.json").read_text())["project_index"] is None
