@@ -121,7 +121,9 @@ def test_collect_survives_kill_9_and_resumes_to_the_same_records(tmp_path):
     suite = tmp_path / "suite.jsonl"
     n = len(arith_suite(suite, names={"add_comm_example", "min_le_example", "mul_distr_example", "le_plus_example",
                                       "lt_trans_example", "and_swap", "length_app_example"}))
-    args = ["collect", str(suite), "--workers", "1", "--budget", "12", "--model", "none"]
+    # node expansion: lazy expansion orders candidates by the seconds the kernel measured, so two
+    # runs' trees differ by timing, and this test compares trees
+    args = ["collect", str(suite), "--workers", "1", "--budget", "12", "--model", "none", "--expand", "node"]
     full = tmp_path / "full"
     r = qstar(*args, "--out", str(full))
     assert r.returncode == 0, r.stderr

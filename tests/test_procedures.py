@@ -99,7 +99,9 @@ def test_prove_and_check_one_goal_with_each_procedure(tmp_path):
         "Proof.\nAdmitted.\n\n"
         "Theorem fifth : forall x y : R, x + y = 3 -> x * y = 2 -> x^5 + y^5 = 33.\nProof.\nAdmitted.\n\n"
         "Theorem root : sqrt 2 < 1.415.\nProof.\nAdmitted.\n")
-    r = qstar("prove", str(src), "--model", "none", "--budget", "3", "--hammer", "off", "--timeout", "60")
+    # node expansion: each of the 3 expansions runs every candidate, so each procedure is tried
+    r = qstar("prove", str(src), "--model", "none", "--budget", "3", "--hammer", "off", "--timeout", "60",
+              "--expand", "node")
     assert r.returncode == 0, r.stderr
     rep = json.loads((tmp_path / "dp_proved.report.json").read_text())
     proofs = {t["name"]: " ".join(t["proof"] or ()) for t in rep["theorems"]}

@@ -47,8 +47,9 @@ class SearchConfig:
     """Which node to expand next: bfs (cumulative log-prob, ReProver), bfs-norm (length-normalised,
     BFS-Prover), value (the critic alone), astar (g + lambda * -log V), mcts (PUCT walks with the
     policy's prior and V at the leaf, AlphaZero; agent/search/mcts.py)."""
-    expand: Literal["node", "step", "lazy"] = "node"
-    """node: an expansion runs every candidate of the node at once (ReProver); step: the queue
+    expand: Literal["auto", "node", "step", "lazy"] = "auto"
+    """auto: lazy, and for mcts its own walks. node: an expansion runs every candidate of the node
+    at once (ReProver); step: the queue
     holds (node, candidate) pairs and each candidate runs when its own f comes up, so a low-scored
     one (a likely error or timeout) waits behind the likely steps of the whole tree (Q* search);
     lazy: a node runs its candidates by chance per second until it has --lazy-children children,
@@ -288,9 +289,9 @@ def check_search(cfg: SearchConfig) -> None:
     """The flag checks that need no model: before a pool or a cluster starts, one line each."""
     if cfg.ordering not in ORDERINGS:
         raise UsageError(f"--ordering must be one of {', '.join(ORDERINGS)}")
-    if cfg.expand not in ("node", "step", "lazy"):
-        raise UsageError("--expand must be node, step or lazy")
-    if cfg.expand != "node" and cfg.ordering == "mcts":
+    if cfg.expand not in ("auto", "node", "step", "lazy"):
+        raise UsageError("--expand must be auto, node, step or lazy")
+    if cfg.expand in ("step", "lazy") and cfg.ordering == "mcts":
         raise UsageError(f"--expand {cfg.expand} is for bfs, bfs-norm, value and astar "
                          "(mcts has its own --mcts-width)")
     if cfg.lazy_children < 1 or cfg.lazy_slice <= 0:
@@ -362,7 +363,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     search = None
     if cfg.expand == "step":  # check_search refused it with mcts
         search = functools.partial(S.best_first_search, step_level=True)
-    if cfg.expand == "lazy":  # one cost model for all workers: it learns the kernel's seconds
+    if cfg.expand == "lazy" or cfg.expand == "auto" and cfg.ordering != "mcts":  # one cost model for all workers
         from agent.search.lazy import CostModel, lazy_search
         search = functools.partial(lazy_search, children=cfg.lazy_children, slice_seconds=cfg.lazy_slice,
                                    cost=CostModel(), learned_chance=cfg.lazy_chance == "learned")
