@@ -77,3 +77,20 @@ def test_prove_traces_the_files_proofs_once_and_reads_them_from_the_cache_after(
     r = qstar("prove", "D.v", "--budget", "16", "--project-index", "off", cwd=tmp_path)
     assert r.returncode == 0 and "project index" not in r.stderr
     assert json.loads((tmp_path / "D_proved.report.json").read_text())["project_index"] is None
+
+
+def test_a_symbol_only_the_users_file_uses_weighs_in_the_premise_ranking():
+    from collections import Counter
+
+    from agent.generator.premises import Premise, PremiseIndex
+    library = [Premise(f"lib_{k}", f"lib_{k} : forall n, n + {k} = {k} + n", "Lib.v", k) for k in range(50)]
+    index = PremiseIndex(library, Counter())
+    near = index.add(Premise("zz_near", "zz_near : True", "User.v", 900))
+    quux = index.add(Premise("quux_all", "quux_all : forall n, quux n", "User.v", 100))
+    goals = [{"hyps": [], "concl": "quux 3"}]
+    names, x = index.candidates(goals, {}, set(range(len(index.premises))), file="User.v", offset=1000)
+    overlap = {n: x[j][2] for j, n in enumerate(names)}
+    assert overlap["quux_all"] > 0 and overlap.get("zz_near", 0.0) == 0.0, overlap
+    ranked = [n for n, _ in index.rank(names, x)]
+    assert ranked.index("quux_all") < ranked.index("zz_near")
+    assert (near, quux) == (50, 51)

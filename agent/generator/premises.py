@@ -62,14 +62,31 @@ class Bm25:
         self.k1, self.b = k1, b
         self.lengths = [len(d) for d in docs]
         self.avg = (sum(self.lengths) / len(docs)) if docs else 1.0
-        df: Counter = Counter()
+        self.df: Counter = Counter()
         self.postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
         for i, d in enumerate(docs):
             for t, c in Counter(d).items():
                 self.postings[t].append((i, c))
-                df[t] += 1
+                self.df[t] += 1
         n = max(1, len(docs))
-        self.idf = {t: math.log(1 + (n - c + 0.5) / (c + 0.5)) for t, c in df.items()}
+        self.idf = {t: self._idf(n, c) for t, c in self.df.items()}
+
+    @staticmethod
+    def _idf(n: int, df: int) -> float:
+        return math.log(1 + (n - df + 0.5) / (df + 0.5))
+
+    def add(self, doc: list[str]) -> int:
+        """A document after the index was built (a lemma of the user's file): its postings, and
+        the weight of its own words, which a token no earlier document had would otherwise lack
+        (a symbol only the user's file uses would rank nothing). Returns its index."""
+        i = len(self.lengths)
+        self.lengths.append(len(doc))
+        n = len(self.lengths)
+        for t, c in Counter(doc).items():
+            self.postings[t].append((i, c))
+            self.df[t] += 1
+            self.idf[t] = self._idf(n, self.df[t])
+        return i
 
     def scores(self, query: list[str], allowed=None) -> dict[int, float]:
         out: dict[int, float] = defaultdict(float)
@@ -120,10 +137,7 @@ class PremiseIndex:
             i = len(self.premises) - 1
             self.by_name[p.name].append(i)
             self.by_file[p.file].append(i)
-            tokens = premise_tokens(p)
-            for t, c in Counter(tokens).items():
-                self.bm25.postings[t].append((i, c))
-            self.bm25.lengths.append(len(tokens))
+            self.bm25.add(premise_tokens(p))  # its index is i too: both lists grow together
             self._added[p] = i
             return i
 
