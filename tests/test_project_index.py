@@ -94,3 +94,19 @@ def test_a_symbol_only_the_users_file_uses_weighs_in_the_premise_ranking():
     ranked = [n for n, _ in index.rank(names, x)]
     assert ranked.index("quux_all") < ranked.index("zz_near")
     assert (near, quux) == (50, 51)
+
+
+def test_the_theorem_being_proved_is_never_its_own_premise():
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from agent.generator.policy import GeneratorPolicy
+    from agent.generator.premises import Premise, PremiseIndex
+    index = PremiseIndex([Premise("target", "target : True", "Held.v", 10), Premise("other", "other : True", "Lib.v", 5)],
+                         Counter())
+    generator_double = SimpleNamespace(premises=index)  # a test double: only its premise index is read here
+    policy = GeneratorPolicy(generator_double, theorem="Held.v:target", stated=[("target", "target : False", 0)],
+                             offset=100)
+    names = {index.premises[i].name + "@" + index.premises[i].file for i in policy.allowed}
+    assert "target@Held.v" not in names and "other@Lib.v" in names
+    assert "target@<this file>" in names  # a lemma above it of the same name is another lemma

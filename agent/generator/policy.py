@@ -28,9 +28,11 @@ HERE = "<this file>"  # the file of the theorem being proved, as its premises na
 
 class GeneratorPolicy:
     def __init__(self, generator, *, candidates: int = 16, lemmas: tuple[str, ...] = (),
-                 stated: list[tuple[str, str, int]] | None = None, offset: int = 0):
+                 stated: list[tuple[str, str, int]] | None = None, offset: int = 0, theorem: str = ""):
         """``stated``: (name, statement, start) of the lemmas above the theorem in its file;
-        ``offset``: where the theorem starts in it (its context's length)."""
+        ``offset``: where the theorem starts in it (its context's length); ``theorem``: its name,
+        never offered as its own premise (the corpus index may state it: a held-out file's
+        theorems are in the premises of the environment a user has installed)."""
         self.gen, self.k = generator, candidates
         known = self.gen.premises
         # the index's own premises and this theorem's: another file's lemmas, added for its own
@@ -44,6 +46,8 @@ class GeneratorPolicy:
             if name not in known.by_name and name not in here:
                 self.allowed.add(known.add(Premise(name, "", "", 0)))
         self.offset = offset if stated else 0
+        own = theorem.split(":")[-1].rsplit(".", 1)[-1]  # a suite id ("F.v:name") or a qualified name
+        self.allowed -= {i for i in known.by_name.get(own, ()) if known.premises[i].file != HERE}
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         goals = [g.to_json() for g in state.goals[:1]]

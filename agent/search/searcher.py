@@ -416,7 +416,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         if gen is not None and backend == "coq":
             from agent.generator.policy import GeneratorPolicy
             generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas,
-                                        stated=stated, offset=len(context))
+                                        stated=stated, offset=len(context), theorem=theorem)
         mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
