@@ -153,8 +153,9 @@ def lemma_statements(context: str) -> list[tuple[str, str, int]]:
     """(name, statement as written, where it starts) of the context's closed theorems (Qed /
     Defined), in file order: the lemmas a proof of the next theorem may point to."""
     try:
-        return [(d.name, d.statement, d.stmt_start) for d in parse_coq_file(context)
-                if d.terminator in ("Qed", "Defined") and not d.is_open]
+        name = _names_at_end(context)
+        return [(n, d.statement, d.stmt_start) for d in parse_coq_file(context)
+                if d.terminator in ("Qed", "Defined") and not d.is_open and (n := name(d.name, d.stmt_start))]
     except SentenceError as e:
         _unsplit(context, e)
         return []
@@ -164,14 +165,56 @@ def usable_lemmas(context: str) -> list[str]:
     """Names a proof may apply, most recent first: the context's closed theorems (Qed / Defined)
     and its own axioms. (Not its Admitted lemmas: the final check would refuse them.)"""
     try:
-        found = [(d.stmt_start, d.name) for d in parse_coq_file(context)
-                 if d.terminator in ("Qed", "Defined") and not d.is_open]
-        found += [(s.start, m.group(1)) for s in split_sentences(context)
-                  if (m := _AXIOM_RE.match(strip_comments(s.text)))]
+        name = _names_at_end(context)
+        found = [(d.stmt_start, n) for d in parse_coq_file(context)
+                 if d.terminator in ("Qed", "Defined") and not d.is_open and (n := name(d.name, d.stmt_start))]
+        found += [(s.start, n) for s in split_sentences(context)
+                  if (m := _AXIOM_RE.match(strip_comments(s.text))) and (n := name(m.group(1), s.start))]
     except SentenceError as e:
         _unsplit(context, e)
         return []
     return list(dict.fromkeys(name for _, name in sorted(found, reverse=True)))
+
+
+_MODULE_RE = re.compile(r"^\s*(?:Local\s+|Global\s+)?Module\s+(Type\s+)?(?:Import\s+|Export\s+)?([A-Za-z_][\w']*)")
+_SECTION_RE = re.compile(r"^\s*Section\s+([A-Za-z_][\w']*)")
+_END_RE = re.compile(r"^\s*End\s+([A-Za-z_][\w']*)")
+
+
+def _names_at_end(context: str):
+    """(short name, where it is declared) -> the name as a sentence right after ``context``
+    resolves it: qualified by the modules closed since (``M.lemma`` for a lemma of a closed
+    ``Module M``), as is inside a module still open; "" for a lemma of a module type (not a
+    lemma anyone can apply). Sections do not qualify names. Raises SentenceError."""
+    stack: list[tuple[str, str]] = []  # (kind, name) of the open blocks
+    spans: list[tuple[int, tuple[tuple[str, str], ...]]] = []  # (from offset, blocks open there)
+    for s in split_sentences(context):
+        text = strip_comments(s.text)
+        if (m := _MODULE_RE.match(text)) and ":=" not in text:
+            stack.append(("type" if m.group(1) else "module", m.group(2)))
+        elif m := _SECTION_RE.match(text):
+            stack.append(("section", m.group(1)))
+        elif (m := _END_RE.match(text)) and stack and stack[-1][1] == m.group(1):
+            stack.pop()
+        else:
+            continue
+        spans.append((s.end, tuple(stack)))
+    here = tuple(b for b in stack if b[0] != "section")
+
+    def name(short: str, at: int) -> str:
+        blocks: tuple = ()
+        for start, open_blocks in spans:
+            if start > at:
+                break
+            blocks = open_blocks
+        if any(kind == "type" for kind, _ in blocks):
+            return ""
+        path = [b for b in blocks if b[0] != "section"]
+        k = 0
+        while k < min(len(path), len(here)) and path[k] == here[k]:
+            k += 1
+        return ".".join([n for _, n in path[k:]] + [short])
+    return name
 
 
 _SAID: set[str] = set()

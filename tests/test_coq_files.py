@@ -1,3 +1,6 @@
+import shutil
+import subprocess
+
 from coq_env.files import open_theorems, parse_coq_file, skeleton, with_proofs
 
 SRC = """Require Import Lia.
@@ -37,3 +40,32 @@ def test_write_back_keeps_statements_and_everything_else():
     assert "Proof. split. reflexivity. admit. Qed." in out  # not proved: untouched
     assert skeleton(out) == skeleton(SRC)
     assert [t.name for t in open_theorems(out)] == ["with_admit"]
+
+
+MODULES = """Lemma top : True. Proof. exact I. Qed.
+Module M.
+Lemma in_m : True. Proof. exact I. Qed.
+Section S.
+Lemma in_s : True. Proof. exact I. Qed.
+End S.
+Module N.
+Lemma in_n : True. Proof. exact I. Qed.
+End N.
+End M.
+Module Type T.
+Axiom ax_t : True.
+End T.
+Module O.
+Lemma in_o : True. Proof. exact I. Qed.
+"""
+
+
+def test_file_lemmas_are_named_as_the_next_sentence_resolves_them(tmp_path):
+    from coq_env.files import lemma_statements, usable_lemmas
+    names = usable_lemmas(MODULES)
+    assert names == ["in_o", "M.N.in_n", "M.in_s", "M.in_m", "top"]  # none of a module type
+    assert [n for n, _, _ in lemma_statements(MODULES)] == ["top", "M.in_m", "M.in_s", "M.N.in_n", "in_o"]
+    if shutil.which("coqc"):  # each name resolves at the point the next theorem stands
+        (tmp_path / "Mods.v").write_text(MODULES + "".join(f"Check {n}.\n" for n in names) + "End O.\n")
+        done = subprocess.run(["coqc", "Mods.v"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stdout + done.stderr
