@@ -150,21 +150,31 @@ def _meaning_changes(context: str, lines: tuple[str, ...], names: tuple[str, ...
                      symbols: tuple[str, ...], timeout: float, coq_args: tuple[str, ...]) -> tuple[str, ...]:
     if not lines or not (names or symbols):
         return ()
-    key = hashlib.sha256(json.dumps([_coq_version(), context, lines, names, symbols, coq_args]).encode()).hexdigest()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar" / "meaning" / f"{key}.json"
+    key = [_coq_version(), context, lines, names, symbols, coq_args]
+    return tuple(cached_json("meaning", key, lambda: list(_compare(context, lines, names, symbols, timeout,
+                                                                   coq_args))))
+
+
+def cached_json(kind: str, key, compute):
+    """``compute()`` (a JSON value), kept on disk under ``kind`` by a hash of ``key`` (which must
+    hold everything the answer depends on, Coq's version among it): a later run reads it instead
+    of running Coq again. Written whole or not at all; a cache that cannot be read or written is
+    only slower."""
+    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar" / kind / f"{digest}.json"
     try:
-        return tuple(json.loads(cache.read_text(encoding="utf-8")))
+        return json.loads(cache.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    changed = _compare(context, lines, names, symbols, timeout, coq_args)
-    try:  # an answer depends only on the key: kept across runs, written whole or not at all
+    value = compute()
+    try:
         cache.parent.mkdir(parents=True, exist_ok=True)
         tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(changed), encoding="utf-8")
+        tmp.write_text(json.dumps(value), encoding="utf-8")
         os.replace(tmp, cache)
     except OSError:
         pass
-    return changed
+    return value
 
 
 @functools.lru_cache(maxsize=1)

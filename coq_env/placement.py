@@ -23,17 +23,13 @@ that a proof the library leaves passing builds the same term (only that it still
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
-import json
-import os
 import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from agent.proc import run_bounded
-from coq_env.imports import _QUALIFIED, _REQUIRE_IMPORT, insert_imports
+from coq_env.imports import _QUALIFIED, _REQUIRE_IMPORT, _coq_version, cached_json, insert_imports
 
 
 @dataclass(frozen=True)
@@ -123,9 +119,12 @@ def place(text: str, line: str, *, coq_args: tuple[str, ...] = (), timeout: floa
     libs = libraries(line)
     if not libs:
         return Placement()
-    key = json.dumps([text, line, list(coq_args), _coq_version()])
-    return _cached(hashlib.sha256(key.encode()).hexdigest(),
-                   lambda: _place(text, libs, coq_args, timeout))
+    def compute() -> dict:
+        placed = _place(text, libs, coq_args, timeout)
+        return {"top": [dataclasses.asdict(x) for x in placed.top],
+                "down": [dataclasses.asdict(x) for x in placed.down], "why": placed.why}
+    data = cached_json("placement", [text, line, list(coq_args), _coq_version()], compute)
+    return Placement(tuple(Library(**d) for d in data["top"]), tuple(Library(**d) for d in data["down"]), data["why"])
 
 
 def _place(text: str, libs: list[Library], coq_args: tuple[str, ...], timeout: float) -> Placement:
@@ -172,29 +171,3 @@ def _first_error(text: str, libs: list[Library], coq_args: tuple[str, ...], time
         line = line - n if line >= at + n else line
     return (line, int(m.group(2)))
 
-
-@functools.lru_cache(maxsize=1)
-def _coq_version() -> str:
-    return run_bounded(["coqc", "--version"], timeout=60.0).output.strip()
-
-
-def _cached(key: str, compute) -> Placement:
-    """``compute()``, kept on disk by ``key`` (the file, the libraries, the load path, Coq's
-    version): a second run on the same file places the same way without recompiling it."""
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar" / "placement" / f"{key}.json"
-    try:
-        data = json.loads(cache.read_text(encoding="utf-8"))
-        return Placement(tuple(Library(**d) for d in data["top"]), tuple(Library(**d) for d in data["down"]), data["why"])
-    except (OSError, ValueError, KeyError, TypeError):
-        pass
-    placed = compute()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps({"top": [dataclasses.asdict(x) for x in placed.top],
-                                   "down": [dataclasses.asdict(x) for x in placed.down], "why": placed.why}),
-                       encoding="utf-8")
-        os.replace(tmp, cache)
-    except OSError:
-        pass
-    return placed

@@ -57,7 +57,7 @@ def _fallbacks(backend, it):
     one by one in the bare context (``Backend.placements``), then the bare theorem alone."""
     bare = getattr(it, "bare", None)
     if bare is None:
-        return ()
+        return
     yield from backend.placements(bare, getattr(it, "prelude", ""))
     yield bare, ""
 

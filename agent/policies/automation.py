@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 from agent.env import ProofState
+from agent.policies.competition import competition_steps
 
 COQ_TACTICS = (
     "reflexivity.", "assumption.", "trivial.", "easy.", "lia.", "lra.", "nia.", "nra.", "ring.",
@@ -63,7 +64,6 @@ class AutomationPolicy:
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         tactics = list(self.tactics)
         if self.competition and self.backend == "coq" and state.goals:  # where the goal calls for them
-            from agent.policies.competition import competition_steps
             tactics[5:5] = [step for _, step in competition_steps(state.goals[0])]
         if self.case_splits and state.goals:
             for name, hyp in state.goals[0].locals():

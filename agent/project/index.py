@@ -42,10 +42,7 @@ class ProjectIndex:
     def position(self, name: str, after: int = -1) -> int:
         """The file-order index of declaration ``name`` (the first after ``after``), or
         ``len(order)`` when the file has none by that name."""
-        for k in range(after + 1, len(self.order)):
-            if self.order[k] == name:
-                return k
-        return len(self.order)
+        return _index_of(self.order, name, after)
 
     def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str]]:
         """The (goals, step) rows of the proofs of declarations ``start <= k < end``."""
@@ -90,10 +87,11 @@ def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_tim
 
 
 def _index_of(order: list[str], name: str, after: int) -> int:
+    """The index of ``name`` in ``order`` after ``after`` (``len(order)``: none, never above any)."""
     for k in range(after + 1, len(order)):
         if order[k] == name:
             return k
-    return len(order)  # not found: never above any theorem
+    return len(order)
 
 
 def _write(cache: str, index: ProjectIndex) -> None:
