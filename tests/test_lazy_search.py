@@ -154,3 +154,9 @@ def test_prove_with_lazy_expansion_on_the_real_kernel(tmp_path):
     assert proved >= 10, rep["summary"]
     c = qstar("check", str(out), "--reference", "examples/arith.v")  # every proof written passes
     assert f"{proved}/{rep['summary']['theorems']} theorems soundly proved" in c.stdout, c.stdout + c.stderr
+
+
+def test_a_node_the_policy_offers_nothing_is_no_candidates_not_unfinished():
+    from agent.search.best_first import NO_CANDIDATES
+    res = lazy(ScriptedEnv({}), lambda s: [])
+    assert res.root.status == NO_CANDIDATES and res.stop_reason == "exhausted"

@@ -28,6 +28,7 @@ stored search trees). Three more rules spend the seconds where they pay:
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import math
@@ -175,7 +176,11 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
             pending[id(node)] = _Pending(_order(candidates, cost, budget.tactic_timeout, slice_seconds, learned_chance),
                                          proposed_by(policy, candidates))
         work = pending.get(id(node))
-        if work is None or not work.slots:
+        if work is None:
+            continue
+        if not work.slots:  # the policy offered nothing: NO_CANDIDATES, as in best_first_search
+            node.complete = True
+            settle(node)
             continue
         made: list[Node] = []
         while work.slots and len(made) < children:
@@ -188,8 +193,9 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
                 _copy(node, memo[key], slot)
                 continue
             limit = min(slot.limit, budget.tactic_timeout)
+            # run_step reads this step's limit as the tactic limit (a slice's time-out is made a cut below)
             step, edge, child, dt = run_step(env, node, slot.tactic, slot.logprob, table, work.sources.get(slot.tactic),
-                                             budget=_Limited(budget, limit), deadline=deadline)
+                                             budget=dataclasses.replace(budget, tactic_timeout=limit), deadline=deadline)
             kernel += dt
             cost.observe(slot.tactic, dt, edge.outcome in ("goals", "proved", "duplicate"))
             if isinstance(step, Proved):
@@ -215,19 +221,6 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
             node.complete = True
             settle(node)
     return result(None, "budget" if held_back else "exhausted")
-
-
-@dataclass(frozen=True)
-class _Limited:
-    """``budget`` as ``run_step`` reads it, with this step's limit: a limit under the whole
-    tactic limit makes a time-out a ``cut`` (not judged), as the deadline's does."""
-
-    budget: SearchBudget
-    limit: float
-
-    @property
-    def tactic_timeout(self) -> float:
-        return self.limit
 
 
 def _order(candidates, cost: CostModel, tactic_timeout: float, slice_seconds: float,
