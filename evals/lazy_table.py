@@ -2,10 +2,10 @@
 each search stopped, how many expansions the searches cut by the time limit made and how deep
 every search got, the gains and losses against ``node``; then, per tactic family, where the
 kernel's seconds went (tries, successes: the step closed or advanced a goal, seconds and their
-share). Reads RUN/eval/ROW/records.jsonl (``qstar collect``: one search tree per theorem) and
-writes RUN/table.json.
+share). Reads RUN/SUITE/ROW/records.jsonl (``qstar collect``: one search tree per theorem; SUITE:
+eval, or library for evals/library_rows.sh) and writes RUN/table.json (RUN/table-library.json).
 
-  python evals/lazy_table.py RUN_DIR [ROW ...]
+  python evals/lazy_table.py RUN_DIR [--suite eval|library] [ROW ...]
 """
 
 from __future__ import annotations
@@ -58,14 +58,17 @@ def main(argv: list[str]) -> int:
     if not argv:
         print(__doc__, file=sys.stderr)
         return 2
+    suite = "eval"
+    if len(argv) > 2 and argv[1] == "--suite":
+        suite, argv = argv[2], argv[:1] + argv[3:]
     run, names = argv[0], argv[1:] or ["node", "lazy", "lazy+families", "lazy+chance"]
     out = {}
     for name in names:
-        path = os.path.join(run, "eval", name, "records.jsonl")
+        path = os.path.join(run, suite, name, "records.jsonl")
         if os.path.exists(path):
             out[name] = summary(_rows(path))
     if not out:
-        print(f"lazy_table: no records under {run}/eval/", file=sys.stderr)
+        print(f"lazy_table: no records under {run}/{suite}/", file=sys.stderr)
         return 2
     base = set(out.get("node", {}).get("proved", []))
     print("| row | proved | stops: proved / budget / timeout / exhausted | expansions of the time-outs "
@@ -88,7 +91,7 @@ def main(argv: list[str]) -> int:
         for name, s in out.items():
             if name != "node":
                 print(f"\n{name} vs node: gains {sorted(set(s['proved']) - base)}, losses {sorted(base - set(s['proved']))}")
-    with open(os.path.join(run, "table.json"), "w", encoding="utf-8") as f:
+    with open(os.path.join(run, "table.json" if suite == "eval" else f"table-{suite}.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
     return 0
 

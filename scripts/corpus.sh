@@ -5,6 +5,8 @@
 #
 #   bash scripts/corpus.sh                    # every library below, into corpus/steps.jsonl
 #   LIBS="Coquelicot stdpp" bash scripts/corpus.sh
+#   SPLIT=test OUT=corpus/test.jsonl bash scripts/corpus.sh   # only the held-out files (the library
+#                                                             # suite's theorems: evals/library_suite.py)
 #
 # Installs each chosen library's Debian package when its folder is missing (as root or by sudo).
 # The per-file cap (FILE_TIMEOUT seconds) bounds a slow file; OUT.done.jsonl says per file how
@@ -17,6 +19,7 @@ OUT=${OUT:-corpus/steps.jsonl}
 LIBS=${LIBS:-"stdlib Coquelicot Flocq Coqprime Bignums MathClasses stdpp AAC_tactics mathcomp CoRN"}
 FILE_TIMEOUT=${FILE_TIMEOUT:-300}
 TACTIC_TIMEOUT=${TACTIC_TIMEOUT:-10}
+SPLIT=${SPLIT:-}
 
 declare -A PKG=([Coquelicot]=libcoq-coquelicot [Flocq]=libcoq-flocq [Coqprime]=libcoq-coqprime
   [Bignums]=libcoq-bignums [MathClasses]=libcoq-math-classes [stdpp]=libcoq-stdpp
@@ -42,4 +45,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 mkdir -p "$(dirname "$OUT")"
 exec .venv/bin/qstar trace "${sources[@]}" --out "$OUT" --file-timeout "$FILE_TIMEOUT" \
-  --tactic-timeout "$TACTIC_TIMEOUT"
+  --tactic-timeout "$TACTIC_TIMEOUT" ${SPLIT:+--split "$SPLIT"}

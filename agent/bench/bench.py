@@ -62,6 +62,11 @@ class BenchConfig:
     """Text put before every header: tactic libraries (auto: Lia/Lra/Psatz for Coq, CoqHammer's
     Tactics when --hammer is on, and nsatz's and Coq.Interval's when --procedures is on; none for
     Lean)."""
+    project_index: Literal["on", "off"] = "on"
+    """Coq: where an item's header is its file above the theorem (the library-files suite), the
+    steps of the human proofs in it are traced before the first search (once per file, cached in
+    qstar's cache folder) and the theorem's search proposes them (agent.project); off: the header
+    is context only."""
     resume: bool = False
     """Continue an earlier run in the same folder (its log is kept; theorems in it are not run again)."""
     search: SearchConfig = field(default_factory=SearchConfig)
@@ -152,6 +157,10 @@ def _start(cfg: BenchConfig, log_name: str, *, always_resume: bool):
     from agent.io import atomic_write
     atomic_write(conf_path, json.dumps(conf, indent=2) + "\n")
     print(f"qstar config: {json.dumps(conf)}", file=sys.stderr)
+    if cfg.project_index == "on":  # traced before the first search, its time apart from search time
+        from agent.project.items import with_project_steps
+        items, stats = with_project_steps(items, step_timeout=cfg.search.tactic_timeout)
+        atomic_write(os.path.join(cfg.out, "project_index.json"), json.dumps(dataclasses.asdict(stats)) + "\n")
     return items, JsonlLog(log_path, retry=lambda r: r.get("stop_reason") == "internal_error")
 
 
@@ -210,7 +219,8 @@ def run_pool(cfg: BenchConfig, *, log_name: str, keep_tree: bool, always_resume:
         with tqdm(total=len(items), initial=len(items) - len(todo), desc=desc, unit="thm",
                   file=sys.stderr, disable=None) as bar:
             for it, rec in results:
-                log.append({"id": it.id, "split": it.split, **rec.to_json()})
+                log.append({"id": it.id, "split": it.split, **rec.to_json(),
+                            **({"project_steps": len(it.project)} if getattr(it, "project", ()) else {})})
                 bar.update(1)
                 bar.set_postfix(proved=sum(r["status"] == "proved" for r in log.rows))
     except KeyboardInterrupt as e:
@@ -237,6 +247,10 @@ def summarize(rows: list[dict]) -> dict:
             # the prelude's libraries placed above the theorem (some maybe left out), or dropped
             "prelude_placed": sum(bool(r.get("prelude_placed")) for r in rows),
             "prelude_dropped": sum(bool(r.get("prelude_dropped")) for r in rows),
+            # the human proofs above the theorem in its file, proposed by the search (agent.project)
+            "with_project_steps": sum(bool(r.get("project_steps")) for r in rows),
+            "proofs_with_project_step": sum(any("proj" in s for s in (r.get("proof_sources") or []))
+                                            for r in rows if r["status"] == "proved"),
             "search_seconds": round(sum(r.get("seconds", 0.0) for r in rows), 1),
             "expansions": sum(r.get("expansions", 0) for r in rows)}
 
@@ -248,6 +262,9 @@ def counts_line(s: dict) -> str:
     if s.get("prelude_placed") or s.get("prelude_dropped"):
         line += (f"; prelude placed above the theorem {s.get('prelude_placed', 0)}, "
                  f"searched without it {s.get('prelude_dropped', 0)}")
+    if s.get("with_project_steps"):
+        line += (f"; {s['with_project_steps']} searched with their file's proofs above them, "
+                 f"{s.get('proofs_with_project_step', 0)} proofs use one of their steps")
     return line
 
 
@@ -255,6 +272,9 @@ def write_summary(cfg: BenchConfig, rows: list[dict], *, interrupted: str = "") 
     from agent.io import atomic_write
     s = summarize(rows)
     s["interrupted"] = interrupted
+    traced = os.path.join(cfg.out, "project_index.json")  # the last start's tracing (agent.project)
+    if os.path.exists(traced):
+        s["project_index"] = json.loads(open(traced, encoding="utf-8").read())
     atomic_write(os.path.join(cfg.out, "summary.json"), json.dumps({"config": dataclasses.asdict(cfg),
                                                                    "summary": s}, indent=2) + "\n")
     lines = ["| suite | split | model | search | budget | theorems | proved | rate | not proved "

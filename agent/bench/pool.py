@@ -36,7 +36,8 @@ class Worker:
             b = self.backends[th.backend]
             check = lambda t, tac: (lambda v: (v.ok, v.reason))(b.check_proof(t, tac))  # noqa: E731
             s = self.searcher
-            policy = s.make_policy(th.backend, th.name, getattr(it, "lemmas", ()), th.context)
+            policy = s.make_policy(th.backend, th.name, getattr(it, "lemmas", ()), th.context,
+                                   project=getattr(it, "project", ()))
             last_resort = None
             if s.hammer(b) == "full" and b.hammer_suggest is not None:
                 last_resort = lambda t: b.hammer_suggest(t, s.hammer_limit)  # noqa: E731

@@ -25,6 +25,7 @@ class SuiteItem:
     source: str = ""  # file it came from, when known
     bare: Theorem | None = None  # the theorem without a bench prelude (tried when that fails to load)
     prelude: str = ""  # the bench prelude's libraries, placed one by one when they fail at the top
+    project: tuple = ()  # (goals, step) rows of the human proofs above the theorem in its file
 
 
 _LEAN_IMPORT = re.compile(r"^import\s", re.M)  # a Lean header's line; a Coq comment's "import" is not one

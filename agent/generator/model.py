@@ -24,6 +24,7 @@ import json
 import math
 import os
 import re
+import threading
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
@@ -121,6 +122,16 @@ class Generator:
         self.knn = None
         self.premises: PremiseIndex | None = None
         self.row_goals: list[list[dict]] | None = None  # kept only when loaded to be saved again
+        # worker threads generate while a checked proof (--online) or the user's proofs above a
+        # theorem (`prove`'s project index) are added: one at a time
+        self.lock = threading.RLock()
+
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "lock"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.lock = threading.RLock()
 
     # ---- training -------------------------------------------------------------------------
     @classmethod
@@ -209,6 +220,11 @@ class Generator:
         return votes
 
     def add(self, steps: list[tuple[list[dict], str]], file: str = "") -> None:
+        """``_add`` under the generator's lock."""
+        with self.lock:
+            self._add(steps, file)
+
+    def _add(self, steps: list[tuple[list[dict], str]], file: str = "") -> None:
         """Learning from a checked proof, as training learns from a corpus row: its steps join the
         k-NN index (the next states vote for their skeletons and fills), the skeleton counts, the
         local and numeral pointer statistics and the premises' usage counts. Online within a run
@@ -244,6 +260,12 @@ class Generator:
 
     def generate(self, goals: list[dict], k: int = 50, allowed: set[int] | None = None, file: str = "",
                  offset: int = 0, prev: str = "") -> list[tuple[str, float]]:
+        """``_generate`` under the generator's lock."""
+        with self.lock:
+            return self._generate(goals, k, allowed, file, offset, prev)
+
+    def _generate(self, goals: list[dict], k: int = 50, allowed: set[int] | None = None, file: str = "",
+                  offset: int = 0, prev: str = "") -> list[tuple[str, float]]:
         """Up to ``k`` distinct steps for the state (``prev``: the step that led to it, "" at a
         proof's start), with log-scores, best first."""
         if not goals:

@@ -11,6 +11,8 @@ learning do. Names of ``lemmas`` the context does not state join by name only.
 
 from __future__ import annotations
 
+import contextlib
+
 import os
 
 from agent.env import ProofState
@@ -34,6 +36,10 @@ class GeneratorPolicy:
         never offered as its own premise (the corpus index may state it: a held-out file's
         theorems are in the premises of the environment a user has installed)."""
         self.gen, self.k = generator, candidates
+        with getattr(generator, "lock", contextlib.nullcontext()):  # other threads add and generate
+            self._allow(lemmas, stated, offset, theorem)
+
+    def _allow(self, lemmas, stated, offset: int, theorem: str) -> None:
         known = self.gen.premises
         # the index's own premises and this theorem's: another file's lemmas, added for its own
         # theorems earlier in the run, are not "above" this one

@@ -33,7 +33,9 @@ class TraceConfig:
     out: str
     """Output JSONL: one record per step {file, theorem, step, goals, tactic, next_goals, proved}."""
     split: str = ""
-    """With stdlib: only files of this split of the stdlib suite (train / valid / test)."""
+    """Only files of this split (train / valid / test), by the hash of the file's name the stdlib
+    suite and the corpus use: with `stdlib` and `lib:NAME` (the held-out library files alone are
+    `lib:NAME --split test`, what `evals/library_suite.py` draws from)."""
     limit_files: int = 0
     """At most this many files (0: all)."""
     tactic_timeout: float = 30.0
@@ -52,14 +54,19 @@ def _expand(cfg: TraceConfig) -> list[tuple[str, str]]:
         if src == "stdlib":
             out += backend_named("coq").library_files(cfg.split)
             continue
-        if src.startswith("lib:"):
+        lib = src.startswith("lib:")
+        if lib:
             src = os.path.join(coq_user_contrib(), src[4:])
             if not os.path.exists(src):
                 raise UsageError(f"no installed Coq library {src}: install it (apt-get install libcoq-...) "
                                  "or give its folder")
         if os.path.isdir(src):
             files = sorted(p for p in Path(src).rglob("*") if p.suffix in (".v", ".lean"))
-            out += [(_display(p), str(p.resolve())) for p in files]
+            named = [(_display(p), str(p.resolve())) for p in files]
+            if cfg.split and lib:
+                from agent.backends import file_split
+                named = [(n, p) for n, p in named if file_split(n) == cfg.split]
+            out += named
         elif os.path.isfile(src) and src.endswith((".v", ".lean")):
             out.append((_display(Path(src)), str(Path(src).resolve())))
         else:

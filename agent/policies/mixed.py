@@ -17,7 +17,8 @@ from agent.env import ProofState
 
 # Each source's prior weight when candidates are ranked by the sources' own scores (the defaults
 # of SearchConfig's --automation-weight and --goal-weight; Q's "own score" feature uses them too).
-SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "gen": 1.0, "goal": 0.3, "decide": 0.3, "auto": 0.1}
+SOURCE_WEIGHTS = {"lm": 1.0, "knn": 1.0, "tpl": 1.0, "gen": 1.0, "goal": 0.3, "decide": 0.3, "auto": 0.1,
+                  "proj": 1.0}
 
 
 class MixedPolicy:
@@ -25,8 +26,10 @@ class MixedPolicy:
 
     def __init__(self, model_policy, automation, *, automation_weight: float = SOURCE_WEIGHTS["auto"],
                  retrieval=None, templates=None, goal_args=None, goal_weight: float = SOURCE_WEIGHTS["goal"],
-                 q=None, q_norm: str = "none", decision=None, generator=None):
-        named = (("lm", model_policy, SOURCE_WEIGHTS["lm"]), ("knn", retrieval, SOURCE_WEIGHTS["knn"]),
+                 q=None, q_norm: str = "none", decision=None, generator=None, project=None,
+                 project_weight: float = SOURCE_WEIGHTS["proj"]):
+        named = (("proj", project, project_weight),
+                 ("lm", model_policy, SOURCE_WEIGHTS["lm"]), ("knn", retrieval, SOURCE_WEIGHTS["knn"]),
                  ("tpl", templates, SOURCE_WEIGHTS["tpl"]), ("gen", generator, SOURCE_WEIGHTS["gen"]),
                  ("goal", goal_args, goal_weight),
                  ("decide", decision, SOURCE_WEIGHTS["decide"]), ("auto", automation, automation_weight))
@@ -34,6 +37,7 @@ class MixedPolicy:
         if q_norm not in ("node", "none"):
             raise ValueError(f"q_norm must be node or none, not {q_norm!r}")
         self.model_policy, self.q, self.q_norm = model_policy, q, q_norm
+        self.project_weight = project_weight if project is not None and project_weight > 0 else None
         self._sources: dict[str, dict[str, list]] = {}
 
     def bind(self, theorem_name: str) -> "MixedPolicy":
@@ -58,6 +62,11 @@ class MixedPolicy:
             scores = self.q.log_q(state.goals, [(t, sources[t]) for t in tactics])
             if self.q_norm == "node":
                 scores = normalised(scores)
+            if self.project_weight is not None:  # Q never saw the user's idiom: a step of the
+                # file's own proofs keeps at least its own weighted score
+                floor = math.log(self.project_weight)
+                scores = [max(x, sources[t]["proj"][0] + floor) if "proj" in sources[t] else x
+                          for t, x in zip(tactics, scores)]
             return sorted(zip(tactics, scores), key=lambda x: -x[1])
         return sorted(best.items(), key=lambda x: -x[1])
 

@@ -11,8 +11,13 @@ first open theorem are handed over (the theorems then run in any order).
 
 The traced steps are cached on disk beside the file (``.qstar/``, keyed by the file's text, the
 load path and Coq's version), so a second run on the same file starts its first search without
-tracing again. Not yet here: the proofs of the project's other files that the file requires, and
-the generator's and Q's use of the steps (issue 45's items 1 and 2 in full).
+tracing again. ``bench`` does the same for an item whose header is its file above the theorem (the
+library-files suite): the header is traced once per file (``build_text``, cached in qstar's cache
+folder) and each item holds the steps of the proofs above its own theorem (``SuiteItem.project``),
+which the search's policy reads as its own retrieval source (``proj``: ``agent.policies.mixed``).
+``prove`` also traces the project files the file requires (``agent.project.requires``: found
+through its load path, each cached beside itself): their steps stand above every theorem of the
+file. Not yet here: Q's use of the steps.
 """
 
 from __future__ import annotations
@@ -38,6 +43,20 @@ class ProjectIndex:
     seconds: float = 0.0  # tracing time (0 when read from the cache)
     cached: bool = False
     proofs: int = 0  # proofs whose steps replayed
+    others: list[dict] = field(default_factory=list)  # rows of the project files the file requires
+    other_files: list[str] = field(default_factory=list)
+
+    def add_file(self, path: str, other: "ProjectIndex") -> None:
+        """The steps of a project file this file requires: above every theorem of it."""
+        self.others += [{**r, "decl": -1, "file": path} for r in other.rows]
+        self.other_files.append(path)
+        self.seconds += other.seconds
+        self.cached = self.cached and other.cached
+
+    def visible(self, at: int) -> list[tuple[tuple[Goal, ...], str]]:
+        """What the theorem at declaration ``at`` may see: the required files' steps and those of
+        the proofs above it in its own file."""
+        return _pairs(self.others) + self.between(0, at)
 
     def position(self, name: str, after: int = -1) -> int:
         """The file-order index of declaration ``name`` (the first after ``after``), or
@@ -46,22 +65,57 @@ class ProjectIndex:
 
     def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str]]:
         """The (goals, step) rows of the proofs of declarations ``start <= k < end``."""
-        return [(tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]) for r in self.rows
-                if start <= r["decl"] < end]
+        return _pairs(r for r in self.rows if start <= r["decl"] < end)
 
     def summary(self) -> dict:
         return {"steps": len(self.rows), "proofs": self.proofs, "tracing_seconds": round(self.seconds, 2),
-                "cached": self.cached}
+                "cached": self.cached, "required_files": len(self.other_files), "required_steps": len(self.others)}
+
+
+def _pairs(rows) -> list[tuple[tuple[Goal, ...], str]]:
+    return [(tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]) for r in rows]
 
 
 def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_timeout: float = 300.0) -> ProjectIndex:
     """The index of ``text`` (the user's file at ``path``), from the cache beside it or traced."""
+    return _build(backend, text, os.path.join(os.path.dirname(os.path.abspath(path)), ".qstar"),
+                  lambda env: backend.trace_file(env, path, os.path.basename(path), step_timeout, file_timeout))
+
+
+def build_text(backend, text: str, *, step_timeout: float = 10.0, file_timeout: float = 300.0) -> ProjectIndex:
+    """The index of a file's text that is not on disk (a bench item's header: its file above the
+    theorem), traced from a copy in qstar's cache folder, where the index is cached too."""
+    folder = _cache_home() / "project-index"
+
+    def trace(env):
+        import tempfile
+        os.makedirs(folder, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, suffix=".v")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(text)
+            return backend.trace_file(env, tmp, "header.v", step_timeout, file_timeout)
+        finally:
+            os.unlink(tmp)
+    return _build(backend, text, str(folder), trace)
+
+
+def closed_proofs(backend, text: str) -> int:
+    """How many proofs of ``text`` end in ``Qed`` or ``Defined`` (0 where it does not parse): a text
+    with none has nothing to trace."""
+    try:
+        return sum(1 for _, steps in backend.proof_scripts(text) if steps)
+    except backend.parse_error:
+        return 0
+
+
+def _build(backend, text: str, folder: str, trace) -> ProjectIndex:
     try:
         order = [th.name for th, _ in backend.proof_scripts(text)]
     except backend.parse_error:
         return ProjectIndex()
     key = hashlib.sha256(json.dumps([text, list(backend.coq_args), _version()]).encode()).hexdigest()[:32]
-    cache = os.path.join(os.path.dirname(os.path.abspath(path)), ".qstar", f"index-{key}.jsonl.gz")
+    cache = os.path.join(folder, f"index-{key}.jsonl.gz")
     try:
         with gzip.open(cache, "rt", encoding="utf-8") as f:
             head = json.loads(f.readline())
@@ -72,7 +126,7 @@ def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_tim
     t0 = time.monotonic()
     env = backend.make_env()
     try:
-        traced, stats = backend.trace_file(env, path, os.path.basename(path), step_timeout, file_timeout)
+        traced, stats = trace(env)
     finally:
         env.close()
     rows, at = [], -1
@@ -84,6 +138,11 @@ def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_tim
     index = ProjectIndex(rows, order, time.monotonic() - t0, False, stats.get("traced", 0))
     _write(cache, index)
     return index
+
+
+def _cache_home():
+    from pathlib import Path
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar"
 
 
 def _index_of(order: list[str], name: str, after: int) -> int:

@@ -67,8 +67,9 @@ class ProveConfig:
     Field, and CoqHammer's Tactics when --hammer is on; Lean: none, the file's imports bring
     Mathlib's tactics), none, or a comma-separated list of installed libraries. Search and check
     run with them; the output keeps the lines only when a proof was found."""
-    search: SearchConfig = field(default_factory=SearchConfig)
-    """How each theorem is searched."""
+    search: SearchConfig = field(default_factory=lambda: SearchConfig(online="on"))
+    """How each theorem is searched (online on: each proof found, once checked, joins retrieval
+    and the generator for the theorems after it, as Tactician learns a file as it is checked)."""
     workers: int = 1
     """Theorems proved at once. 1: in file order, each with the proofs found before it available;
     N > 1: N at a time, each in the file's context without the other open theorems (a later
@@ -91,6 +92,7 @@ class _Item:
     theorem: object
     bare: object = None  # the theorem in the file's original context (when the ordered one fails)
     lemmas: tuple[str, ...] = ()  # names its proof may apply
+    project: tuple = ()  # (goals, step) rows of the file's proofs above it (agent.project)
 
 
 def run_prove(cfg: ProveConfig) -> int:
@@ -135,10 +137,18 @@ def run_prove(cfg: ProveConfig) -> int:
         print(f"qstar prove: added imports {placed.why}", file=sys.stderr)
     searcher = build_searcher(cfg.search, batching=cfg.workers > 1)
     index = None
-    if cfg.project_index == "on" and backend.name == "coq" and searcher.study is not None:
+    if cfg.project_index == "on" and backend.name == "coq":
         from agent.project.index import build
         index = build(backend, cfg.file, text, step_timeout=cfg.search.tactic_timeout)
-        print(f"qstar prove: project index: {len(index.rows)} steps of {index.proofs} proofs of the file "
+        from agent.project.requires import required_files
+        for dep in required_files(cfg.file, text, backend.coq_args):
+            try:
+                index.add_file(dep, build(backend, dep, read_source(dep), step_timeout=cfg.search.tactic_timeout))
+            except (OSError, UsageError) as e:
+                print(f"qstar prove: project index: {dep} not read ({e}); its proofs are left out", file=sys.stderr)
+        others = (f" and {len(index.others)} steps of {len(index.other_files)} project files it requires"
+                  if index.other_files else "")
+        print(f"qstar prove: project index: {len(index.rows)} steps of {index.proofs} proofs of the file{others} "
               + ("(from the cache)" if index.cached else f"(traced in {index.seconds:.1f}s)"), file=sys.stderr)
     t0 = time.monotonic()
     records: dict[str, object] = {}
@@ -186,24 +196,40 @@ def _prove_all(cfg: ProveConfig, backend, texts: "_Texts", theorems, proofs: dic
     it), or in completion order on ``cfg.workers`` (retrieval holding the steps above the first)."""
     from agent.bench.pool import Worker, item_deadline, run_items
     handed = 0  # declarations whose proofs' steps retrieval holds
+    if index is not None and index.others and searcher.study is not None:
+        searcher.study(index.visible(0))  # the required files' steps: above every theorem
     if cfg.workers == 1:
         worker = Worker(searcher, check_timeout=cfg.search.check_timeout, keep_tree=False, options=options)
         try:
             for th in theorems:
+                item = _in_order(backend, texts, th, proofs)
                 if index is not None:
                     at = index.position(th.name, after=handed - 1)
-                    searcher.study(index.between(handed, at))
+                    if searcher.study is not None:
+                        searcher.study(index.between(handed, at))
                     handed = at + 1
-                yield worker.prove(_in_order(backend, texts, th, proofs))
+                    item = _with_project(item, index, at)
+                yield worker.prove(item)
         finally:
             worker.close()
         return
-    if index is not None and theorems:
+    if index is not None and theorems and searcher.study is not None:
         searcher.study(index.between(0, index.position(theorems[0].name)))
     items = [_in_order(backend, texts, th, {}) for th in theorems]
+    if index is not None:  # each its own rows, whatever order the workers take them in
+        at = -1
+        for k, th in enumerate(theorems):
+            at = index.position(th.name, after=at)
+            items[k] = _with_project(items[k], index, at)
     for _, rec in run_items(items, searcher=searcher, check_timeout=cfg.search.check_timeout,
                             workers=cfg.workers, backend_options=options, item_deadline=item_deadline(cfg.search)):
         yield rec
+
+
+def _with_project(item, index, at: int):
+    """The item with the steps of the file's proofs above declaration ``at`` as its own source."""
+    rows = tuple(index.visible(at))
+    return dataclasses.replace(item, project=rows) if rows and dataclasses.is_dataclass(item) else item
 
 
 def _keeping_meaning(cfg: ProveConfig, backend, text: str, line: str) -> str:

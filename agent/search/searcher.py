@@ -121,6 +121,10 @@ class SearchConfig:
     goal, so the search goes nearly breadth-first by depth); node: Q normalised over the node's
     candidates, log(Q(s, a) / sum_b Q(s, b)), the policy that Q implies, so a confident line is
     followed deep. On the eval half both prove the identical 53 (README)."""
+    project_weight: float = SOURCE_WEIGHTS["proj"]
+    """Prior weight of the steps of the human proofs above the theorem in its file (retrieval over
+    them alone, ``agent.project``); they keep this score under Q too, which never saw the user's
+    idiom. 0: not a source."""
     online: Literal["on", "off"] = "off"
     """on: the steps of every proof found (after the final check) join the retrieval database and
     the generator's index at once, so the next theorems of the same run can use them (iterate's
@@ -217,6 +221,15 @@ class _Locked:
         return getattr(self.model, name)
 
 
+def _studies(knn, gen):
+    """What ``Searcher.study`` does with the steps of the user's proofs: they join retrieval's
+    database and the generator's index (skeletons, fills, premise usage), each under its lock."""
+    parts = [f for f in (knn.add if knn is not None else None,
+                         (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
+                         if gen is not None else None) if f is not None]
+    return (lambda steps: [f(steps) for f in parts]) if parts else None
+
+
 @dataclass
 class Searcher:
     """Everything a worker needs to search: built once, shared by all workers."""
@@ -229,7 +242,7 @@ class Searcher:
     hammer: Callable[[object], str] = lambda backend: "off"  # Backend -> off | sauto | full
     hammer_limit: float = 5.0
     learn: Callable[[list], None] | None = None  # [(goals, tactic)] of a checked proof -> retrieval
-    study: Callable[[list], None] | None = None  # [(goals, tactic)] of the user's own proofs -> retrieval
+    study: Callable[[list], None] | None = None  # [(goals, tactic)] of the user's own proofs -> retrieval, generator
     search: Callable | None = None  # the search function (best_first_search when None)
 
 
@@ -387,9 +400,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
 
     backends: dict[str, object] = {}
 
-    def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = (), context: str = ""):
+    def make_policy(backend: str, theorem: str, lemmas: tuple[str, ...] = (), context: str = "",
+                    project: tuple = ()):
         """The candidate sources for one theorem; ``context``: its file above it (the automation
-        and the generator point at the lemmas stated there)."""
+        and the generator point at the lemmas stated there); ``project``: the (goals, step) rows
+        of the human proofs above it in its file (``agent.project``), its own retrieval source."""
         from agent.backends import backend_named
         from agent.policies.goal_args import GoalArgPolicy
         from agent.policies.mixed import MixedPolicy
@@ -417,7 +432,11 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             from agent.generator.policy import GeneratorPolicy
             generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas,
                                         stated=stated, offset=len(context), theorem=theorem)
-        mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator))  # more than one source, or a Q to rank
+        proj = None
+        if project and cfg.project_weight > 0:
+            from agent.policies.retrieval import project_policy
+            proj = project_policy(project)
+        mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator, proj))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
         mp = None
@@ -428,7 +447,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
                            automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
                            goal_args=goal, goal_weight=cfg.goal_weight, q=q,
-                           q_norm=cfg.q_norm, decision=decision, generator=generator)
+                           q_norm=cfg.q_norm, decision=decision, generator=generator,
+                           project=proj, project_weight=cfg.project_weight)
 
     learners = [f for f in (knn.add if knn is not None else None,
                             (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
@@ -437,4 +457,4 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
                     mode, cfg.hammer_limit, learn=learn, search=search,
-                    study=knn.add if knn is not None else None)
+                    study=_studies(knn, gen))

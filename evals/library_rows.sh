@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Issues 45 and 46 on the held-out library-files suite (evals/library_suite.py: at most 2
+# theorems of each test-split file of Debian's Coq libraries the tracer replays, each with its
+# file above it as context, read in its library's logical path; never trained on): node
+# expansion against lazy expansion (agent/search/lazy.py), then lazy with the human proofs above
+# each theorem proposed as their own source (--project-index on: agent/project/). The bundled
+# model, every other flag at its default, the README's budget (16 expansions, 20 s, 5 s per
+# tactic), 2 workers; `qstar collect` keeps the trees (where the seconds go, how deep searches
+# get). Rows run one after the other; finished rows are kept (--resume). Every proof is rechecked.
+# Needs the test split of the corpus: traced here when missing (about a minute, 33 files).
+# Usage: bash evals/library_rows.sh [RUN_DIR]; python evals/lazy_table.py RUN_DIR --suite library
+RUN=${1:-runs/library}
+NO_STDLIB=1 source "$(dirname "$0")/common.sh"
+CORPUS=${CORPUS:-corpus/test.jsonl}
+[ -f "$CORPUS.done.jsonl" ] || SPLIT=test OUT="$CORPUS" \
+  LIBS="Coquelicot Flocq Coqprime Bignums MathClasses stdpp AAC_tactics mathcomp" bash scripts/corpus.sh
+[ -f "$RUN/suite.jsonl" ] || $PY evals/library_suite.py --corpus "$CORPUS" --per-file 2 --out "$RUN/suite.jsonl"
+declare -A FLAGS=([node]="--expand node --project-index off"
+                  [lazy]="--expand lazy --project-index off"
+                  [lazy+project]="--expand lazy --project-index on")
+for row in ${ROWS:-node lazy lazy+project}; do
+  # shellcheck disable=SC2086
+  $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"
+done
+$PY evals/recheck.py "$RUN"/library/*
+$PY evals/lazy_table.py "$RUN" --suite library ${ROWS:-node lazy lazy+project}
