@@ -119,3 +119,19 @@ def test_prove_proposes_the_steps_of_the_project_files_the_file_requires(tmp_pat
     assert "unwrap." in (tmp_path / "theories" / "B_proved.v").read_text()
     r = qstar("prove", "theories/B.v", "--budget", "8", "--project-index", "off", cwd=tmp_path, env=env)
     assert r.returncode == 0 and json.loads((tmp_path / "theories" / "B_proved.report.json").read_text())["summary"]["proved"] == 0
+
+
+def test_a_step_of_the_users_proofs_is_proposed_with_its_locals_renamed_to_the_states():
+    from agent.env import Hypothesis
+    from agent.project.policy import ProjectPolicy, rename
+    there = (Goal((Hypothesis(("a", "b"), "R"), Hypothesis(("Hab",), "a <= b")), "Rmin a b = a"),)
+    here = (Goal((Hypothesis(("x", "y"), "R"), Hypothesis(("H",), "x <= y")), "Rmin x y = x"),)
+    assert rename("destruct (Rle_lt_dec a b).", there, here) == "destruct (Rle_lt_dec x y)."
+    assert rename("rewrite Rmin_left; [reflexivity | exact Hab].", there, here) == \
+        "rewrite Rmin_left; [reflexivity | exact H]."
+    assert rename("intros c d.", there, here) == "intros c d."  # names a step binds stay
+    # a local whose name is here too, holding the same kind of thing, keeps it
+    same = (Goal((Hypothesis(("b", "a"), "R"), Hypothesis(("Hab",), "b <= a")), "Rmin b a = b"),)
+    assert rename("exact Hab.", there, same) == "exact Hab."
+    got = dict(ProjectPolicy([(there, "exact Hab."), (there, "lra.")])(ProofState(here)))
+    assert set(got) == {"exact H.", "lra."}, got

@@ -122,10 +122,3 @@ class KnnPolicy:
                 if "goals" in r else goal_features(row_goals(r)) for r in rows]
         return cls.__new__(cls)._index(vecs, [r["tactic"] for r in rows], **kw)
 
-
-def project_policy(rows) -> KnnPolicy:
-    """Retrieval over the steps of the user's own proofs above a theorem alone (``agent.project``):
-    a few hundred rows, so a token is indexed unless half of them share it (the corpus database's
-    5 % would drop most of a file's vocabulary), and the step of each of the 8 nearest states is
-    a candidate, as Tactician's k-NN over the file's proofs proposes them."""
-    return KnnPolicy(list(rows), neighbours=8, max_candidates=8, max_df=0.5)

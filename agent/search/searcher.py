@@ -434,8 +434,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
                                         stated=stated, offset=len(context), theorem=theorem)
         proj = None
         if project and cfg.project_weight > 0:
-            from agent.policies.retrieval import project_policy
-            proj = project_policy(project)
+            from agent.project.policy import ProjectPolicy
+            proj = ProjectPolicy(project)
         mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator, proj))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
