@@ -15,13 +15,12 @@ file beside the user's source.
 from __future__ import annotations
 
 import functools
-import hashlib
-import json
 import os
 import re
 import tempfile
 from pathlib import Path
 
+from agent.cache import cached_json  # noqa: F401 (placement reads it from here)
 from agent.proc import run_bounded
 from coq_env.sentences import SentenceError, split_sentences, strip_comments
 
@@ -108,14 +107,36 @@ def insert_imports(text: str, line: str) -> str:
     return prefix + line + "\n" + text[cut:]
 
 
+class _NoAnswer(Exception):
+    """coqc ran past its deadline: no answer to keep."""
+
+
 @functools.lru_cache(maxsize=256)
 def resolvable(sentence: str, timeout: float = 60.0) -> bool:
-    """Does ``coqc``, run with no argument in an empty folder, load this import sentence?"""
-    with tempfile.TemporaryDirectory(prefix="qstar-import-") as tmp:
-        src = Path(tmp) / "QstarImport.v"
-        src.write_text(sentence + "\n", encoding="utf-8")
-        done = run_bounded(["coqc", "-q", str(src)], timeout=timeout, cwd=tmp)
-        return not done.timed_out and done.returncode == 0
+    """Does ``coqc``, run with no argument in an empty folder, load this import sentence? Kept on
+    disk by Coq's version and the installed libraries (a library installed since is a new key)."""
+    def compute() -> bool:
+        with tempfile.TemporaryDirectory(prefix="qstar-import-") as tmp:
+            src = Path(tmp) / "QstarImport.v"
+            src.write_text(sentence + "\n", encoding="utf-8")
+            done = run_bounded(["coqc", "-q", str(src)], timeout=timeout, cwd=tmp)
+            if done.timed_out:
+                raise _NoAnswer
+            return done.returncode == 0
+    try:
+        return cached_json("resolvable", [sentence, _coq_version(), _installed()], compute)
+    except _NoAnswer:
+        return False
+
+
+def _installed() -> list:
+    """The installed Coq libraries, as a fingerprint: each folder of user-contrib with its time."""
+    from agent.backends import coq_user_contrib
+    root = coq_user_contrib()
+    try:
+        return sorted((e.name, e.stat().st_mtime_ns) for e in os.scandir(root) if e.is_dir())
+    except OSError:
+        return []
 
 
 _KEYWORDS = frozenset("""
@@ -153,28 +174,6 @@ def _meaning_changes(context: str, lines: tuple[str, ...], names: tuple[str, ...
     key = [_coq_version(), context, lines, names, symbols, coq_args]
     return tuple(cached_json("meaning", key, lambda: list(_compare(context, lines, names, symbols, timeout,
                                                                    coq_args))))
-
-
-def cached_json(kind: str, key, compute):
-    """``compute()`` (a JSON value), kept on disk under ``kind`` by a hash of ``key`` (which must
-    hold everything the answer depends on, Coq's version among it): a later run reads it instead
-    of running Coq again. Written whole or not at all; a cache that cannot be read or written is
-    only slower."""
-    digest = hashlib.sha256(json.dumps(key).encode()).hexdigest()
-    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar" / kind / f"{digest}.json"
-    try:
-        return json.loads(cache.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        pass
-    value = compute()
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(value), encoding="utf-8")
-        os.replace(tmp, cache)
-    except OSError:
-        pass
-    return value
 
 
 @functools.lru_cache(maxsize=1)
