@@ -135,3 +135,16 @@ def test_a_step_of_the_users_proofs_is_proposed_with_its_locals_renamed_to_the_s
     assert rename("exact Hab.", there, same) == "exact Hab."
     got = dict(ProjectPolicy([(there, "exact Hab."), (there, "lra.")])(ProofState(here)))
     assert set(got) == {"exact H.", "lra."}, got
+
+
+def test_states_are_compared_with_their_locals_named_by_place():
+    from agent.env import Hypothesis
+    from agent.project.policy import ProjectPolicy, nameless
+    a = (Goal((Hypothesis(("a", "b"), "R"), Hypothesis(("Hab",), "a <= b")), "Rmin a b = a"),)
+    x = (Goal((Hypothesis(("x", "y"), "R"), Hypothesis(("H",), "x <= y")), "Rmin x y = x"),)
+    assert nameless(a) == nameless(x)
+    other = (Goal((Hypothesis(("l",), "list nat"),), "length (rev l) = length l"),)
+    policy = ProjectPolicy([(a, "rewrite Rmin_left; [reflexivity | exact Hab]."), (other, "apply rev_length.")]
+                           + [(other, f"step{k}.") for k in range(3)])
+    got = policy(ProofState(x))
+    assert got[0] == ("rewrite Rmin_left; [reflexivity | exact H].", 0.0), got  # the same state: certain

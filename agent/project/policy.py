@@ -8,16 +8,16 @@ made of recur in an earlier proof of the same file only once the names are abstr
 ``destruct (Rle_lt_dec x y)`` here. A local of the retrieved step is renamed to the current
 state's local of the same type (the types read with the renaming so far), or, failing that, to
 the one at the same position among the hypotheses; a step whose locals all exist here is also
-proposed as written. Names a step binds (``intros x y``) and globals are never touched.
+proposed as written. States are compared with their locals named by place (``nameless``), and a
+step's score is its nearest row's similarity. Names a step binds (``intros x y``) and globals are never touched.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
-from collections import defaultdict
-
-from agent.env import ProofState
+from agent.env import Hypothesis, ProofState
 from agent.policies.retrieval import KnnPolicy
 
 _IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?![\w'])")
@@ -30,24 +30,38 @@ class ProjectPolicy:
     def __init__(self, rows, *, neighbours: int = 8, max_candidates: int = 10):
         rows = list(rows)
         self.goals = [goals for goals, _ in rows]
-        self.knn = KnnPolicy(rows, neighbours=neighbours, max_candidates=max_candidates, max_df=0.5)
+        self.knn = KnnPolicy([(nameless(goals), t) for goals, t in rows], neighbours=neighbours,
+                             max_candidates=max_candidates, max_df=0.5)
         self.neighbours, self.max_candidates = neighbours, max_candidates
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        """Each step's log-prob is the log of its best row's cosine similarity to this state
+        (not normalised over the candidates): a step taken at a nearly identical state of the
+        file is nearly certain, one taken at a loosely similar state is not."""
         if not state.goals:
             return []
-        best = self.knn.nearest(state.goals, self.neighbours)
-        scores: dict[str, float] = defaultdict(float)
+        best = self.knn.nearest(nameless(state.goals), self.neighbours)
+        scores: dict[str, float] = {}
         for i, s in best:
-            s += 1e-3  # a row every token of which all rows share still counts a little
             tactic = self.knn.tactics[i]
             renamed = rename(tactic, self.goals[i], state.goals)
-            scores[renamed] += s
+            scores[renamed] = max(scores.get(renamed, 0.0), s)
             if renamed != tactic and _all_here(tactic, self.goals[i], state.goals):
-                scores[tactic] += s / 2
+                scores[tactic] = max(scores.get(tactic, 0.0), s / 2)
         top = sorted(scores.items(), key=lambda kv: -kv[1])[:self.max_candidates]
-        total = sum(s for _, s in top) or 1.0
-        return [(t, math.log(max(s / total, 1e-9))) for t, s in top]
+        return [(t, math.log(min(1.0, max(s, 1e-3)))) for t, s in top]
+
+
+def nameless(goals) -> tuple:
+    """The focused goal with its locals named by their place (``v0``, ``v1``, ... oldest first):
+    ``a <= b`` over ``a b : R`` and ``x <= y`` over ``x y : R`` are the same state to compare."""
+    if not goals:
+        return ()
+    g = goals[0]
+    names = {n: f"v{k}" for k, (n, _) in enumerate(g.locals())}
+    sub = lambda text: _IDENT.sub(lambda m: names.get(m.group(0), m.group(0)), text)  # noqa: E731
+    hyps = tuple(Hypothesis(tuple(names[n] for n in h.names), sub(h.type), sub(h.body)) for h in g.hypotheses)
+    return (dataclasses.replace(g, hypotheses=hyps, conclusion=sub(g.conclusion)),)
 
 
 def _locals(goals) -> list[tuple[str, str]]:
