@@ -160,3 +160,22 @@ def test_a_node_the_policy_offers_nothing_is_no_candidates_not_unfinished():
     from agent.search.best_first import NO_CANDIDATES
     res = lazy(ScriptedEnv({}), lambda s: [])
     assert res.root.status == NO_CANDIDATES and res.stop_reason == "exhausted"
+
+
+def test_a_tail_of_slow_closers_that_seldom_work_waits_behind_the_cheap_steps_of_other_nodes():
+    cost = CostModel()
+    for _ in range(30):
+        cost.observe("sauto.", 1.0)  # slow here, and it never closed anything
+        cost.observe("intros.", 0.01, succeeded=True)
+    # A's tail (sauto) is as likely by the policy as C's cheap step; C's runs first
+    env = ScriptedEnv({"A": {"intros.": "B"}, "B": {"intros.": "C"}, "C": {"intros.": "D"}, "D": {"fin": "QED"}})
+    pol = policy_from({"A": [("intros.", -0.1), ("sauto.", -0.3)], "B": [("intros.", -0.1)],
+                       "C": [("intros.", -0.1)], "D": [("fin", -0.1)]})
+    res = lazy(env, pol, children=1, cost=cost)
+    assert res.proof == ("intros.", "intros.", "intros.", "fin")
+    assert ("A", "sauto.") not in env.applied  # the proof came first, at depth 4
+    # where the cheap line dead-ends, the tail runs once nothing cheaper is left, and proves
+    env = ScriptedEnv({"A": {"intros.": "B", "sauto.": "QED"}, "B": {"intros.": "C"}, "C": {"intros.": "D"}})
+    res = lazy(env, pol, children=1, cost=cost)
+    assert res.proof == ("sauto.",)
+    assert env.applied.index(("A", "sauto.")) > env.applied.index(("C", "intros."))

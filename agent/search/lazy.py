@@ -5,7 +5,9 @@ quarters of them the automation list), so a 20 s search gets 4 to 7 nodes deep h
 candidates did. Here a node runs its candidates in order of *chance per second* and stops once it
 has ``children`` new children; it then goes back into the queue with the priority its next
 untried candidate would give a child (as ``step_level_search`` keys a candidate), so the rest of
-its list runs only when nothing better is left anywhere in the tree. The same tree, edge outcomes
+its list runs only when nothing better is left anywhere in the tree (that priority counts what
+the candidate costs per chance, ``_Slot.cost``: a tail of slow closers that seldom work, CoqHammer's
+family on a library file, waits behind the cheap steps of every other node). The same tree, edge outcomes
 and statuses as ``best_first_search`` (``agent.search.labels``): a node is complete, and can be
 refuted, only once every candidate ran in full.
 
@@ -109,6 +111,7 @@ class _Slot:
     logprob: float
     limit: float
     second: bool = False  # the rest of a slow closer's time, after its first slice was cut
+    cost: float = 0.0  # log of (family chance / prior chance) over (expected s / a cheap step's), at most 0
 
 
 @dataclass(eq=False)
@@ -152,7 +155,9 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
 
     def requeue(node: Node) -> None:
         slot = pending[id(node)].slots[0]
-        probe = Node(node.state, node, node.depth + 1, node.logprob + slot.logprob, value=node.value)
+        # its next candidate's log-prob, less what that candidate costs per chance: a node whose
+        # tail is slow closers that seldom work waits until cheap work anywhere in the tree is done
+        probe = Node(node.state, node, node.depth + 1, node.logprob + slot.logprob + slot.cost, value=node.value)
         heapq.heappush(queue, (priority(probe), next(tie), node))
 
     while queue:
@@ -203,7 +208,8 @@ def lazy_search(env, root_state: ProofState, *, policy: Policy, priority: Priori
             if edge.outcome == "timeout" and limit < budget.tactic_timeout:  # ran its slice only: not judged
                 edge.outcome = "cut"
                 edge.message = f"first slice of {limit:.1f}s: tried again after the node's other candidates"
-                work.slots.append(_Slot(slot.tactic, slot.logprob, budget.tactic_timeout, second=True))
+                rest = min(0.0, slot.cost - math.log(max(budget.tactic_timeout / max(limit, 0.05), 1.0)))
+                work.slots.append(_Slot(slot.tactic, slot.logprob, budget.tactic_timeout, second=True, cost=rest))
             elif isinstance(step, (TacticError, TacticTimeout)) and edge.outcome in ("error", "timeout") \
                     and focus is not None and not _SELECTOR.match(slot.tactic):
                 memo[key] = edge
@@ -233,7 +239,8 @@ def _order(candidates, cost: CostModel, tactic_timeout: float, slice_seconds: fl
         seconds = max(min(cost.seconds(tactic), tactic_timeout), 0.05)
         limit = slice_seconds if seconds > slice_seconds and slice_seconds < tactic_timeout else tactic_timeout
         odds = math.log(cost.chance(tactic) / PRIOR_SUCCESS) if learned_chance else 0.0
-        scored.append((-(logprob + odds - math.log(seconds)), i, _Slot(tactic, logprob, limit)))
+        rank = min(0.0, odds - math.log(seconds / DEFAULT_SECONDS))
+        scored.append((-(logprob + odds - math.log(seconds)), i, _Slot(tactic, logprob, limit, cost=rank)))
     return [s for _, _, s in sorted(scored)]
 
 
