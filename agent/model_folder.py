@@ -79,8 +79,8 @@ def _loader(kind: str) -> Callable[[str], object]:
         from agent.policies.retrieval import KnnPolicy
         return KnnPolicy.load
     if kind == "templates":
-        from agent.policies.template_policy import TemplateModel
-        return TemplateModel.load
+        from agent.policies.template_scorer import TemplateScorer  # search-time: numpy, no torch
+        return TemplateScorer.load
     if kind == "q":
         from agent.policies.qscore import QScorer
         return QScorer.load

@@ -19,7 +19,11 @@ declare -A FLAGS=([node]="--expand node --competition off"
                   [lazy]="--expand lazy --competition off --lazy-chance policy"
                   [lazy+families]="--expand lazy --competition on --lazy-chance policy"
                   [lazy+chance]="--expand lazy --competition on --lazy-chance learned")
-for row in ${ROWS:-node lazy lazy+families lazy+chance}; do
+# lazy+tails: the same flags as lazy+chance (the defaults) once a requeued node's priority counts
+# its next candidate's cost per chance (commit 39cf428); chosen after reading where the library
+# suite's seconds went (evals/library_rows.sh), not the eval half's
+FLAGS[lazy+tails]=${FLAGS[lazy+chance]}
+for row in ${ROWS:-node lazy lazy+families lazy+chance lazy+tails}; do
   # shellcheck disable=SC2086
   $Q collect "${EVAL[@]}" ${FLAGS[$row]} --out "$RUN/eval/$row"
 done

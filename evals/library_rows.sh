@@ -18,9 +18,16 @@ CORPUS=${CORPUS:-corpus/test.jsonl}
 declare -A FLAGS=([node]="--expand node --project-index off"
                   [lazy]="--expand lazy --project-index off"
                   [lazy+project]="--expand lazy --project-index on")
-for row in ${ROWS:-node lazy lazy+project}; do
+# rows were run at different commits (docs/results.md says which): lazy+project's source was
+# changed after its row (scores by similarity, locals named by place) and ran again as
+# lazy+project-sim, the same flags
+FLAGS[lazy+project-sim]=${FLAGS[lazy+project]}
+# and lazy+tails: the same flags once a requeued node's priority counts its next candidate's cost
+# per chance (commit 39cf428, agent/search/lazy.py)
+FLAGS[lazy+tails]=${FLAGS[lazy+project]}
+for row in ${ROWS:-node lazy lazy+project-sim lazy+tails}; do
   # shellcheck disable=SC2086
   $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"
 done
 $PY evals/recheck.py "$RUN"/library/*
-$PY evals/lazy_table.py "$RUN" --suite library ${ROWS:-node lazy lazy+project}
+$PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails

@@ -42,3 +42,16 @@ def test_an_unwritable_cache_is_said_once_and_only_slower(tmp_path, monkeypatch,
     assert cache.pickled("thing", ["k"], lambda: {"v": 1}) == {"v": 1}
     assert cache.pickled("thing", ["k"], lambda: {"v": 2}) == {"v": 2}  # rebuilt: nothing was kept
     assert capsys.readouterr().err.count("the thing cache is not written") == 1
+
+
+def test_prove_with_the_bundled_model_never_imports_torch(tmp_path):
+    import subprocess
+    import sys
+    (tmp_path / "T.v").write_text("Lemma t : 1 + 1 = 2.\nProof.\nAdmitted.\n")
+    code = ("import sys; from agent.cli import main\n"
+            "rc = main(['prove', 'T.v', '--budget', '4'])\n"
+            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', rc)")
+    from conftest import ROOT
+    r = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                       env={**__import__("os").environ, "PYTHONPATH": str(ROOT)})
+    assert r.stdout.strip().endswith("NO-TORCH 0"), (r.stdout, r.stderr[-2000:])

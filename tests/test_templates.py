@@ -95,3 +95,22 @@ def test_train_templates_cli_then_prove_with_them_soundly(tmp_path):
     assert proved and all(set(t["proof"]) <= {"intros.", "lia.", "tauto."} for t in proved)
     r = qstar("train", "templates", "--data", str(tmp_path / "none.jsonl"), "--out", str(model))
     assert r.returncode == 2 and "no such data file" in r.stderr
+
+
+def test_the_numpy_template_scorer_proposes_what_the_torch_model_does():
+    import gzip
+    import json
+    import os
+
+    from agent.env import Goal, ProofState
+    from agent.policies.template_policy import TemplateModel
+    from agent.policies.template_scorer import TemplateScorer
+    folder = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "agent", "default_model")
+    torch_model, scorer = TemplateModel.load(folder), TemplateScorer.load(folder)
+    with gzip.open(os.path.join(folder, "knn.jsonl.gz"), "rt", encoding="utf-8") as f:
+        rows = [json.loads(line) for _, line in zip(range(200), f)][::20]
+    for r in rows:
+        state = ProofState(tuple(Goal.from_json(g) for g in r["goals"]))
+        a, b = torch_model(state), scorer(state)
+        assert [t for t, _ in a] == [t for t, _ in b] and a
+        assert all(abs(x - y) < 1e-4 for (_, x), (_, y) in zip(a, b))

@@ -131,38 +131,18 @@ class TemplateModel:
         return self.arg(*_bag(bags)).squeeze(-1)
 
     # -- search-time policy ----------------------------------------------------------------
-    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+    def template_logp(self, goals) -> list[float]:
         import torch
         with torch.no_grad():
-            logp = torch.log_softmax(self.template_logits([state.goals])[0], -1)
-            top = torch.topk(logp, min(self.cfg.top_templates, len(self.templates)))
-        locs = locals_of(state.goals)[-_MAX_LOCALS:]
-        concl = conclusion_names(state.goals)
-        out: list[tuple[str, float]] = []
-        for lp, k in zip(top.values.tolist(), top.indices.tolist()):
-            tpl = self.templates[k]
-            n = slots(tpl)
-            if n == 0:
-                out.append((tpl, lp))
-            elif len(locs) >= n:
-                out += [(instantiate(tpl, args), lp + alp) for args, alp in self._fill(tpl, n, locs, concl)]
-        out.sort(key=lambda x: -x[1])
-        return list(dict(out[:self.cfg.max_candidates]).items())
+            return torch.log_softmax(self.template_logits([goals])[0], -1).tolist()
 
-    def _fill(self, tpl: str, n: int, locs: list[Local], concl: set[str]) -> list[tuple[tuple[str, ...], float]]:
+    def arg_logp(self, bags: list[list[int]]) -> list[float]:
         import torch
-        per_slot = []
         with torch.no_grad():
-            for j in range(n):
-                scores = torch.log_softmax(self.arg_logits(
-                    [arg_ids(tpl, j, loc, concl, self.cfg.arg_buckets) for loc in locs]), -1)
-                best = torch.topk(scores, min(self.cfg.per_slot, len(locs)))
-                per_slot.append([(locs[i].name, v) for v, i in zip(best.values.tolist(), best.indices.tolist())])
-        combos: list[tuple[tuple[str, ...], float]] = [((), 0.0)]
-        for options in per_slot:
-            combos = [(a + (name,), s + v) for a, s in combos for name, v in options if name not in a]
-            combos = sorted(combos, key=lambda x: -x[1])[:self.cfg.per_slot]
-        return combos
+            return torch.log_softmax(self.arg_logits(bags), -1).tolist()
+
+    def __call__(self, state: ProofState) -> list[tuple[str, float]]:
+        return propose(self, state)
 
     # -- persistence -----------------------------------------------------------------------
     def save(self, folder: str) -> None:
@@ -192,6 +172,41 @@ class TemplateModel:
             m.out.bias.copy_(t["out_b"].float())
             m.arg.weight.copy_(t["arg"].float())
         return m
+
+
+def propose(model, state: ProofState) -> list[tuple[str, float]]:
+    """The policy's candidates: the most likely templates, each slot filled with the most likely
+    locals (``model``: its ``cfg``, ``templates``, ``template_logp`` and ``arg_logp``; the torch
+    model and its numpy twin, ``agent.policies.template_scorer``, score alike)."""
+    cfg = model.cfg
+    logp = model.template_logp(state.goals)
+    top = sorted(range(len(logp)), key=lambda k: -logp[k])[:min(cfg.top_templates, len(model.templates))]
+    locs = locals_of(state.goals)[-_MAX_LOCALS:]
+    concl = conclusion_names(state.goals)
+    out: list[tuple[str, float]] = []
+    for k in top:
+        tpl, lp = model.templates[k], logp[k]
+        n = slots(tpl)
+        if n == 0:
+            out.append((tpl, lp))
+        elif len(locs) >= n:
+            out += [(instantiate(tpl, args), lp + alp) for args, alp in _fill(model, tpl, n, locs, concl)]
+    out.sort(key=lambda x: -x[1])
+    return list(dict(out[:cfg.max_candidates]).items())
+
+
+def _fill(model, tpl: str, n: int, locs: list[Local], concl: set[str]) -> list[tuple[tuple[str, ...], float]]:
+    cfg = model.cfg
+    per_slot = []
+    for j in range(n):
+        scores = model.arg_logp([arg_ids(tpl, j, loc, concl, cfg.arg_buckets) for loc in locs])
+        best = sorted(range(len(scores)), key=lambda i: -scores[i])[:min(cfg.per_slot, len(locs))]
+        per_slot.append([(locs[i].name, scores[i]) for i in best])
+    combos: list[tuple[tuple[str, ...], float]] = [((), 0.0)]
+    for options in per_slot:
+        combos = [(a + (name,), s + v) for a, s in combos for name, v in options if name not in a]
+        combos = sorted(combos, key=lambda x: -x[1])[:cfg.per_slot]
+    return combos
 
 
 def has_template_model(folder: str) -> bool:

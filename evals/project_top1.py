@@ -1,0 +1,127 @@
+"""Tactician's protocol on the held-out library files (issue 45): for every step of every traced
+proof of a test-split file, is the human step among the first k candidates when the database holds
+the steps of the proofs above it in its file (never its own proof's)? Rows: the project source
+(``agent.project.policy.ProjectPolicy``: the file's steps alone, locals renamed to the state's),
+the same source proposing steps word for word (no renaming, states compared with their names),
+and the bundled model's retrieval database (its corpus, no file steps), each alone; and the
+ceiling of any source that proposes the file's steps as written: the step stands in an earlier
+proof of the file.
+
+A step counts as matched when it equals the human step up to whitespace. Every proof of each file
+is scored, the file's first proof included (its database is empty: a miss for the file's own
+sources, as for Tactician).
+
+  python evals/project_top1.py [--corpus corpus/test.jsonl] [--out runs/project_top1.json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@dataclass
+class Top1Config:
+    corpus: str = "corpus/test.jsonl"
+    """Traced steps of the held-out files (`SPLIT=test OUT=corpus/test.jsonl bash scripts/corpus.sh`)."""
+    out: str = "runs/project_top1.json"
+    ks: str = "1,10"
+    """The k of top-k, comma-separated."""
+
+
+CEILING = "ceiling: the step stands in an earlier proof of the file"
+
+
+def _norm(t: str) -> str:
+    return " ".join(t.split())
+
+
+class _Verbatim:
+    """The file's steps as written, states compared as printed (Tactician's k-NN, unrenamed)."""
+
+    def __init__(self, rows):
+        from agent.policies.retrieval import KnnPolicy
+        self.knn = KnnPolicy(list(rows), neighbours=8, max_candidates=10, max_df=0.5)
+
+    def __call__(self, state):
+        best = self.knn.nearest(state.goals, 8)
+        out: dict[str, float] = {}
+        for i, s in best:
+            out.setdefault(self.knn.tactics[i], s)
+        return sorted(out.items(), key=lambda kv: -kv[1])
+
+
+def main(argv=None) -> int:
+    from tqdm import tqdm
+
+    from agent.env import Goal, ProofState
+    from agent.policies.retrieval import KnnPolicy
+    from agent.project.policy import ProjectPolicy
+    from agent.search.searcher import BUNDLED_MODEL
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    for k, v in asdict(Top1Config()).items():
+        p.add_argument("--" + k.replace("_", "-"), type=type(v), default=v)
+    cfg = Top1Config(**vars(p.parse_args(argv)))
+    if not os.path.exists(cfg.corpus):
+        print(f"project_top1: no corpus at {cfg.corpus} (SPLIT=test OUT={cfg.corpus} bash scripts/corpus.sh)",
+              file=sys.stderr)
+        return 2
+    ks = [int(k) for k in cfg.ks.split(",")]
+    by_file: dict[str, list[dict]] = defaultdict(list)
+    with open(cfg.corpus, encoding="utf-8") as f:
+        for line in f:
+            r = json.loads(line)
+            by_file[r["file"]].append(r)
+    corpus_knn = KnnPolicy.load(os.path.join(BUNDLED_MODEL, "knn.jsonl.gz"))
+    sources = {"project (renamed)": ProjectPolicy, "project (word for word)": _Verbatim}
+    hits = {name: defaultdict(int) for name in [*sources, "corpus retrieval (bundled)", CEILING]}
+    steps = 0
+    for name, rows in tqdm(sorted(by_file.items()), desc="files", unit="file", file=sys.stderr, disable=None):
+        above: list = []
+        theorem = None
+        proof: list = []
+        policies: dict = {}
+        written: set[str] = set()  # the step texts of the database
+        for r in rows + [None]:
+            if r is None or r["theorem"] != theorem:  # a proof ended: it joins the database
+                above += proof
+                written |= {_norm(t) for _, t in proof}
+                proof = []
+                policies = {k: cls(above) for k, cls in sources.items()} if above else {}
+                if r is None:
+                    break
+                theorem = r["theorem"]
+            goals = tuple(Goal.from_json(g) for g in r["goals"])
+            proof.append((goals, r["tactic"]))
+            if not goals:
+                continue
+            steps += 1
+            state = ProofState(goals)
+            want = _norm(r["tactic"])
+            got = {k: [_norm(t) for t, _ in pol(state)] for k, pol in policies.items()}
+            got["corpus retrieval (bundled)"] = [_norm(t) for t, _ in corpus_knn(state)]
+            got[CEILING] = [want] if want in written else []
+            for src, cands in got.items():
+                for k in ks:
+                    hits[src][k] += want in cands[:k]
+    table = {src: {f"top{k}": round(h[k] / max(steps, 1), 4) for k in ks} for src, h in hits.items()}
+    out = {"config": asdict(cfg), "steps": steps, "files": len(by_file), "table": table}
+    os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
+    with open(cfg.out, "w", encoding="utf-8") as f:
+        json.dump(out, f, indent=1)
+    print(f"{steps} steps of {len(by_file)} held-out files\n")
+    print("| source | " + " | ".join(f"top-{k}" for k in ks) + " |")
+    print("| --- |" + " --- |" * len(ks))
+    for src, row in table.items():
+        print(f"| {src} | " + " | ".join(f"{100 * row[f'top{k}']:.1f} %" for k in ks) + " |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
