@@ -139,7 +139,7 @@ def test_a_cost_model_is_fitted_to_stored_search_trees():
                                    {"src": 1, "tactic": "sauto.", "outcome": "error", "seconds": 4.0, "dst": None},
                                    {"src": 1, "tactic": "sauto.", "outcome": "error", "seconds": 0.0, "dst": None}]}
     model = CostModel.from_records([tree])
-    assert model.stats["sauto"] == [2.0, 9.0, 0.0] and model.seconds("sauto.") > model.seconds("lia.")
+    assert model.stats["sauto"] == [2.0, 9.0, 0.0, 2.0] and model.seconds("sauto.") > model.seconds("lia.")
     assert model.chance("lia.") > model.chance("sauto.")
 
 
@@ -179,3 +179,23 @@ def test_a_tail_of_slow_closers_that_seldom_work_waits_behind_the_cheap_steps_of
     res = lazy(env, pol, children=1, cost=cost)
     assert res.proof == ("sauto.",)
     assert env.applied.index(("A", "sauto.")) > env.applied.index(("C", "intros."))
+
+
+def test_a_closer_that_fails_fast_on_most_goals_and_runs_its_limit_on_some_gets_the_slice_first():
+    cost = CostModel()
+    for _ in range(40):
+        cost.observe("hauto.", 0.01)  # fails at once on most goals
+    for _ in range(4):
+        cost.observe("hauto.", 5.0)  # and runs its whole limit on some
+    assert cost.seconds("hauto.") < 1.0 and cost.slow_share("hauto.") > 0.05  # fast on average, slow at times
+    env = TimedEnv({"A": {"hauto.": "QED"}}, {"hauto.": 3.0})
+    res = lazy(env, policy_from({"A": [("hauto.", -0.1)]}), children=1, cost=cost,
+               budget=SearchBudget(tactic_timeout=5.0))
+    assert [t for t, _ in env.limits] == ["hauto.", "hauto."] and env.limits[0][1] == 1.0
+    assert res.proof == ("hauto.",)
+    fast = CostModel()
+    for _ in range(40):
+        fast.observe("lia.", 0.01)
+    env = TimedEnv({"A": {"lia.": "QED"}}, {})
+    lazy(env, policy_from({"A": [("lia.", -0.1)]}), children=1, cost=fast, budget=SearchBudget(tactic_timeout=5.0))
+    assert env.limits == [("lia.", 5.0)]  # never slow: its whole limit at once

@@ -16,8 +16,9 @@ average step the tactic's family succeeds on this kernel (closes or advances its
 family's expected seconds (``CostModel``: priors, updated with every step this process runs, so a
 worker learns its kernel's chances and costs as it goes; ``from_records`` fits it to the edges of
 stored search trees). Three more rules spend the seconds where they pay:
-- a slow closer (expected seconds over ``slice_seconds``) first runs with a short limit, the
-  Sledgehammer way; cut there, it is tried again with the whole tactic limit only after the
+- a slow closer (expected seconds over ``slice_seconds``, or steps past it more than 5 % of the
+  time: ``hauto`` fails in 0.01 s on most goals and runs its whole limit on some) first runs with a
+  short limit, the Sledgehammer way; cut there, it is tried again with the whole tactic limit only after the
   node's other candidates (its first try is a ``cut`` edge: not judged, never a refutation);
 - a tactic the kernel rejected (or that ran its whole limit) on a goal is not run again on the
   same focused goal at another node: the step is recorded with the first verdict (``memo``),
@@ -51,6 +52,7 @@ PRIOR_SECONDS = {"sauto": 3.0, "hauto": 2.0, "qauto": 1.0, "sfirstorder": 1.0, "
                  "hammer": 5.0, "nia": 1.0, "nra": 1.0, "psatz": 1.5, "firstorder": 1.0, "tauto": 0.3,
                  "intuition": 0.5, "field": 0.5, "nsatz": 2.0, "interval": 1.5, "lra": 0.3, "lia": 0.3}
 DEFAULT_SECONDS = 0.25
+SLOW_SHARE = 0.05  # a family whose steps ran past the slice this often gets the slice first
 PRIOR_SUCCESS = 0.1  # the share of steps that close or advance their goal, before any is measured
 _PSEUDO = 3.0  # a prior counts as this many observed steps
 
@@ -67,28 +69,39 @@ class CostModel:
     every step measured (a prior weighs as ``_PSEUDO`` steps). Thread-safe: one model serves a
     pool's workers."""
 
-    def __init__(self, prior: dict[str, float] | None = None):
+    def __init__(self, prior: dict[str, float] | None = None, slow: float = 1.0):
         self.prior = dict(PRIOR_SECONDS if prior is None else prior)
-        self.stats: dict[str, list[float]] = {}  # family -> [steps, seconds, successes]
+        self.stats: dict[str, list[float]] = {}  # family -> [steps, seconds, successes, steps over `slow` s]
+        self.slow = slow
         self._lock = threading.Lock()
 
     def seconds(self, tactic: str) -> float:
         f = family(tactic)
         p = self.prior.get(f, DEFAULT_SECONDS)
-        n, s, _ = self.stats.get(f, (0.0, 0.0, 0.0))
+        n, s = self.stats.get(f, (0.0, 0.0, 0.0, 0.0))[:2]
         return (p * _PSEUDO + s) / (_PSEUDO + n)
+
+    def slow_share(self, tactic: str) -> float:
+        """How often the family's steps ran past ``slow`` seconds (the prior: 1 when its prior
+        seconds are past it, else 0): a family that fails fast on most goals and runs to the
+        limit on some is a slow closer all the same."""
+        f = family(tactic)
+        n, _, _, late = self.stats.get(f, (0.0, 0.0, 0.0, 0.0))
+        prior = float(self.prior.get(f, DEFAULT_SECONDS) > self.slow)
+        return (prior * _PSEUDO + late) / (_PSEUDO + n)
 
     def chance(self, tactic: str) -> float:
         """How often the family's steps closed or advanced their goal (the prior: ``PRIOR_SUCCESS``)."""
-        n, _, won = self.stats.get(family(tactic), (0.0, 0.0, 0.0))
+        n, _, won = self.stats.get(family(tactic), (0.0, 0.0, 0.0, 0.0))[:3]
         return (PRIOR_SUCCESS * _PSEUDO + won) / (_PSEUDO + n)
 
     def observe(self, tactic: str, seconds: float, succeeded: bool = False) -> None:
         with self._lock:
-            st = self.stats.setdefault(family(tactic), [0.0, 0.0, 0.0])
+            st = self.stats.setdefault(family(tactic), [0.0, 0.0, 0.0, 0.0])
             st[0] += 1
             st[1] += seconds
             st[2] += bool(succeeded)
+            st[3] += seconds > self.slow
 
     @classmethod
     def from_records(cls, trees) -> "CostModel":
@@ -237,7 +250,8 @@ def _order(candidates, cost: CostModel, tactic_timeout: float, slice_seconds: fl
     scored = []
     for i, (tactic, logprob) in enumerate(candidates):
         seconds = max(min(cost.seconds(tactic), tactic_timeout), 0.05)
-        limit = slice_seconds if seconds > slice_seconds and slice_seconds < tactic_timeout else tactic_timeout
+        sliced = seconds > slice_seconds or cost.slow_share(tactic) > SLOW_SHARE
+        limit = slice_seconds if sliced and slice_seconds < tactic_timeout else tactic_timeout
         odds = math.log(cost.chance(tactic) / PRIOR_SUCCESS) if learned_chance else 0.0
         rank = min(0.0, odds - math.log(seconds / DEFAULT_SECONDS))
         scored.append((-(logprob + odds - math.log(seconds)), i, _Slot(tactic, logprob, limit, cost=rank)))

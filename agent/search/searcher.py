@@ -379,7 +379,7 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     if cfg.expand == "lazy" or cfg.expand == "auto" and cfg.ordering != "mcts":  # one cost model for all workers
         from agent.search.lazy import CostModel, lazy_search
         search = functools.partial(lazy_search, children=cfg.lazy_children, slice_seconds=cfg.lazy_slice,
-                                   cost=CostModel(), learned_chance=cfg.lazy_chance == "learned")
+                                   cost=CostModel(slow=cfg.lazy_slice), learned_chance=cfg.lazy_chance == "learned")
     if cfg.ordering == "mcts":
         from agent.search.mcts import MctsConfig, mcts_search
         search = functools.partial(mcts_search, config=MctsConfig(cfg.mcts_c, cfg.mcts_width, cfg.mcts_novelty))
