@@ -61,6 +61,8 @@ class Backend:
     # (file text, added lines) -> its names and notations the lines would give another meaning
     meaning_changes: Callable[[str, list[str]], list[str]] = lambda text, lines: []
     # file text -> every written tactic proof as (theorem, its steps), for qstar annotate
+    # the user's project files a file (path, text) requires under a load path, dependency order
+    required_files: Callable[[str, str, tuple], list[str]] = lambda path, text, coq_args: []
     proof_scripts: Callable[[str], list[tuple[Theorem, list[str]]]] = lambda text: []
     admit_proofs: Callable[[str, set[int]], str] = lambda text, indices: text  # those proofs left open
     coq_args: tuple[str, ...] = ()  # Coq's load path and flags, as every Coq process gets them
@@ -157,6 +159,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
         from coq_env.files import skeleton
         from coq_env.imports import (import_line, imports_unbuilt, insert_imports, leading_imports, meaning_changes,
                                      split_line)
+        from coq_env.requires import required_files
         from coq_env.trace import admit_proofs, proof_scripts, trace_file
         from coq_env import hammer, placement, procedures
         from coq_env.prelude import trimmed
@@ -184,7 +187,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             procedures=procedures.available, unmet=procedures.unmet,
             meaning_changes=lambda text, lines: meaning_changes(leading_imports(text), lines, skeleton(text),
                                                                 coq_args=coq_args),
-            proof_scripts=proof_scripts, admit_proofs=admit_proofs,
+            proof_scripts=proof_scripts, admit_proofs=admit_proofs, required_files=required_files,
             place_imports=lambda text, line: placement.place(text, line, coq_args=coq_args, timeout=check_timeout),
             placements=placement.alternatives,
             unbuilt=lambda text: unbuilt(imports_unbuilt(text, coq_args), LoadPath()), coq_args=coq_args)

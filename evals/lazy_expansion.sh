@@ -23,7 +23,10 @@ declare -A FLAGS=([node]="--expand node --competition off"
 # its next candidate's cost per chance (commit 39cf428); chosen after reading where the library
 # suite's seconds went (evals/library_rows.sh), not the eval half's
 FLAGS[lazy+tails]=${FLAGS[lazy+chance]}
-for row in ${ROWS:-node lazy lazy+families lazy+chance lazy+tails}; do
+# lazy+slices: the same, once a closer past the slice on more than 5 % of its steps is sliced
+# first (commit 900e44e; read from the library suite's vcons_inj_1)
+FLAGS[lazy+slices]=${FLAGS[lazy+chance]}
+for row in ${ROWS:-node lazy lazy+families lazy+chance lazy+tails lazy+slices}; do
   # shellcheck disable=SC2086
   $Q collect "${EVAL[@]}" ${FLAGS[$row]} --out "$RUN/eval/$row"
 done

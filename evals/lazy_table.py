@@ -61,7 +61,7 @@ def main(argv: list[str]) -> int:
     suite = "eval"
     if len(argv) > 2 and argv[1] == "--suite":
         suite, argv = argv[2], argv[:1] + argv[3:]
-    run, names = argv[0], argv[1:] or ["node", "lazy", "lazy+families", "lazy+chance", "lazy+tails"]
+    run, names = argv[0], argv[1:] or ["node", "lazy", "lazy+families", "lazy+chance", "lazy+tails", "lazy+slices"]
     out = {}
     for name in names:
         path = os.path.join(run, suite, name, "records.jsonl")

@@ -25,9 +25,12 @@ FLAGS[lazy+project-sim]=${FLAGS[lazy+project]}
 # and lazy+tails: the same flags once a requeued node's priority counts its next candidate's cost
 # per chance (commit 39cf428, agent/search/lazy.py)
 FLAGS[lazy+tails]=${FLAGS[lazy+project]}
-for row in ${ROWS:-node lazy lazy+project-sim lazy+tails}; do
+# and lazy+slices: the same flags once a closer that runs past the slice on more than 5 % of its
+# steps gets the slice first (commit 900e44e)
+FLAGS[lazy+slices]=${FLAGS[lazy+project]}
+for row in ${ROWS:-node lazy lazy+project-sim lazy+tails lazy+slices}; do
   # shellcheck disable=SC2086
   $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"
 done
 $PY evals/recheck.py "$RUN"/library/*
-$PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails
+$PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails lazy+slices

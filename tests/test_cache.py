@@ -1,4 +1,4 @@
-"""qstar's disk cache (agent/cache.py): a process reads what an earlier one built from the same
+"""qstar's disk cache (agent/proc/cache.py): a process reads what an earlier one built from the same
 inputs, and never what was built from other inputs."""
 
 import gzip
@@ -37,7 +37,7 @@ def test_a_retrieval_database_is_built_once_then_read_and_rebuilt_when_the_file_
 def test_an_unwritable_cache_is_said_once_and_only_slower(tmp_path, monkeypatch, capsys):
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "file"))  # a file where a folder should be
-    from agent import cache
+    from agent.proc import cache
     monkeypatch.setattr(cache, "_SAID", set())
     assert cache.pickled("thing", ["k"], lambda: {"v": 1}) == {"v": 1}
     assert cache.pickled("thing", ["k"], lambda: {"v": 2}) == {"v": 2}  # rebuilt: nothing was kept

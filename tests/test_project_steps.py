@@ -101,7 +101,7 @@ def test_prove_proposes_the_steps_of_the_project_files_the_file_requires(tmp_pat
     (tmp_path / "theories" / "B.v").write_text("From MyLib Require Import A.\nImport W.\n"
                                                "Lemma w2 : wrap 2.\nProof.\nAdmitted.\n")
     subprocess.run(["coqc", "-R", "theories", "MyLib", "theories/sub/A.v"], cwd=tmp_path, check=True, timeout=120)
-    from agent.project.requires import required_files, roots
+    from coq_env.requires import required_files, roots
     args = ("-R", str(tmp_path / "theories"), "MyLib")
     assert roots(args) == [(str(tmp_path / "theories"), "MyLib", True)]
     # -R finds a module by the end of its name; -Q only by its full logical name

@@ -117,7 +117,7 @@ class KnnPolicy:
         through their backend's parser). The built index is kept in qstar's cache folder, keyed by
         the file's bytes, the settings and this code, so a later process reads it in a fraction of
         a second instead of building it again (seconds for the bundled model's 58k rows)."""
-        from agent.cache import pickled
+        from agent.proc.cache import pickled
         with open(path, "rb") as f:
             data = f.read()
         state = pickled("knn", [hashlib.sha256(data).hexdigest(), sorted(kw.items()), _code_digest()],

@@ -15,7 +15,7 @@ tracing again. ``bench`` does the same for an item whose header is its file abov
 library-files suite): the header is traced once per file (``build_text``, cached in qstar's cache
 folder) and each item holds the steps of the proofs above its own theorem (``SuiteItem.project``),
 which the search's policy reads as its own retrieval source (``proj``: ``agent.policies.mixed``).
-``prove`` also traces the project files the file requires (``agent.project.requires``: found
+``prove`` also traces the project files the file requires (``coq_env/requires.py``, ``Backend.required_files``: found
 through its load path, each cached beside itself): their steps stand above every theorem of the
 file. Not yet here: Q's use of the steps.
 """

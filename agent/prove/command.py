@@ -140,8 +140,7 @@ def run_prove(cfg: ProveConfig) -> int:
     if cfg.project_index == "on" and backend.name == "coq":
         from agent.project.index import build
         index = build(backend, cfg.file, text, step_timeout=cfg.search.tactic_timeout)
-        from agent.project.requires import required_files
-        for dep in required_files(cfg.file, text, backend.coq_args):
+        for dep in backend.required_files(cfg.file, text, backend.coq_args):
             try:
                 index.add_file(dep, build(backend, dep, read_source(dep), step_timeout=cfg.search.tactic_timeout))
             except (OSError, UsageError) as e:
