@@ -148,3 +148,18 @@ def test_states_are_compared_with_their_locals_named_by_place():
                            + [(other, f"step{k}.") for k in range(3)])
     got = policy(ProofState(x))
     assert got[0] == ("rewrite Rmin_left; [reflexivity | exact H].", 0.0), got  # the same state: certain
+
+
+@requires_coq
+def test_annotate_offers_the_steps_of_the_proofs_above_at_the_marked_step(tmp_path):
+    (tmp_path / "U.v").write_text(HEADER + "Lemma w2 : wrap 2.\nProof. reflexivity. Qed.\n")
+    got = {}
+    for pi in ("on", "off"):
+        r = qstar("annotate", "U.v", "--json", "--theorem", "w2", "--project-index", pi, cwd=tmp_path)
+        assert r.returncode == 0, r.stderr
+        got[pi] = json.loads(r.stdout)["proofs"][0]
+    on, off = got["on"], got["off"]
+    assert on["status"] == "rejected" and on["marked"] == 1
+    assert {"tactic": "unwrap.", "verdict": "ok"} in [{k: a[k] for k in ("tactic", "verdict")} for a in on["alternatives"]]
+    assert on["closing"] and on["closing"][0] == "unwrap."
+    assert "unwrap." not in [a["tactic"] for a in off["alternatives"]]

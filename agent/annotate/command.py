@@ -9,7 +9,7 @@ import json
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Literal
 
 import tyro
 
@@ -42,6 +42,9 @@ class AnnotateConfig:
     state and step; none: automation only, no V)."""
     value_model: str = ""
     """Value model folder, when it is not the --model folder."""
+    project_index: Literal["on", "off"] = "on"
+    """The steps of the proofs above each theorem (replayed here anyway) among the candidates at
+    its marked step, as prove's project index gives them (agent.project); off: not."""
     lean_project: str = ""
     """Lake project with Mathlib and the REPL (Lean files only)."""
     coq_args: tyro.conf.UseAppendAction[list[str]] = field(default_factory=list)
@@ -51,6 +54,7 @@ class AnnotateConfig:
 def run_annotate(cfg: AnnotateConfig) -> int:
     from agent.annotate.render import table, to_html, to_json
     from agent.annotate.steps import annotate_proof
+    from agent.env import Goal
     from agent.search.best_first import SearchBudget
     from agent.backends import read_source
     from agent.io import atomic_write
@@ -78,18 +82,23 @@ def run_annotate(cfg: AnnotateConfig) -> int:
     try:
         from tqdm import tqdm
         broken: set[int] = set()  # earlier proofs that do not go through: left open in later contexts
+        above: list = []  # (goals, step) of the proofs above that went through: the `proj` source
         for i in tqdm(range(max(wanted) + 1), desc=f"annotating {os.path.basename(cfg.file)}", unit="proof",
                       file=sys.stderr, disable=None):
             th, steps = backend.proof_scripts(backend.admit_proofs(text, broken))[i] if broken else scripts[i]
             if i not in wanted:  # an earlier proof of --theorem's context: only whether it goes through
                 ann = annotate_proof(env, th, steps, policy=lambda s: [], budget=budget)
             else:
-                ann = annotate_proof(env, th, steps, policy=searcher.make_policy(backend.name, th.name),
+                policy = searcher.make_policy(backend.name, th.name, project=tuple(above) if cfg.project_index == "on" else ())
+                ann = annotate_proof(env, th, steps, policy=policy,
                                      value=searcher.value, check=check, priority=searcher.priority,
                                      budget=budget, candidates=cfg.candidates)
                 annotations.append(ann)
             if ann.status != "complete" or ann.checked is False:
                 broken.add(i)
+            else:  # the user's own steps, as prove's project index holds them (agent.project)
+                above += [(tuple(Goal.from_json(g) for g in st.goals_before[:1]), st.tactic)
+                          for st in ann.steps if st.goals_before]
     finally:
         env.close()
         searcher.close()
