@@ -32,5 +32,22 @@ for row in ${ROWS:-node lazy lazy+project-sim lazy+tails lazy+slices}; do
   # shellcheck disable=SC2086
   $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"
 done
+# At prove's defaults (64 expansions, 60 s, 5 s per tactic), on the 22 theorems of the suite that
+# have proofs above them in their file (where the project index has anything to give): lazy with
+# the index off and on (DEFAULTS=1; about 25 minutes).
+if [ -n "${DEFAULTS:-}" ]; then
+  $PY - "$RUN" <<'PYEOF'
+import json, sys
+run = sys.argv[1]
+ids = {r["id"] for r in map(json.loads, open(f"{run}/library/lazy+slices/records.jsonl")) if r.get("project_steps")}
+with open(f"{run}/with-proofs-above.jsonl", "w") as out:
+    out.writelines(line for line in open(f"{run}/suite.jsonl") if json.loads(line)["id"] in ids)
+PYEOF
+  for pi in off on; do
+    $Q collect "$RUN/with-proofs-above.jsonl" --workers 2 --resume --project-index $pi --out "$RUN/defaults/project-$pi"
+  done
+  $PY evals/recheck.py "$RUN"/defaults/*
+  $PY evals/lazy_table.py "$RUN" --suite defaults project-off project-on
+fi
 $PY evals/recheck.py "$RUN"/library/*
 $PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails lazy+slices
