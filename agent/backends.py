@@ -52,6 +52,8 @@ class Backend:
     usable_lemmas: Callable[[str], list[str]] = lambda context: []  # names a proof may apply
     # (name, statement, start) of the context's closed theorems, in file order
     lemma_statements: Callable[[str], list[tuple[str, str, int]]] = lambda context: []
+    # what this process skipped and why, for a run's summary: {fallback: count}
+    fallbacks: Callable[[], dict] = lambda: {}
     hammer_installed: Callable[[], bool] = lambda: False  # CoqHammer's tactics load here
     hammer_tactics: tuple[str, ...] = ()  # its cheap tactics (the sauto family)
     hammer_line: str = ""  # the import those tactics need
@@ -180,6 +182,7 @@ def backend_named(name: str, *, lean_project: str | None = None, check_timeout: 
             added_imports=lambda text, ref: added_imports(text, ref)[0],
             context_in_order=cf.context_in_order, usable_lemmas=cf.usable_lemmas,
             lemma_statements=cf.lemma_statements,
+            fallbacks=lambda: {"file_lemmas_unsplit": cf.unsplit_contexts()},
             hammer_installed=hammer.installed, hammer_tactics=hammer.SAUTO_TACTICS,
             hammer_line=hammer.TACTICS_LINE,
             hammer_suggest=lambda th, limit: hammer.suggest(th, limit=limit, coqc_args=coq_args,

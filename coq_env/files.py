@@ -218,11 +218,19 @@ def _names_at_end(context: str):
 
 
 _SAID: set[str] = set()
+_UNSPLIT: set[int] = set()  # the contexts (by hash) whose lemmas were not offered
+
+
+def unsplit_contexts() -> int:
+    """How many distinct contexts of this process went without their file lemmas (counted in a
+    run's summary: ``fallbacks``)."""
+    return len(_UNSPLIT)
 
 
 def _unsplit(context: str, error: Exception) -> None:
     """Say on stderr, once per error, that a context's lemmas are not offered because its text
     cannot be split into sentences (file lemmas and the generator's file premises go without)."""
+    _UNSPLIT.add(hash(context))
     why = " ".join(str(error).split())[:200]
     if why not in _SAID and len(_SAID) < 1000:
         _SAID.add(why)

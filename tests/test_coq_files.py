@@ -69,3 +69,15 @@ def test_file_lemmas_are_named_as_the_next_sentence_resolves_them(tmp_path):
         (tmp_path / "Mods.v").write_text(MODULES + "".join(f"Check {n}.\n" for n in names) + "End O.\n")
         done = subprocess.run(["coqc", "Mods.v"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_context_that_cannot_be_split_is_said_and_counted_for_the_runs_summary(capsys, monkeypatch):
+    import coq_env.files
+    from agent.backends import backend_named
+    monkeypatch.setattr(coq_env.files, "_SAID", set())  # said once per error in a process: this test's own
+    coq = backend_named("coq")
+    before = coq.fallbacks()["file_lemmas_unsplit"]
+    text = "Lemma a : True.\nProof. exact I. Qed.\n(* a comment never closed\n"
+    assert coq.usable_lemmas(text) == [] and coq.usable_lemmas(text) == []
+    assert coq.fallbacks()["file_lemmas_unsplit"] == before + 1  # one context, however often asked
+    assert "the file's earlier lemmas are not offered" in capsys.readouterr().err

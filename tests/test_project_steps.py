@@ -54,6 +54,7 @@ def test_bench_proposes_the_steps_of_the_proofs_above_a_theorem_and_never_its_ow
     summary = json.loads((tmp_path / "on" / "summary.json").read_text())["summary"]
     assert (summary["with_project_steps"], summary["proofs_with_project_step"]) == (1, 1)
     assert summary["project_index"]["files"] == 1 and summary["project_index"]["steps"] == 2
+    assert summary["fallbacks"] == {"file_lemmas_unsplit": 0}  # every context split: nothing skipped
     assert list((tmp_path / "cache" / "qstar" / "project-index").glob("index-*.jsonl.gz"))
 
 
@@ -117,6 +118,7 @@ def test_prove_proposes_the_steps_of_the_project_files_the_file_requires(tmp_pat
     rep = json.loads((tmp_path / "theories" / "B_proved.report.json").read_text())
     assert rep["summary"]["proved"] == 1 and rep["project_index"]["required_files"] == 1
     assert "unwrap." in (tmp_path / "theories" / "B_proved.v").read_text()
+    assert rep["fallbacks"] == {"file_lemmas_unsplit": 0}
     r = qstar("prove", "theories/B.v", "--budget", "8", "--project-index", "off", cwd=tmp_path, env=env)
     assert r.returncode == 0 and json.loads((tmp_path / "theories" / "B_proved.report.json").read_text())["summary"]["proved"] == 0
 

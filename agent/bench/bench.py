@@ -262,6 +262,9 @@ def counts_line(s: dict) -> str:
     if s.get("prelude_placed") or s.get("prelude_dropped"):
         line += (f"; prelude placed above the theorem {s.get('prelude_placed', 0)}, "
                  f"searched without it {s.get('prelude_dropped', 0)}")
+    if (s.get("fallbacks") or {}).get("file_lemmas_unsplit"):
+        line += (f"; {s['fallbacks']['file_lemmas_unsplit']} contexts could not be split: their file's lemmas "
+                 "were not offered")
     if s.get("with_project_steps"):
         line += (f"; {s['with_project_steps']} searched with their file's proofs above them, "
                  f"{s.get('proofs_with_project_step', 0)} proofs use one of their steps")
@@ -272,6 +275,9 @@ def write_summary(cfg: BenchConfig, rows: list[dict], *, interrupted: str = "") 
     from agent.io import atomic_write
     s = summarize(rows)
     s["interrupted"] = interrupted
+    if cfg.cluster == "local":  # what the workers (threads of this process) skipped, and why
+        from agent.backends import backend_named
+        s["fallbacks"] = backend_named("coq").fallbacks()
     traced = os.path.join(cfg.out, "project_index.json")  # the last start's tracing (agent.project)
     if os.path.exists(traced):
         s["project_index"] = json.loads(open(traced, encoding="utf-8").read())

@@ -354,6 +354,7 @@ def _write(cfg: ProveConfig, backend, texts: _Texts, theorems, records: dict,
         "load_path": backend.load_path,
         "added_imports": _added(backend, texts) if proofs else [],
         "project_index": texts.index_summary,
+        "fallbacks": backend.fallbacks(),  # what was skipped, and why (each also said on stderr)
         "imports_placement": texts.placement.why if texts.placement is not None else "",
         "summary": {"theorems": len(theorems), "attempted": len(done), "proved": len(proofs),
                     "failed": sum(r.status == "failed" for r in done),
