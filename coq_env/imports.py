@@ -20,7 +20,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from agent.proc.cache import cached_json  # noqa: F401 (placement reads it from here)
+from agent.proc.cache import cached_json
 from agent.proc import run_bounded
 from coq_env.sentences import SentenceError, split_sentences, strip_comments
 

@@ -29,7 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agent.proc import run_bounded
-from coq_env.imports import _QUALIFIED, _REQUIRE_IMPORT, _coq_version, cached_json, insert_imports
+from agent.proc.cache import cached_json
+from coq_env.imports import _QUALIFIED, _REQUIRE_IMPORT, _coq_version, insert_imports
 
 
 @dataclass(frozen=True)

@@ -138,7 +138,6 @@ class KnnPolicy:
         return cls.__new__(cls)._index(vecs, [r["tactic"] for r in rows], **kw)
 
 
-
 def _code_digest() -> str:
     """A digest of the code that builds the index (this file and the goal features)."""
     import agent.policies.features as features

@@ -45,10 +45,14 @@ class ProjectIndex:
     proofs: int = 0  # proofs whose steps replayed
     others: list[dict] = field(default_factory=list)  # rows of the project files the file requires
     other_files: list[str] = field(default_factory=list)
+    # the rows' goals read once (every theorem's rows share them), built at the first ask
+    _steps: list | None = field(default=None, init=False, repr=False, compare=False)
+    _other_steps: list | None = field(default=None, init=False, repr=False, compare=False)
 
     def add_file(self, path: str, other: "ProjectIndex") -> None:
         """The steps of a project file this file requires: above every theorem of it."""
         self.others += [{**r, "decl": -1, "file": path} for r in other.rows]
+        self._other_steps = None
         self.other_files.append(path)
         self.seconds += other.seconds
         self.cached = self.cached and other.cached
@@ -56,7 +60,9 @@ class ProjectIndex:
     def visible(self, at: int) -> list[tuple[tuple[Goal, ...], str]]:
         """What the theorem at declaration ``at`` may see: the required files' steps and those of
         the proofs above it in its own file."""
-        return _pairs(self.others) + self.between(0, at)
+        if self._other_steps is None:
+            self._other_steps = _pairs(self.others)
+        return self._other_steps + self.between(0, at)
 
     def position(self, name: str, after: int = -1) -> int:
         """The file-order index of declaration ``name`` (the first after ``after``), or
@@ -65,7 +71,9 @@ class ProjectIndex:
 
     def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str]]:
         """The (goals, step) rows of the proofs of declarations ``start <= k < end``."""
-        return _pairs(r for r in self.rows if start <= r["decl"] < end)
+        if self._steps is None:
+            self._steps = _pairs(self.rows)
+        return [p for r, p in zip(self.rows, self._steps) if start <= r["decl"] < end]
 
     def summary(self) -> dict:
         return {"steps": len(self.rows), "proofs": self.proofs, "tracing_seconds": round(self.seconds, 2),
@@ -85,7 +93,8 @@ def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_tim
 def build_text(backend, text: str, *, step_timeout: float = 10.0, file_timeout: float = 300.0) -> ProjectIndex:
     """The index of a file's text that is not on disk (a bench item's header: its file above the
     theorem), traced from a copy in qstar's cache folder, where the index is cached too."""
-    folder = _cache_home() / "project-index"
+    from agent.proc.cache import home
+    folder = home() / "project-index"
 
     def trace(env):
         import tempfile
@@ -138,11 +147,6 @@ def _build(backend, text: str, folder: str, trace) -> ProjectIndex:
     index = ProjectIndex(rows, order, time.monotonic() - t0, False, stats.get("traced", 0))
     _write(cache, index)
     return index
-
-
-def _cache_home():
-    from pathlib import Path
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "qstar"
 
 
 def _index_of(order: list[str], name: str, after: int) -> int:

@@ -59,9 +59,10 @@ class ProveConfig:
     report: str = ""
     """Where to write the JSON report (default: OUTPUT with .report.json)."""
     project_index: Literal["on", "off"] = "on"
-    """Coq: before the first search, the file's own proofs are replayed into steps (cached in
-    .qstar/ beside the file) and each theorem's retrieval gets the steps of the proofs above it
-    (agent/project/index.py); off: retrieval knows only its database."""
+    """Coq: before the first search, the file's own proofs and those of the project files it
+    requires are replayed into steps (cached in .qstar/ beside each file); each theorem's search
+    proposes the steps of the proofs above it (the `proj` source) and retrieval and the generator
+    learn them (agent/project/); off: none of it."""
     imports: str = "auto"
     """Libraries the prover may add after the file's own imports: auto (Coq: Lia, Lra, Psatz and
     Field, and CoqHammer's Tactics when --hammer is on; Lean: none, the file's imports bring

@@ -222,8 +222,9 @@ class _Locked:
 
 
 def _studies(knn, gen):
-    """What ``Searcher.study`` does with the steps of the user's proofs: they join retrieval's
-    database and the generator's index (skeletons, fills, premise usage), each under its lock."""
+    """What ``Searcher.study`` (and ``learn``) do with steps of checked proofs: they join
+    retrieval's database and the generator's index (skeletons, fills, premise usage), each under
+    its lock."""
     parts = [f for f in (knn.add if knn is not None else None,
                          (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
                          if gen is not None else None) if f is not None]
@@ -450,11 +451,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
                            q_norm=cfg.q_norm, decision=decision, generator=generator,
                            project=proj, project_weight=cfg.project_weight)
 
-    learners = [f for f in (knn.add if knn is not None else None,
-                            (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
-                            if gen is not None else None) if f is not None]
-    learn = (lambda steps: [f(steps) for f in learners]) if learners and cfg.online == "on" else None
+    study = _studies(knn, gen)  # the user's proofs; with --online on, each proof found as well
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
-                    mode, cfg.hammer_limit, learn=learn, search=search,
-                    study=_studies(knn, gen))
+                    mode, cfg.hammer_limit, learn=study if cfg.online == "on" else None, search=search,
+                    study=study)
