@@ -1,6 +1,7 @@
 """The project index (agent/project/index.py): the user's own proofs, traced, reach retrieval for
 the theorems below them and never for one above; cached beside the file."""
 
+import dataclasses
 import json
 from types import SimpleNamespace
 
@@ -110,3 +111,23 @@ def test_the_theorem_being_proved_is_never_its_own_premise():
     names = {index.premises[i].name + "@" + index.premises[i].file for i in policy.allowed}
     assert "target@Held.v" not in names and "other@Lib.v" in names
     assert "target@<this file>" in names  # a lemma above it of the same name is another lemma
+
+
+def test_a_prover_that_fails_while_tracing_costs_the_steps_not_the_run(tmp_path, capsys):
+    from agent.backends import backend_named
+    from agent.project.index import build
+
+    coq = backend_named("coq")
+
+    class EnvDouble:  # a test double: the prover the tracer would drive
+        def close(self):
+            pass
+
+    def dies(env, path, name, timeout, file_timeout):
+        raise RuntimeError("coqidetop exited")
+    backend = dataclasses.replace(coq, make_env=EnvDouble, trace_file=dies)
+    (tmp_path / "D.v").write_text(DOUBLE)
+    index = build(backend, str(tmp_path / "D.v"), DOUBLE)
+    assert index.rows == [] and index.order[:2] == ["double_0", "double_S"] and not index.cached
+    assert "the file's proofs are not traced (RuntimeError: coqidetop exited)" in capsys.readouterr().err
+    assert not (tmp_path / ".qstar").exists()  # nothing cached: the next run traces again

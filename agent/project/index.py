@@ -133,11 +133,16 @@ def _build(backend, text: str, folder: str, trace) -> ProjectIndex:
     except (OSError, ValueError, EOFError):
         pass
     t0 = time.monotonic()
-    env = backend.make_env()
-    try:
-        traced, stats = trace(env)
-    finally:
-        env.close()
+    try:  # the index is an aid: a prover that fails here costs the search its steps, never the run
+        env = backend.make_env()
+        try:
+            traced, stats = trace(env)
+        finally:
+            env.close()
+    except Exception as e:  # noqa: BLE001 (any failure of the prover or the tracer)
+        print(f"qstar: the file's proofs are not traced ({type(e).__name__}: {' '.join(str(e).split())[:200]}); "
+              "its theorems are searched without them", file=sys.stderr)
+        return ProjectIndex(order=order, seconds=time.monotonic() - t0)
     rows, at = [], -1
     last = None
     for r in traced:  # rows come in file order: match each proof to its declaration
