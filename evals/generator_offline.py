@@ -156,7 +156,7 @@ def _templates(cfg: OfflineConfig, train: list[dict]):
 
 def _premise_recall(gen, scope, where, test, known) -> dict:
     from agent.generator.model import locals_of_stored, step_globals
-    from agent.generator.premises import state_tokens
+    from agent.learned.premises import state_tokens
     proofs: dict[tuple[str, str], list[dict]] = defaultdict(list)
     for r in test:
         proofs[(r["file"], r["theorem"])].append(r)

@@ -261,7 +261,7 @@ def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_p
     KnnPolicy.save_rows(str(init / "knn.jsonl.gz"), [((Goal((), "forall n : nat, n + 0 = n"),), "intros; lia.")])
     # a step generator in the init folder (trained on one corpus row): every round retrains it
     from agent.generator.model import Generator, GeneratorConfig
-    from agent.generator.premises import Premise
+    from agent.learned.premises import Premise
     corpus = [{"file": "x.v", "theorem": "t", "goals": [{"hyps": [], "concl": "forall n : nat, n + 0 = n"}],
                "tactic": "intros; lia.", "globals": []}]
     Generator.train(corpus, [Premise("plus_n_O", "Lemma plus_n_O : forall n, n = n + 0.", "x.v", 0)],

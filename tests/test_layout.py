@@ -36,3 +36,22 @@ def test_agent_top_level_holds_subpackages_and_a_handful_of_modules():
     assert (AGENT / "__init__.py").read_text(encoding="utf-8").count("import") == 0
     for sub in ("search", "policies", "learning", "bench"):
         assert (AGENT / sub / "__init__.py").exists()
+
+
+def _imported_packages(folder: Path) -> set[str]:
+    pattern = re.compile(r"^\s*(?:from|import) (agent\.\w+)", re.M)
+    return {m for p in _sources(folder) for m in pattern.findall(p.read_text(encoding="utf-8"))}
+
+
+def test_the_learned_sources_import_one_way():
+    # search -> policies, generator, project -> learned: the step generator builds on the shared
+    # features and indexes (agent/learned), never on a candidate source of agent/policies, and
+    # the one room that hands each source what it learned is agent/search/learners.py
+    assert _imported_packages(AGENT / "learned") <= {"agent.env"}
+    assert not _imported_packages(AGENT / "generator") & {"agent.policies", "agent.project", "agent.search"}
+    assert not _imported_packages(AGENT / "policies") & {"agent.generator", "agent.project", "agent.search"}
+    assert not _imported_packages(AGENT / "project") & {"agent.generator", "agent.search"}
+    wiring = [str(p.relative_to(ROOT)) for p in _sources(AGENT)
+              if re.search(r"GeneratorPolicy\(|ProjectPolicy\(|\.add\(\[\(\[g\.to_json", p.read_text(encoding="utf-8"))
+              and p.parent.name not in ("generator", "project")]
+    assert wiring == ["agent/search/learners.py"], wiring

@@ -83,7 +83,7 @@ def test_prove_traces_the_files_proofs_once_and_reads_them_from_the_cache_after(
 def test_a_symbol_only_the_users_file_uses_weighs_in_the_premise_ranking():
     from collections import Counter
 
-    from agent.generator.premises import Premise, PremiseIndex
+    from agent.learned.premises import Premise, PremiseIndex
     library = [Premise(f"lib_{k}", f"lib_{k} : forall n, n + {k} = {k} + n", "Lib.v", k) for k in range(50)]
     index = PremiseIndex(library, Counter())
     near = index.add(Premise("zz_near", "zz_near : True", "User.v", 900))
@@ -102,7 +102,7 @@ def test_the_theorem_being_proved_is_never_its_own_premise():
     from types import SimpleNamespace
 
     from agent.generator.policy import GeneratorPolicy
-    from agent.generator.premises import Premise, PremiseIndex
+    from agent.learned.premises import Premise, PremiseIndex
     index = PremiseIndex([Premise("target", "target : True", "Held.v", 10), Premise("other", "other : True", "Lib.v", 5)],
                          Counter())
     generator_double = SimpleNamespace(premises=index)  # a test double: only its premise index is read here

@@ -3,7 +3,7 @@
 import json
 from pathlib import Path
 
-from agent.policies.features import goal_features, locals_of
+from agent.learned.features import goal_features, locals_of
 from agent.policies.template_policy import TemplateConfig, TemplateModel, train_templates
 from agent.policies.tactic_templates import abstract, instantiate, slots, stem
 from conftest import qstar, requires_coq

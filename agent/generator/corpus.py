@@ -15,7 +15,7 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from agent.generator.premises import Premise
+from agent.learned.premises import Premise
 
 
 def read_rows(path: str, splits: set[str] | None = None) -> list[dict]:

@@ -28,9 +28,10 @@ import threading
 from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass
 
-from agent.generator.premises import Premise, PremiseIndex
 from agent.generator.skeleton import abstract, fill, holes, kind_of, short
-from agent.policies.features import TOKEN, stored_goal_features
+from agent.learned.features import TOKEN, stored_goal_features
+from agent.learned.knn import KnnIndex
+from agent.learned.premises import Premise, PremiseIndex
 
 _NUM = re.compile(r"(?<![\w.])\d+(?![\w.])")
 _IDENT = re.compile(r"[A-Za-z_][\w']*(?:\.[A-Za-z_][\w']*)*")
@@ -137,7 +138,6 @@ class Generator:
     @classmethod
     def train(cls, rows: list[dict], premises: list[Premise], config: GeneratorConfig,
               progress=None) -> "Generator":
-        from agent.policies.retrieval import KnnPolicy
         gen = cls(config)
         known = {p.name for p in premises}
         for r in rows:
@@ -161,7 +161,7 @@ class Generator:
             gen.row_file.append(r["file"])
             gen.row_globals.append(sorted({short(v) for h, v in a.args if h[0] == "G"}))
             gen._count_pointers(r["goals"], a)
-        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, list(gen.row_skeleton), neighbours=config.neighbours)
+        gen.knn = KnnIndex(vecs, list(gen.row_skeleton))
         gen.premises = PremiseIndex(premises, used)
         gen._fit_ranker(rows)
         return gen
@@ -389,7 +389,6 @@ class Generator:
         saved again after ``add`` (expert iteration), at the memory they take."""
         import numpy as np
 
-        from agent.policies.retrieval import KnnPolicy
         meta = json.loads(open(os.path.join(folder, "generator.json"), encoding="utf-8").read())
         gen = cls(GeneratorConfig(**meta["config"]))
         gen.skeleton_counts = Counter(meta["skeleton_counts"])
@@ -407,7 +406,7 @@ class Generator:
                 gen.row_args.append(r["args"])
                 gen.row_file.append(r["file"])
                 gen.row_globals.append(sorted({short(v) for h, v in r["args"].items() if h[0] == "G"}))
-        gen.knn = KnnPolicy.__new__(KnnPolicy)._index(vecs, list(gen.row_skeleton), neighbours=gen.config.neighbours)
+        gen.knn = KnnIndex(vecs, list(gen.row_skeleton))
         with gzip.open(os.path.join(folder, "premises.jsonl.gz"), "rt", encoding="utf-8") as f:
             premises = [Premise(**json.loads(line)) for line in f]
         gen.premises = PremiseIndex(premises, Counter(meta["used"]))

@@ -16,7 +16,7 @@ import contextlib
 import os
 
 from agent.env import ProofState
-from agent.generator.premises import Premise
+from agent.learned.premises import Premise
 
 GENERATOR_DIR = "generator"  # the subfolder of a --model folder that holds a trained generator
 

@@ -407,19 +407,12 @@ def base_generator(cfg: IterateConfig, init: str) -> str:
 
 def train_generator_round(base: str, out: str, record_files: list[str]) -> int:
     """The round's generator: the base generator (trained on the corpus) plus every checked proof
-    of every round so far, learned as corpus rows are (``Generator.add``); written to ``out``.
-    Returns the number of proof steps added."""
+    of every round so far, learned as a run learns the user's proofs (``Learners.study_records``);
+    written to ``out``. Returns the number of proof steps added."""
     from agent.generator.model import Generator
-    from agent.search.labels import proof_path
+    from agent.search.learners import Learners
     gen = Generator.load(base, keep_goals=True)
-    added = 0
-    for path in record_files:
-        for rec in read_records(path):
-            if rec.get("status") != "proved" or not rec.get("tree"):
-                continue
-            steps = [(node["goals"], tactic) for node, tactic in proof_path(rec["tree"])]
-            gen.add(steps, file=f"found:{rec.get('name', '')}")
-            added += len(steps)
+    added = Learners(generator=gen).study_records(record_files)
     gen.save(out, gen.row_goals)
     return added
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from agent.generator.premises import Bm25, Premise, premise_tokens, state_tokens
+from agent.learned.premises import Bm25, Premise, premise_tokens, state_tokens
 
 _EQUATION = re.compile(r"<->|(?<![<>:=!])=(?![=>])")
 _VERNAC = {"Lemma", "Theorem", "Fact", "Remark", "Corollary", "Proposition", "Property", "Example",

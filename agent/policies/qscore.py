@@ -18,7 +18,7 @@ from typing import Sequence
 
 from agent.env import Goal
 from agent.policies.hashed import HashedLogistic, exists, hash_features
-from agent.policies.features import IDENT, goal_features
+from agent.learned.features import IDENT, goal_features
 from agent.policies.mixed import SOURCE_WEIGHTS
 from agent.policies.tactic_templates import stem
 

@@ -3,7 +3,7 @@ k-nearest-neighbour idea), cheap and strong without a GPU.
 
 The database is (goals, tactic) rows: human traces and every proof the search found and the
 final check accepted, so it grows with each round of expert iteration. A state is described by
-the tokens of its focused goal (``agent.policies.features.goal_features``: hypothesis-type
+the tokens of its focused goal (``agent.learned.features.goal_features``: hypothesis-type
 tokens, conclusion tokens and bigrams), weighted by TF-IDF. A query scores rows through an
 inverted index by cosine similarity; tokens that occur in too many rows are not indexed (they
 would make every query scan everything and say little). Candidates are the tactics of the
@@ -15,84 +15,54 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import heapq
 import json
 import math
-import threading
 from collections import Counter, defaultdict
 
 from agent.env import Goal, ProofState
-from agent.policies.features import goal_features, stored_goal_features
+from agent.learned.features import goal_features, stored_goal_features
+from agent.learned.knn import KnnIndex
 
 
-class KnnPolicy:
+class KnnPolicy(KnnIndex):
+    """The index over (goals, tactic) rows, proposing the tactics of the nearest rows."""
+
     def __init__(self, rows: list[tuple[tuple[Goal, ...], str]], *, neighbours: int = 32, max_candidates: int = 8,
                  max_df: float = 0.05):
-        self._index([goal_features(goals) for goals, _ in rows], [tactic for _, tactic in rows],
-                    neighbours=neighbours, max_candidates=max_candidates, max_df=max_df)
-
-    def _index(self, vecs: list[Counter], tactics: list[str], *, neighbours: int = 32, max_candidates: int = 8,
-               max_df: float = 0.05) -> "KnnPolicy":
-        self.tactics = tactics
+        super().__init__([goal_features(goals) for goals, _ in rows], [tactic for _, tactic in rows],
+                         max_df=max_df)
         self.neighbours, self.max_candidates = neighbours, max_candidates
-        df: Counter = Counter()
-        for v in vecs:
-            df.update(v.keys())
-        n = max(1, len(vecs))
-        self.idf = {t: math.log(n / c) for t, c in df.items() if c <= max(2, max_df * n)}
-        self.index: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        for i, v in enumerate(vecs):
-            w = {t: (1 + math.log(c)) * self.idf[t] for t, c in v.items() if t in self.idf}
-            norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
-            for t, x in w.items():
-                self.index[t].append((i, x / norm))
-        self.rows = len(vecs)
-        self._lock = threading.Lock()
-        return self
+
+    @classmethod
+    def from_features(cls, vecs: list[Counter], tactics: list[str], *, neighbours: int = 32,
+                      max_candidates: int = 8, max_df: float = 0.05) -> "KnnPolicy":
+        """The policy over rows whose feature bags the caller computed."""
+        knn = cls.__new__(cls)
+        KnnIndex.__init__(knn, vecs, tactics, max_df=max_df)
+        knn.neighbours, knn.max_candidates = neighbours, max_candidates
+        return knn
+
+    @property
+    def tactics(self) -> list[str]:
+        return self.labels
 
     def add(self, steps: list[tuple[tuple[Goal, ...], str]]) -> None:
-        """Online learning: new (goals, tactic) rows join the index at once (a token unseen when
-        the database was built gets the largest idf, log n). Safe beside concurrent queries."""
+        """Online learning: new (goals, tactic) rows join the index at once (see ``add_features``)."""
         self.add_features([(goal_features(goals), tactic) for goals, tactic in steps])
-
-    def add_features(self, rows: list[tuple[Counter, str]]) -> None:
-        """``add`` for rows whose feature bags the caller computed."""
-        with self._lock:
-            for v, tactic in rows:
-                top = math.log(max(self.rows, 1))
-                w = {t: (1 + math.log(c)) * self.idf.setdefault(t, top) for t, c in v.items()}
-                norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
-                i = len(self.tactics)
-                self.tactics.append(tactic)
-                for t, x in w.items():
-                    self.index[t].append((i, x / norm))
-                self.rows += 1
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
         with self._lock:
             return self._query(state)
 
     def nearest(self, goals, k: int, skip=None) -> list[tuple[int, float]]:
-        """The ``k`` rows most similar to these goals, as (row, cosine), best first; rows for which
-        ``skip(row)`` holds are passed over."""
+        """The ``k`` rows most similar to these goals, as (row, cosine), best first."""
         return self.nearest_to(goal_features(goals), k, skip)
-
-    def nearest_to(self, q: Counter, k: int, skip=None) -> list[tuple[int, float]]:
-        """``nearest`` for a feature bag already computed (a caller with features of its own)."""
-        w = {t: (1 + math.log(c)) * self.idf[t] for t, c in q.items() if t in self.idf}
-        norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
-        scores: dict[int, float] = defaultdict(float)
-        for t, x in w.items():
-            for i, y in self.index.get(t, ()):
-                scores[i] += x / norm * y
-        items = scores.items() if skip is None else ((i, s) for i, s in scores.items() if not skip(i))
-        return heapq.nlargest(k, items, key=lambda kv: kv[1])
 
     def _query(self, state: ProofState) -> list[tuple[str, float]]:
         best = self.nearest(state.goals, self.neighbours)
         by_tactic: dict[str, float] = defaultdict(float)
         for i, s in best:
-            by_tactic[self.tactics[i]] += s
+            by_tactic[self.labels[i]] += s
         top = sorted(by_tactic.items(), key=lambda kv: -kv[1])[:self.max_candidates]
         total = sum(s for _, s in top) or 1.0
         return [(t, math.log(max(s / total, 1e-9))) for t, s in top]
@@ -121,10 +91,9 @@ class KnnPolicy:
         with open(path, "rb") as f:
             data = f.read()
         state = pickled("knn", [hashlib.sha256(data).hexdigest(), sorted(kw.items()), _code_digest()],
-                        lambda: {k: v for k, v in cls._build(path, **kw).__dict__.items() if k != "_lock"})
+                        lambda: cls._build(path, **kw).__getstate__())
         knn = cls.__new__(cls)
-        knn.__dict__.update(state)
-        knn._lock = threading.Lock()
+        knn.__setstate__(state)
         return knn
 
     @classmethod
@@ -135,14 +104,15 @@ class KnnPolicy:
             rows = [r for r in map(json.loads, filter(str.strip, f)) if "tactic" in r]
         vecs = [(stored_goal_features(r["goals"][0]) if r["goals"] else Counter())
                 if "goals" in r else goal_features(row_goals(r)) for r in rows]
-        return cls.__new__(cls)._index(vecs, [r["tactic"] for r in rows], **kw)
+        return cls.from_features(vecs, [r["tactic"] for r in rows], **kw)
 
 
 def _code_digest() -> str:
-    """A digest of the code that builds the index (this file and the goal features)."""
-    import agent.policies.features as features
+    """A digest of the code that builds the index (this file, the index and the goal features)."""
+    import agent.learned.features as features
+    import agent.learned.knn as knn
     h = hashlib.sha256()
-    for mod in (__file__, features.__file__):
+    for mod in (__file__, knn.__file__, features.__file__):
         with open(mod, "rb") as f:
             h.update(f.read())
     return h.hexdigest()

@@ -9,7 +9,7 @@ from collections import OrderedDict
 from typing import Sequence
 
 from agent.env import Goal, ProofState
-from agent.policies.features import goal_features
+from agent.learned.features import goal_features
 from agent.policies.hashed import HashedLogistic, exists, hash_features
 
 V_STEM = "state_value"

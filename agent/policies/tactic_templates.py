@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from agent.policies.features import IDENT
+from agent.learned.features import IDENT
 
 SLOT = "⟨{}⟩"
 _SLOT = re.compile(r"⟨(\d+)⟩")

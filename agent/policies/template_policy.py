@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 from agent.env import Goal, ProofState
-from agent.policies.features import IDENT, Local, conclusion_names, goal_features, locals_of
+from agent.learned.features import IDENT, Local, conclusion_names, goal_features, locals_of
 from agent.policies.tactic_templates import abstract, instantiate, slots, stem
 
 MODEL_FILE = "template_model.safetensors"

@@ -221,16 +221,6 @@ class _Locked:
         return getattr(self.model, name)
 
 
-def _studies(knn, gen):
-    """What ``Searcher.study`` (and ``learn``) do with steps of checked proofs: they join
-    retrieval's database and the generator's index (skeletons, fills, premise usage), each under
-    its lock."""
-    parts = [f for f in (knn.add if knn is not None else None,
-                         (lambda steps: gen.add([([g.to_json() for g in goals[:1]], t) for goals, t in steps]))
-                         if gen is not None else None) if f is not None]
-    return (lambda steps: [f(steps) for f in parts]) if parts else None
-
-
 @dataclass
 class Searcher:
     """Everything a worker needs to search: built once, shared by all workers."""
@@ -360,13 +350,12 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
     model_policy, server, value = m.policy, m.server, m.value
     from agent.model_folder import load_part
     folder = model if model and os.path.isdir(model) else ""
-    knn = load_part("retrieval", cfg.retrieval, folder, f"--retrieval {cfg.retrieval}: no such file")
+    from agent.search.learners import Learners
+    learners = Learners.load(cfg, folder)
     q = load_part("q", cfg.q, folder,
                   f"--q {cfg.q}: no q_model.npy / q_model.json there (`qstar train qv` writes them)")
     tpl = load_part("templates", cfg.templates, folder, f"--templates {cfg.templates}: no template model there")
     tpl = _Locked(tpl) if tpl is not None else None
-    gen = load_part("generator", cfg.generator, folder,
-                    f"--generator {cfg.generator}: no generator there (`qstar train generator` writes one)")
     heuristic = value.heuristic if value is not None else S.neg_log
     priority = {"bfs": lambda: S.by_logprob,
                 "bfs-norm": lambda: S.normalized_logprob(cfg.length_alpha),
@@ -415,7 +404,8 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
             mode(b)
             backends[backend] = b
         # the lemmas stated above, parsed only for a source that reads their statements
-        stated = b.lemma_statements(context) if context and (cfg.file_lemmas == "ranked" or gen is not None) else []
+        stated = (b.lemma_statements(context)
+                  if context and (cfg.file_lemmas == "ranked" or learners.generator is not None) else [])
         if cfg.file_lemmas == "off":
             lemmas = ()
         elif not lemmas and context:  # a bench item: its file's lemmas, as `prove` gives them
@@ -428,16 +418,10 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         if procs[backend].any():
             from agent.policies.decision import DecisionPolicy
             decision = DecisionPolicy(procs[backend])
-        generator = None
-        if gen is not None and backend == "coq":
-            from agent.generator.policy import GeneratorPolicy
-            generator = GeneratorPolicy(gen, candidates=cfg.generator_candidates, lemmas=lemmas,
-                                        stated=stated, offset=len(context), theorem=theorem)
-        proj = None
-        if project and cfg.project_weight > 0:
-            from agent.project.policy import ProjectPolicy
-            proj = ProjectPolicy(project)
-        mixes = any(x is not None for x in (knn, tpl, goal, q, decision, generator, proj))  # more than one source, or a Q to rank
+        learned = learners.for_theorem(backend, theorem, lemmas=lemmas, stated=stated, context=context,
+                                       project=project)
+        mixes = any(x is not None for x in (learned.retrieval, tpl, goal, q, decision, learned.generator,
+                                            learned.project))  # more than one source, or a Q to rank
         if model_policy is None and not mixes:
             return automation
         mp = None
@@ -446,12 +430,12 @@ def build_searcher(cfg: SearchConfig, *, batching: bool = False, models: Models 
         if cfg.automation != "mix" and not mixes:
             return mp
         return MixedPolicy(mp, automation if cfg.automation == "mix" else None,
-                           automation_weight=cfg.automation_weight, retrieval=knn, templates=tpl,
+                           automation_weight=cfg.automation_weight, retrieval=learned.retrieval, templates=tpl,
                            goal_args=goal, goal_weight=cfg.goal_weight, q=q,
-                           q_norm=cfg.q_norm, decision=decision, generator=generator,
-                           project=proj, project_weight=cfg.project_weight)
+                           q_norm=cfg.q_norm, decision=decision, generator=learned.generator,
+                           project=learned.project, project_weight=cfg.project_weight)
 
-    study = _studies(knn, gen)  # the user's proofs; with --online on, each proof found as well
+    study = learners.study if learners.learns else None  # the user's proofs; --online on: each found
     return Searcher(make_policy, _Locked(value) if value is not None else None, priority,
                     cfg.budget_obj(), server.close if server is not None else (lambda: None),
                     mode, cfg.hammer_limit, learn=study if cfg.online == "on" else None, search=search,
