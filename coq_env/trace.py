@@ -135,5 +135,8 @@ def admit_proofs(text: str, indices: set[int]) -> str:
     out = text
     for i in sorted(indices, reverse=True):
         d = decls[i]
-        out = out[:d.proof_start] + "Admitted." + out[d.end_end:]
+        # a proof with no ``Proof.`` starts right after the statement's period: "T.Admitted."
+        # would not parse, so a space keeps the sentences apart
+        gap = "" if out[d.proof_start - 1:d.proof_start].isspace() else " "
+        out = out[:d.proof_start] + gap + "Admitted." + out[d.end_end:]
     return out

@@ -81,3 +81,13 @@ def test_a_context_that_cannot_be_split_is_said_and_counted_for_the_runs_summary
     assert coq.usable_lemmas(text) == [] and coq.usable_lemmas(text) == []
     assert coq.fallbacks()["file_lemmas_unsplit"] == before + 1  # one context, however often asked
     assert "the file's earlier lemmas are not offered" in capsys.readouterr().err
+
+
+def test_a_proof_left_open_without_a_proof_keyword_stays_a_separate_sentence():
+    # "Theorem t : T.\nsimpl; auto.\nQed." (no Proof.): the proof starts at the statement's period
+    from coq_env.sentences import split_sentences
+    from coq_env.trace import admit_proofs
+    text = "Theorem a : True.\nexact I.\nQed.\nTheorem b : 1 = 1.\nreflexivity.\nQed.\n"
+    out = admit_proofs(text, {1})
+    assert "Theorem b : 1 = 1. Admitted." in out and "exact I." in out
+    assert [s.text.strip() for s in split_sentences(out)][-2:] == ["Theorem b : 1 = 1.", "Admitted."]

@@ -26,14 +26,23 @@ def test_a_step_becomes_a_skeleton_with_local_global_and_numeral_holes():
 
 
 @pytest.fixture(scope="module")
-def markov(tmp_path_factory):
+def markov_runs(tmp_path_factory):
     """Coquelicot's Markov.v traced and a generator trained on it, by the commands a user runs,
-    once for the tests of this module that read them (each test copies nothing: they only read)."""
+    once for the tests of this module that read them (each test copies nothing: they only read):
+    (corpus, model folder, the trace's and the training's completed processes)."""
     d = tmp_path_factory.mktemp("markov")
     corpus, model = d / "steps.jsonl", d / "gen"
-    assert qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus)).returncode == 0
-    assert qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test").returncode == 0
-    return corpus, model
+    trace = qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus), "--file-timeout", "120")
+    assert trace.returncode == 0, trace.stderr
+    train = qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test",
+                  "--min-count", "1")
+    assert train.returncode == 0, train.stderr
+    return corpus, model, trace, train
+
+
+@pytest.fixture
+def markov(markov_runs):
+    return markov_runs[:2]
 
 
 def _contrib():
@@ -56,20 +65,14 @@ def test_glob_references_are_read_only_for_the_text_they_were_written_for(tmp_pa
     assert read_glob(str(tmp_path / "Markov.v")) is None
 
 
-def test_trace_a_library_file_by_name_then_train_the_generator_and_generate(tmp_path):
-    corpus = tmp_path / "steps.jsonl"
-    r = qstar("trace", "lib:Coquelicot/Markov.v", "--out", str(corpus), "--file-timeout", "120")
-    assert r.returncode == 0, r.stderr
+def test_trace_a_library_file_by_name_then_train_the_generator_and_generate(markov_runs):
+    corpus, model, _, r = markov_runs  # `qstar trace lib:Coquelicot/Markov.v`, then `qstar train generator`
     rows = [json.loads(ln) for ln in corpus.read_text(encoding="utf-8").splitlines()]
-    done = json.loads((tmp_path / "steps.jsonl.done.jsonl").read_text(encoding="utf-8"))
+    done = json.loads((corpus.parent / "steps.jsonl.done.jsonl").read_text(encoding="utf-8"))
     assert done["file"] == "Coquelicot/Markov.v" and done["glob"] == 1 and done["traced"] >= 6
     assert rows and all(isinstance(x["globals"], list) for x in rows)
     assert any("Coq.Reals" in g for x in rows for g in x["globals"])
 
-    model = tmp_path / "gen"
-    r = qstar("train", "generator", str(corpus), "--out", str(model), "--splits", "train,valid,test",
-              "--min-count", "1")
-    assert r.returncode == 0, r.stderr
     assert "trained on" in r.stdout and (model / "train_log.json").exists()
     from agent.generator.model import Generator
     gen = Generator.load(str(model))

@@ -70,6 +70,18 @@ def client_port():
 
 
 @pytest.fixture(scope="module")
+def local_proved(tmp_path_factory):
+    """What the local pool (two worker processes, no Ray) proves of the whole suite: run once, the
+    baseline every cluster run of this module is compared with."""
+    out = tmp_path_factory.mktemp("local")
+    r = qstar("bench", str(_suite(out)), "--out", str(out / "local"), "--workers", "2", *COMMON)
+    assert r.returncode == 0, r.stderr
+    rows = _rows(out / "local")
+    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)
+    return frozenset(x["name"] for x in rows if x["status"] == "proved")
+
+
+@pytest.fixture(scope="module")
 def cluster(client_port):
     from ray.cluster_utils import Cluster
     head = {"num_cpus": 1, **({"ray_client_server_port": client_port} if _has_client() else {})}
@@ -102,31 +114,27 @@ def test_cluster_without_ray_says_how_to_install(tmp_path):
 
 
 @requires_coq
-def test_cluster_ray_with_no_runtime_running_starts_one_that_lives_as_long_as_the_run(tmp_path):
+def test_cluster_ray_with_no_runtime_running_starts_one_that_lives_as_long_as_the_run(tmp_path, local_proved):
     """The README's one-machine path: no Ray runtime runs (this test comes before the module's
     cluster starts), `--cluster ray` starts one, and it lives through the run (started from a
     short-lived thread, Ray's parent-death signal would kill its GCS and raylet at once)."""
     assert not _gcs_running(), "a Ray runtime already runs on this machine (`ray stop` ends it)"
     names = ["l0", "n0", "bad"]
     suite = _suite(tmp_path, names)
-    r = qstar("bench", str(suite), "--out", str(tmp_path / "local"), "--workers", "2", *COMMON)
-    assert r.returncode == 0, r.stderr
     env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
     r = qstar("bench", str(suite), "--out", str(tmp_path / "ray"), "--cluster", "ray", "--workers", "2", *COMMON,
               env=env, timeout=400)
     assert r.returncode == 0, r.stderr[-2000:]
     assert sorted(x["name"] for x in _rows(tmp_path / "ray")) == sorted(names)  # every row
     proved = lambda d: {x["name"] for x in _rows(tmp_path / d) if x["status"] == "proved"}  # noqa: E731
-    assert proved("ray") == proved("local") == {"l0", "n0"}
+    assert proved("ray") == local_proved & set(names) == {"l0", "n0"}
 
 
 @requires_coq
-def test_a_ray_cluster_proves_what_the_local_pool_proves_and_survives_a_lost_node(tmp_path, cluster):
+def test_a_ray_cluster_proves_what_the_local_pool_proves_and_survives_a_lost_node(tmp_path, cluster,
+                                                                                 local_proved):
     c, nodes = cluster
-    suite = _suite(tmp_path)
-    r = qstar("bench", str(suite), "--out", str(tmp_path / "local"), "--workers", "2", *COMMON)
-    assert r.returncode == 0, r.stderr
-    local = {x["name"] for x in _rows(tmp_path / "local") if x["status"] == "proved"}
+    suite, local = _suite(tmp_path), local_proved
     assert {"l0", "n0"} <= local and "bad" not in local
     r = qstar("bench", str(suite), "--out", str(tmp_path / "ray"), "--cluster", c.address, *COMMON)
     assert r.returncode == 0, r.stderr
@@ -248,7 +256,7 @@ print(json.dumps(out))
 
 @requires_coq
 @pytest.mark.skipif(not _has_client(), reason="Ray Client is not installed (pip install 'ray[client]')")
-def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, client_port):
+def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, client_port, local_proved):
     # ray://HOST:PORT: the command runs off the cluster (a laptop) and drives it through Ray Client
     names = ("l0", "l1", "n0", "n1", "bad")
     suite = _suite(tmp_path, names=names)
@@ -258,7 +266,7 @@ def test_a_driver_through_ray_client_proves_the_same_set(tmp_path, cluster, clie
     rows = _rows(tmp_path / "client")
     assert sorted(x["name"] for x in rows) == sorted(names)
     proved = {x["name"] for x in rows if x["status"] == "proved"}
-    assert {"l0", "n0"} <= proved and "bad" not in proved
+    assert proved == local_proved & set(names) and {"l0", "n0"} <= proved and "bad" not in proved
     assert not any(x["stop_reason"] == "internal_error" for x in rows)
 
 
