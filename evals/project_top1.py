@@ -11,7 +11,14 @@ A step counts as matched when it equals the human step up to whitespace. Every p
 is scored, the file's first proof included (its database is empty: a miss for the file's own
 sources, as for Tactician).
 
+With ``--required`` (traced corpora holding the files the held-out files require), two more rows:
+the project source whose database also holds the steps of every file of the same library the file
+requires (``coq_env.requires``, in dependency order, as `qstar prove`'s project index holds them
+and as Tactician's database holds a file's dependencies), and that database's word-for-word
+ceiling.
+
   python evals/project_top1.py [--corpus corpus/test.jsonl] [--out runs/project_top1.json]
+                               [--required corpus/required.jsonl,corpus/valid.jsonl]
 """
 
 from __future__ import annotations
@@ -33,9 +40,39 @@ class Top1Config:
     out: str = "runs/project_top1.json"
     ks: str = "1,10"
     """The k of top-k, comma-separated."""
+    required: str = ""
+    """Comma-separated traced corpora holding the required files' steps ("": no such rows)."""
 
 
 CEILING = "ceiling: the step stands in an earlier proof of the file"
+REQUIRED = "project + required files (renamed)"
+CEILING_REQUIRED = "ceiling: ... or in a file it requires"
+
+
+def _required_rows(files: list[str], corpora: list[str]) -> dict[str, list]:
+    """{held-out file: the (goals, tactic) steps of the files of its library it requires, in
+    dependency order}; a required file no corpus traced adds nothing."""
+    import subprocess
+
+    from agent.env import Goal
+    from coq_env.requires import required_files
+    contrib = subprocess.run(["coqc", "-where"], capture_output=True, text=True, check=True).stdout.strip()
+    contrib = os.path.join(contrib, "user-contrib")
+    wanted: dict[str, list[str]] = {}
+    for f in files:
+        lib, path = f.split("/")[0], os.path.join(contrib, f)
+        text = open(path, encoding="utf-8").read() if os.path.isfile(path) else ""
+        wanted[f] = [os.path.relpath(r, contrib)
+                     for r in required_files(path, text, ("-R", os.path.join(contrib, lib), lib))]
+    need = {r for rs in wanted.values() for r in rs}
+    steps: dict[str, list] = defaultdict(list)
+    for corpus in corpora:
+        with open(corpus, encoding="utf-8") as fh:
+            for line in fh:
+                r = json.loads(line)
+                if r["file"] in need and r["goals"]:
+                    steps[r["file"]].append((tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]))
+    return {f: [s for r in rs for s in steps.get(r, ())] for f, rs in wanted.items()}
 
 
 def _norm(t: str) -> str:
@@ -80,7 +117,10 @@ def main(argv=None) -> int:
             by_file[r["file"]].append(r)
     corpus_knn = KnnPolicy.load(os.path.join(BUNDLED_MODEL, "knn.jsonl.gz"))
     sources = {"project (renamed)": ProjectPolicy, "project (word for word)": _Verbatim}
-    hits = {name: defaultdict(int) for name in [*sources, "corpus retrieval (bundled)", CEILING]}
+    required = _required_rows(sorted(by_file), cfg.required.split(",")) if cfg.required else {}
+    extra = [REQUIRED, CEILING_REQUIRED] if cfg.required else []
+    hits = {name: defaultdict(int) for name in [*sources, "corpus retrieval (bundled)", CEILING, *extra]}
+    req_steps = 0
     steps = 0
     for name, rows in tqdm(sorted(by_file.items()), desc="files", unit="file", file=sys.stderr, disable=None):
         above: list = []
@@ -88,12 +128,17 @@ def main(argv=None) -> int:
         proof: list = []
         policies: dict = {}
         written: set[str] = set()  # the step texts of the database
+        base = required.get(name, [])
+        req_steps += len(base)
+        base_written = {_norm(t) for _, t in base}
         for r in rows + [None]:
             if r is None or r["theorem"] != theorem:  # a proof ended: it joins the database
                 above += proof
                 written |= {_norm(t) for _, t in proof}
                 proof = []
                 policies = {k: cls(above) for k, cls in sources.items()} if above else {}
+                if cfg.required and (above or base):
+                    policies[REQUIRED] = ProjectPolicy(base + above)
                 if r is None:
                     break
                 theorem = r["theorem"]
@@ -107,15 +152,18 @@ def main(argv=None) -> int:
             got = {k: [_norm(t) for t, _ in pol(state)] for k, pol in policies.items()}
             got["corpus retrieval (bundled)"] = [_norm(t) for t, _ in corpus_knn(state)]
             got[CEILING] = [want] if want in written else []
+            if cfg.required:
+                got[CEILING_REQUIRED] = [want] if want in written or want in base_written else []
             for src, cands in got.items():
                 for k in ks:
                     hits[src][k] += want in cands[:k]
     table = {src: {f"top{k}": round(h[k] / max(steps, 1), 4) for k in ks} for src, h in hits.items()}
-    out = {"config": asdict(cfg), "steps": steps, "files": len(by_file), "table": table}
+    out = {"config": asdict(cfg), "steps": steps, "files": len(by_file), "table": table,
+           "required_steps": req_steps}
     os.makedirs(os.path.dirname(os.path.abspath(cfg.out)), exist_ok=True)
     with open(cfg.out, "w", encoding="utf-8") as f:
         json.dump(out, f, indent=1)
-    print(f"{steps} steps of {len(by_file)} held-out files\n")
+    print(f"{steps} steps of {len(by_file)} held-out files" + (f"; {req_steps} steps of the files they require" if cfg.required else "") + "\n")
     print("| source | " + " | ".join(f"top-{k}" for k in ks) + " |")
     print("| --- |" + " --- |" * len(ks))
     for src, row in table.items():

@@ -136,12 +136,9 @@ def test_a_ray_cluster_proves_what_the_local_pool_proves_and_survives_a_lost_nod
     c, nodes = cluster
     suite, local = _suite(tmp_path), local_proved
     assert {"l0", "n0"} <= local and "bad" not in local
-    r = qstar("bench", str(suite), "--out", str(tmp_path / "ray"), "--cluster", c.address, *COMMON)
-    assert r.returncode == 0, r.stderr
-    rows = _rows(tmp_path / "ray")
-    assert sorted(x["name"] for x in rows) == sorted(s.split()[1] for s in STATEMENTS)  # each once
-    assert {x["name"] for x in rows if x["status"] == "proved"} == local
-    # a worker node removed in the middle of a run: every theorem still recorded exactly once
+    # a worker node removed in the middle of a run: every theorem still recorded exactly once, and
+    # the proved set is the local pool's (the same run without a loss is the Ray Client test's and
+    # the `--cluster ray` test's)
     out = tmp_path / "lost"
     p = subprocess.Popen([sys.executable, "-m", "agent.cli", "bench", str(suite), "--out", str(out),
                           "--cluster", c.address, *COMMON], cwd=ROOT, stdout=subprocess.PIPE,
