@@ -17,8 +17,14 @@ requires (``coq_env.requires``, in dependency order, as `qstar prove`'s project 
 and as Tactician's database holds a file's dependencies), and that database's word-for-word
 ceiling.
 
+With ``--generator DIR`` (a step generator trained on the corpus's train split, `qstar train
+generator`), two more rows: the generator as trained, and the same generator having learned the
+steps of the file's proofs above (``Learners.study``, as `qstar prove` feeds it the project index),
+a fresh copy for each file.
+
   python evals/project_top1.py [--corpus corpus/test.jsonl] [--out runs/project_top1.json]
                                [--required corpus/required.jsonl,corpus/valid.jsonl]
+                               [--generator models/generator]
 """
 
 from __future__ import annotations
@@ -42,10 +48,13 @@ class Top1Config:
     """The k of top-k, comma-separated."""
     required: str = ""
     """Comma-separated traced corpora holding the required files' steps ("": no such rows)."""
+    generator: str = ""
+    """A trained step generator's folder ("": no generator rows)."""
 
 
 CEILING = "ceiling: the step stands in an earlier proof of the file"
 REQUIRED = "project + required files (renamed)"
+GEN, GEN_STUDIED = "generator (corpus)", "generator + the file's proofs above"
 CEILING_REQUIRED = "ceiling: ... or in a file it requires"
 
 
@@ -119,6 +128,15 @@ def main(argv=None) -> int:
     sources = {"project (renamed)": ProjectPolicy, "project (word for word)": _Verbatim}
     required = _required_rows(sorted(by_file), cfg.required.split(",")) if cfg.required else {}
     extra = [REQUIRED, CEILING_REQUIRED] if cfg.required else []
+    base_gen = None
+    if cfg.generator:
+        import pickle
+
+        from agent.generator.model import Generator
+        from agent.search.learners import Learners
+        base_gen = Generator.load(cfg.generator)
+        frozen = pickle.dumps(base_gen)
+        extra += [GEN, GEN_STUDIED]
     hits = {name: defaultdict(int) for name in [*sources, "corpus retrieval (bundled)", CEILING, *extra]}
     req_steps = 0
     steps = 0
@@ -131,9 +149,14 @@ def main(argv=None) -> int:
         base = required.get(name, [])
         req_steps += len(base)
         base_written = {_norm(t) for _, t in base}
+        learners = Learners(generator=pickle.loads(frozen)) if base_gen is not None else None
+        prev = ""
         for r in rows + [None]:
             if r is None or r["theorem"] != theorem:  # a proof ended: it joins the database
                 above += proof
+                if learners is not None and proof:
+                    learners.study(proof)  # as `prove` feeds it the steps above
+                prev = ""
                 written |= {_norm(t) for _, t in proof}
                 proof = []
                 policies = {k: cls(above) for k, cls in sources.items()} if above else {}
@@ -152,6 +175,12 @@ def main(argv=None) -> int:
             got = {k: [_norm(t) for t, _ in pol(state)] for k, pol in policies.items()}
             got["corpus retrieval (bundled)"] = [_norm(t) for t, _ in corpus_knn(state)]
             got[CEILING] = [want] if want in written else []
+            if base_gen is not None:
+                own = r["theorem"].rsplit(".", 1)[-1]
+                for row, gen in ((GEN, base_gen), (GEN_STUDIED, learners.generator)):
+                    allowed = set(range(gen.premises.trained)) - set(gen.premises.by_name.get(own, ()))
+                    got[row] = [_norm(t) for t, _ in gen.generate(r["goals"][:1], max(ks), allowed, prev=prev)]
+            prev = r["tactic"]
             if cfg.required:
                 got[CEILING_REQUIRED] = [want] if want in written or want in base_written else []
             for src, cands in got.items():

@@ -140,8 +140,11 @@ def test_a_proof_found_in_the_run_is_proposed_at_once_online(tmp_path, markov):
     goals = [{"hyps": [{"names": ["zork"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
     step = "apply quux_frob_succ in zork; exact zork."
     assert step not in [t for t, _ in gen.generate(goals, 50)]
+    import pickle
+    copy = pickle.loads(pickle.dumps(gen))  # a copy per file (evals/project_top1.py), locks anew
     gen.add([(goals, step)], file="mine.v")
     assert gen.generate(goals, 5)[0][0] == step
+    assert step not in [t for t, _ in copy.generate(goals, 50)]  # the copy learned nothing of it
     # re-pointed in a state whose hypothesis has another name
     other = [{"hyps": [{"names": ["h"], "type": "quux_frob 3"}], "concl": "quux_frob 4"}]
     assert "apply quux_frob_succ in h; exact h." in [t for t, _ in gen.generate(other, 10)]

@@ -127,6 +127,13 @@ class PremiseIndex:
         self.bias = 0.0
         self._lock = threading.Lock()
 
+    def __getstate__(self):
+        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def add(self, p: Premise) -> int:
         """A premise stated after training (a lemma of the user's file): its index (the same one
         when the same premise is added again, as each theorem of a file adds the lemmas above it)."""
