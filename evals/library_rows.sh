@@ -28,6 +28,11 @@ FLAGS[lazy+tails]=${FLAGS[lazy+project]}
 # and lazy+slices: the same flags once a closer that runs past the slice on more than 5 % of its
 # steps gets the slice first (commit 900e44e)
 FLAGS[lazy+slices]=${FLAGS[lazy+project]}
+# and lazy+gen: those flags with the step generator trained on the corpus's train split (`bash
+# scripts/corpus.sh`, then `qstar train generator corpus/steps.jsonl --out models/generator`),
+# which learns the project index's steps before each search (agent/search/learners.py): issue 45's
+# item 5, whether the generator wins once it has the project (ROWS=lazy+gen; not a default row)
+FLAGS[lazy+gen]="${FLAGS[lazy+project]} --generator ${GENERATOR:-models/generator}"
 for row in ${ROWS:-node lazy lazy+project-sim lazy+tails lazy+slices}; do
   # shellcheck disable=SC2086
   $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"
