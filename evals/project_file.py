@@ -76,10 +76,10 @@ def main(cfg: ProjectFileConfig) -> int:
     runs = {}
     for row, flag in (("index on", "on"), ("index off", "off")):
         out = f"{stem}_{flag}.v"
-        log = open(os.path.join(run, f"prove_{flag}.log"), "w", encoding="utf-8")
         cmd = [*q, "prove", cfg.file, "--project-index", flag, "--output", os.path.relpath(out, project)]
-        runs[row] = (out, cmd, subprocess.Popen(cmd, cwd=project, stdout=log, stderr=subprocess.STDOUT,
-                                                env={**os.environ, "PYTHONPATH": ROOT}), time.monotonic())
+        with open(os.path.join(run, f"prove_{flag}.log"), "w", encoding="utf-8") as log:  # the child keeps its copy
+            runs[row] = (out, cmd, subprocess.Popen(cmd, cwd=project, stdout=log, stderr=subprocess.STDOUT,
+                                                    env={**os.environ, "PYTHONPATH": ROOT}), time.monotonic())
     rows = []
     for row, (out, cmd, p, t0) in runs.items():
         try:

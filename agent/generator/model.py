@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from agent.generator.skeleton import abstract, fill, holes, kind_of, short
 from agent.learned.features import TOKEN, stored_goal_features
 from agent.learned.knn import KnnIndex
+from agent.learned.locks import FreshLocks
 from agent.learned.premises import Premise, PremiseIndex
 
 _NUM = re.compile(r"(?<![\w.])\d+(?![\w.])")
@@ -109,7 +110,9 @@ def _local_features(name: str, typ: str, rank: int, concl: str, concl_toks: set[
             f"s{min(shared, 3)}", f"h{head}", f"n{name[:1]}{len(name) > 1}"]
 
 
-class Generator:
+class Generator(FreshLocks):
+    LOCKS = {"lock": threading.RLock}
+
     def __init__(self, config: GeneratorConfig):
         self.config = config
         self.skeleton_counts: Counter = Counter()
@@ -125,13 +128,6 @@ class Generator:
         self.row_goals: list[list[dict]] | None = None  # kept only when loaded to be saved again
         # worker threads generate while a checked proof (--online) or the user's proofs above a
         # theorem (`prove`'s project index) are added: one at a time
-        self.lock = threading.RLock()
-
-    def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "lock"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
         self.lock = threading.RLock()
 
     # ---- training -------------------------------------------------------------------------

@@ -12,8 +12,10 @@ import math
 import threading
 from collections import Counter, defaultdict
 
+from agent.learned.locks import FreshLocks
 
-class KnnIndex:
+
+class KnnIndex(FreshLocks):
     """Rows ``0..n-1``, each a feature bag and a label (``labels[i]``: a tactic, a skeleton)."""
 
     def __init__(self, vecs: list[Counter], labels: list[str], *, max_df: float = 0.05):
@@ -36,13 +38,6 @@ class KnnIndex:
         w = {t: (1 + math.log(c)) * idf[t] for t, c in v.items() if t in idf}
         norm = math.sqrt(sum(x * x for x in w.values())) or 1.0
         return {t: x / norm for t, x in w.items()}
-
-    def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
-        self._lock = threading.Lock()
 
     def add_features(self, rows: list[tuple[Counter, str]]) -> None:
         """New (feature bag, label) rows join the index at once; safe beside concurrent queries."""

@@ -28,6 +28,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from agent.learned.locks import FreshLocks
+
 _WORD = re.compile(r"[A-Za-z_][\w']*|\d+|[^\s\w()]+")
 
 
@@ -108,7 +110,7 @@ FEATURES = ("usage", "usage_rank", "overlap", "overlap_rank", "prior", "same_fil
 NEAREST_ABOVE = 50  # same-file lemmas above the theorem always ranked, nearest first
 
 
-class PremiseIndex:
+class PremiseIndex(FreshLocks):
     """Ranks premises for a state: learned weights over usage votes, BM25 overlap and priors."""
 
     def __init__(self, premises: list[Premise], used_counts: Counter):
@@ -125,13 +127,6 @@ class PremiseIndex:
         self.total_used = max(1, sum(used_counts.values()))
         self.weights = np.array([1.0, 0.0, 0.3, 0.0, 0.1, 0.5])  # replaced by fit()
         self.bias = 0.0
-        self._lock = threading.Lock()
-
-    def __getstate__(self):
-        return {k: v for k, v in self.__dict__.items() if k != "_lock"}
-
-    def __setstate__(self, state):
-        self.__dict__.update(state)
         self._lock = threading.Lock()
 
     def add(self, p: Premise) -> int:
