@@ -29,6 +29,7 @@ from agent.prove.command import ProveConfig
 from agent.learning.iterate import IterateConfig
 from agent.learning.sft import SFTConfig
 from agent.generator.train import GeneratorTrainConfig
+from agent.project.rank_train import ProjectRankTrainConfig
 from agent.learning.leandojo import ImportLeanDojoConfig, RowStatsConfig
 from agent.learning.traces import TraceConfig
 from agent.learning.value_train import ValueTrainConfig
@@ -80,14 +81,15 @@ class StdlibSuiteConfig:
 @dataclass
 class Train:
     """Train the policy (sft), the value (value), the template policy (templates), Q(s, a) and
-    V(s) over goal features from search records (qv), or the step generator on a traced corpus
-    (generator)."""
+    V(s) over goal features from search records (qv), or, on a traced corpus, the step generator
+    (generator) or the ranker of the file's own steps (project-rank)."""
 
     what: Union[Annotated[SFTConfig, tyro.conf.subcommand("sft")],
                 Annotated[ValueTrainConfig, tyro.conf.subcommand("value")],
                 Annotated[TemplateTrainConfig, tyro.conf.subcommand("templates")],
                 Annotated[QVTrainConfig, tyro.conf.subcommand("qv")],
-                Annotated[GeneratorTrainConfig, tyro.conf.subcommand("generator")]]
+                Annotated[GeneratorTrainConfig, tyro.conf.subcommand("generator")],
+                Annotated[ProjectRankTrainConfig, tyro.conf.subcommand("project-rank")]]
 
 
 @dataclass
@@ -150,6 +152,10 @@ def run_train(cfg) -> int:
         from agent.generator.train import run_train_generator
         print("qstar train generator config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
         return run_train_generator(cfg)
+    if isinstance(cfg, ProjectRankTrainConfig):
+        from agent.project.rank_train import run_train_project_rank
+        print("qstar train project-rank config: " + json.dumps(dataclasses.asdict(cfg)), file=sys.stderr)
+        return run_train_project_rank(cfg)
     what = {SFTConfig: "sft", ValueTrainConfig: "value", TemplateTrainConfig: "templates",
             QVTrainConfig: "qv"}[type(cfg)]
     for path in (cfg.records if what == "qv" else [cfg.data]):

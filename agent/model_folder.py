@@ -8,6 +8,7 @@ assembles) holds any of these parts, each in its own files:
 - ``q``: Q(s, a) over goal features (``q_model.npy`` + ``.json``)
 - ``v``: V(s) over goal features (``state_value.npy`` + ``.json``)
 - ``generator``: the step generator (``generator/``: skeletons, pointers, premise index)
+- ``project_rank``: the ranker of the file's own steps (``project_rank.json``, ``agent.project.rank``)
 - ``network``: a tactic network (Hugging Face ``config.json`` + weights + tokenizer), with its
   ``value_head`` when it has one
 
@@ -44,6 +45,7 @@ PARTS: dict[str, PartKind] = {p.name: p for p in (
     PartKind("generator", ("generator/",), "step generator (skeletons, pointers, premise index)", "folder"),
     PartKind("network", ("config.json", "model.safetensors"), "tactic network (Hugging Face)", "folder"),
     PartKind("value_head", ("value_head.safetensors", "value_head.json"), "the network's value head", "folder"),
+    PartKind("project_rank", ("project_rank.json",), "ranker of the file's own steps (the proj source)", "file"),
 )}
 
 
@@ -70,6 +72,8 @@ def _has(kind: str, folder: str) -> bool:
     if kind == "value_head":
         from agent.policies.lm_value import has_value_head
         return has_value_head(folder)
+    if kind == "project_rank":
+        return os.path.isfile(os.path.join(folder, "project_rank.json"))
     raise ValueError(f"unknown model part {kind!r}")
 
 
@@ -90,6 +94,9 @@ def _loader(kind: str) -> Callable[[str], object]:
     if kind == "generator":
         from agent.generator.model import Generator
         return Generator.load
+    if kind == "project_rank":
+        from agent.project.rank import ProjectRanker
+        return ProjectRanker.load
     raise ValueError(f"part {kind!r} is loaded with its network (agent.search.searcher.load_models)")
 
 

@@ -33,6 +33,11 @@ FLAGS[lazy+slices]=${FLAGS[lazy+project]}
 # which learns the project index's steps before each search (agent/search/learners.py): issue 45's
 # item 5, whether the generator wins once it has the project (ROWS=lazy+gen; not a default row)
 FLAGS[lazy+gen]="${FLAGS[lazy+project]} --generator ${GENERATOR:-models/generator}"
+# and the project source's ranker (agent/project/rank.py, the bundled model's project_rank.json):
+# lazy+ranked with it, lazy+by-sim the same source ranked by similarity as before it (run side by
+# side in one session; ROWS="lazy+by-sim lazy+ranked")
+FLAGS[lazy+ranked]=${FLAGS[lazy+project]}
+FLAGS[lazy+by-sim]="${FLAGS[lazy+project]} --project-rank none"
 for row in ${ROWS:-node lazy lazy+project-sim lazy+tails lazy+slices}; do
   # shellcheck disable=SC2086
   $Q collect "$RUN/suite.jsonl" --workers 2 --resume "${BUDGET[@]}" ${FLAGS[$row]} --out "$RUN/library/$row"

@@ -1,7 +1,10 @@
 """Tactician's protocol on the held-out library files (issue 45): for every step of every traced
 proof of a test-split file, is the human step among the first k candidates when the database holds
 the steps of the proofs above it in its file (never its own proof's)? Rows: the project source
-(``agent.project.policy.ProjectPolicy``: the file's steps alone, locals renamed to the state's),
+(``agent.project.policy.ProjectPolicy``: the file's steps alone, locals renamed to the state's)
+ranked by similarity as it was before its ranker (8 neighbours), and ranked by its ranker
+(``agent.project.rank``: the bundled model's ``project_rank.json``, or ``--ranker``; the state's
+path is the steps of its proof before it),
 the same source proposing steps word for word (no renaming, states compared with their names),
 and the bundled model's retrieval database (its corpus, no file steps), each alone; and the
 ceiling of any source that proposes the file's steps as written: the step stands in an earlier
@@ -11,11 +14,11 @@ A step counts as matched when it equals the human step up to whitespace. Every p
 is scored, the file's first proof included (its database is empty: a miss for the file's own
 sources, as for Tactician).
 
-With ``--required`` (traced corpora holding the files the held-out files require), two more rows:
+With ``--required`` (traced corpora holding the files the held-out files require), three more rows:
 the project source whose database also holds the steps of every file of the same library the file
 requires (``coq_env.requires``, in dependency order, as `qstar prove`'s project index holds them
-and as Tactician's database holds a file's dependencies), and that database's word-for-word
-ceiling.
+and as Tactician's database holds a file's dependencies), by similarity and ranked, and that
+database's word-for-word ceiling.
 
 With ``--generator DIR`` (a step generator trained on the corpus's train split, `qstar train
 generator`), two more rows: the generator as trained, and the same generator having learned the
@@ -24,7 +27,7 @@ a fresh copy for each file.
 
   python evals/project_top1.py [--corpus corpus/test.jsonl] [--out runs/project_top1.json]
                                [--required corpus/required.jsonl,corpus/valid.jsonl]
-                               [--generator models/generator]
+                               [--generator models/generator] [--ranker FILE]
 """
 
 from __future__ import annotations
@@ -50,12 +53,15 @@ class Top1Config:
     """Comma-separated traced corpora holding the required files' steps ("": no such rows)."""
     generator: str = ""
     """A trained step generator's folder ("": no generator rows)."""
+    ranker: str = ""
+    """The project source's ranker (``qstar train project-rank``); "": the bundled model's."""
 
 
 CEILING = "ceiling: the step stands in an earlier proof of the file"
 REQUIRED = "project + required files (renamed)"
 GEN, GEN_STUDIED = "generator (corpus)", "generator + the file's proofs above"
 CEILING_REQUIRED = "ceiling: ... or in a file it requires"
+RANKED, REQUIRED_RANKED = "project (renamed, ranked)", "project + required files (renamed, ranked)"
 
 
 def _required_rows(files: list[str], corpora: list[str]) -> dict[str, list]:
@@ -80,7 +86,7 @@ def _required_rows(files: list[str], corpora: list[str]) -> dict[str, list]:
             for line in fh:
                 r = json.loads(line)
                 if r["file"] in need and r["goals"]:
-                    steps[r["file"]].append((tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]))
+                    steps[r["file"]].append((tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"], r["step"]))
     return {f: [s for r in rs for s in steps.get(r, ())] for f, rs in wanted.items()}
 
 
@@ -93,7 +99,7 @@ class _Verbatim:
 
     def __init__(self, rows):
         from agent.policies.retrieval import KnnPolicy
-        self.knn = KnnPolicy(list(rows), neighbours=8, max_candidates=10, max_df=0.5)
+        self.knn = KnnPolicy([r[:2] for r in rows], neighbours=8, max_candidates=10, max_df=0.5)
 
     def __call__(self, state):
         best = self.knn.nearest(state.goals, 8)
@@ -109,6 +115,7 @@ def main(argv=None) -> int:
     from agent.env import Goal, ProofState
     from agent.policies.retrieval import KnnPolicy
     from agent.project.policy import ProjectPolicy
+    from agent.project.rank import ProjectRanker
     from agent.search.searcher import BUNDLED_MODEL
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     for k, v in asdict(Top1Config()).items():
@@ -125,9 +132,12 @@ def main(argv=None) -> int:
             r = json.loads(line)
             by_file[r["file"]].append(r)
     corpus_knn = KnnPolicy.load(os.path.join(BUNDLED_MODEL, "knn.jsonl.gz"))
-    sources = {"project (renamed)": ProjectPolicy, "project (word for word)": _Verbatim}
+    ranker = ProjectRanker.load(cfg.ranker or os.path.join(BUNDLED_MODEL, "project_rank.json"))
+    sources = {"project (renamed)": lambda rows: ProjectPolicy(rows, neighbours=8),
+               "project (word for word)": _Verbatim,
+               RANKED: lambda rows: ProjectPolicy(rows, ranker=ranker)}
     required = _required_rows(sorted(by_file), cfg.required.split(",")) if cfg.required else {}
-    extra = [REQUIRED, CEILING_REQUIRED] if cfg.required else []
+    extra = [REQUIRED, REQUIRED_RANKED, CEILING_REQUIRED] if cfg.required else []
     base_gen = None
     if cfg.generator:
         import pickle
@@ -148,29 +158,31 @@ def main(argv=None) -> int:
         written: set[str] = set()  # the step texts of the database
         base = required.get(name, [])
         req_steps += len(base)
-        base_written = {_norm(t) for _, t in base}
+        base_written = {_norm(p[1]) for p in base}
         learners = Learners(generator=pickle.loads(frozen)) if base_gen is not None else None
         prev = ""
         for r in rows + [None]:
             if r is None or r["theorem"] != theorem:  # a proof ended: it joins the database
                 above += proof
                 if learners is not None and proof:
-                    learners.study(proof)  # as `prove` feeds it the steps above
+                    learners.study([p[:2] for p in proof])  # as `prove` feeds it the steps above
                 prev = ""
-                written |= {_norm(t) for _, t in proof}
+                written |= {_norm(p[1]) for p in proof}
                 proof = []
                 policies = {k: cls(above) for k, cls in sources.items()} if above else {}
                 if cfg.required and (above or base):
-                    policies[REQUIRED] = ProjectPolicy(base + above)
+                    policies[REQUIRED] = ProjectPolicy(base + above, neighbours=8)
+                    policies[REQUIRED_RANKED] = ProjectPolicy(base + above, ranker=ranker)
                 if r is None:
                     break
                 theorem = r["theorem"]
             goals = tuple(Goal.from_json(g) for g in r["goals"])
-            proof.append((goals, r["tactic"]))
+            path = tuple(p[1] for p in proof)  # the steps of this proof before this one
+            proof.append((goals, r["tactic"], r["step"]))
             if not goals:
                 continue
             steps += 1
-            state = ProofState(goals)
+            state = ProofState(goals, path=path)
             want = _norm(r["tactic"])
             got = {k: [_norm(t) for t, _ in pol(state)] for k, pol in policies.items()}
             got["corpus retrieval (bundled)"] = [_norm(t) for t, _ in corpus_knn(state)]

@@ -22,7 +22,7 @@ def _index():
 
 def test_each_theorem_gets_the_steps_of_the_proofs_above_it_and_none_below(monkeypatch):
     studied = []
-    searcher = SimpleNamespace(study=lambda rows: studied.append([t for _, t in rows]))
+    searcher = SimpleNamespace(study=lambda rows: studied.append([r[1] for r in rows]))  # (goals, step, place)
 
     class WorkerDouble:  # a test double for the pool's worker: records what retrieval held
         def __init__(self, *a, **kw):

@@ -82,7 +82,7 @@ def run_annotate(cfg: AnnotateConfig) -> int:
     try:
         from tqdm import tqdm
         broken: set[int] = set()  # earlier proofs that do not go through: left open in later contexts
-        above: list = []  # (goals, step) of the proofs above that went through: the `proj` source
+        above: list = []  # (goals, step, place) of the proofs above that went through: the `proj` source
         for i in tqdm(range(max(wanted) + 1), desc=f"annotating {os.path.basename(cfg.file)}", unit="proof",
                       file=sys.stderr, disable=None):
             th, steps = backend.proof_scripts(backend.admit_proofs(text, broken))[i] if broken else scripts[i]
@@ -97,8 +97,8 @@ def run_annotate(cfg: AnnotateConfig) -> int:
             if ann.status != "complete" or ann.checked is False:
                 broken.add(i)
             else:  # the user's own steps, as prove's project index holds them (agent.project)
-                above += [(tuple(Goal.from_json(g) for g in st.goals_before[:1]), st.tactic)
-                          for st in ann.steps if st.goals_before]
+                above += [(tuple(Goal.from_json(g) for g in st.goals_before[:1]), st.tactic, k)
+                          for k, st in enumerate(ann.steps) if st.goals_before]
     finally:
         env.close()
         searcher.close()

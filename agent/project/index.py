@@ -57,7 +57,7 @@ class ProjectIndex:
         self.seconds += other.seconds
         self.cached = self.cached and other.cached
 
-    def visible(self, at: int) -> list[tuple[tuple[Goal, ...], str]]:
+    def visible(self, at: int) -> list[tuple[tuple[Goal, ...], str, int]]:
         """What the theorem at declaration ``at`` may see: the required files' steps and those of
         the proofs above it in its own file."""
         if self._other_steps is None:
@@ -69,8 +69,8 @@ class ProjectIndex:
         ``len(order)`` when the file has none by that name."""
         return _index_of(self.order, name, after)
 
-    def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str]]:
-        """The (goals, step) rows of the proofs of declarations ``start <= k < end``."""
+    def between(self, start: int, end: int) -> list[tuple[tuple[Goal, ...], str, int]]:
+        """The (goals, step, place) rows of the proofs of declarations ``start <= k < end``."""
         if self._steps is None:
             self._steps = _pairs(self.rows)
         return [p for r, p in zip(self.rows, self._steps) if start <= r["decl"] < end]
@@ -80,8 +80,16 @@ class ProjectIndex:
                 "cached": self.cached, "required_files": len(self.other_files), "required_steps": len(self.others)}
 
 
-def _pairs(rows) -> list[tuple[tuple[Goal, ...], str]]:
-    return [(tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"]) for r in rows]
+def _pairs(rows) -> list[tuple[tuple[Goal, ...], str, int]]:
+    """(goals, step, place) rows: ``place`` is the step's index in its proof (the rows of a proof
+    are consecutive, in order), which the project source's ranker reads."""
+    out, proof, place = [], None, 0
+    for r in rows:
+        key = (r.get("file"), r["decl"], r["theorem"])
+        place = place + 1 if key == proof else 0
+        proof = key
+        out.append((tuple(Goal.from_json(g) for g in r["goals"]), r["tactic"], place))
+    return out
 
 
 def build(backend, path: str, text: str, *, step_timeout: float = 10.0, file_timeout: float = 300.0) -> ProjectIndex:

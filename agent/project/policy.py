@@ -8,8 +8,9 @@ made of recur in an earlier proof of the same file only once the names are abstr
 ``destruct (Rle_lt_dec x y)`` here. A local of the retrieved step is renamed to the current
 state's local of the same type (the types read with the renaming so far), or, failing that, to
 the one at the same position among the hypotheses; a step whose locals all exist here is also
-proposed as written. States are compared with their locals named by place (``nameless``), and a
-step's score is its nearest row's similarity. Names a step binds (``intros x y``) and globals are never touched.
+proposed as written. States are compared with their locals named by place (``nameless``); the
+candidates of the nearest rows are ranked by ``agent.project.rank`` (similarity, the step before,
+the place in the proof, recency). Names a step binds (``intros x y``) and globals are never touched.
 """
 
 from __future__ import annotations
@@ -17,39 +18,81 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
+from collections import Counter
+
 from agent.env import Hypothesis, ProofState
 from agent.policies.retrieval import KnnPolicy
+from agent.project.rank import Candidate
 
 _IDENT = re.compile(r"(?<![\w'.])[A-Za-z_][\w']*(?![\w'])")
 
 
 class ProjectPolicy:
     """k-NN over the rows alone: a few hundred, so a token is indexed unless half of them share it
-    (the corpus database's 5 % would drop most of a file's vocabulary)."""
+    (the corpus database's 5 % would drop most of a file's vocabulary).
 
-    def __init__(self, rows, *, neighbours: int = 8, max_candidates: int = 10):
+    ``rows``: (goals, step) pairs, or (goals, step, k) with ``k`` the step's place in its proof
+    (0: the first), in file order; the place tells the ranker which step came before each row.
+    With a ``ranker`` (``agent.project.rank``), a candidate's log-prob is its calibrated chance to
+    be the user's step; without one, the log of its nearest row's similarity."""
+
+    def __init__(self, rows, *, neighbours: int = 64, max_candidates: int = 10, ranker=None):
         rows = list(rows)
-        self.goals = [goals for goals, _ in rows]
-        self.knn = KnnPolicy([(nameless(goals), t) for goals, t in rows], neighbours=neighbours,
+        self.goals = [r[0] for r in rows]
+        self.knn = KnnPolicy([(nameless(r[0]), r[1]) for r in rows], neighbours=neighbours,
                              max_candidates=max_candidates, max_df=0.5)
-        self.neighbours, self.max_candidates = neighbours, max_candidates
+        self.place = [r[2] if len(r) > 2 else None for r in rows]
+        # the step before each row in its proof ("" for a first step; None: not known)
+        self.prev = [None if k is None else ("" if k == 0 or i == 0 else _norm(rows[i - 1][1]))
+                     for i, k in enumerate(self.place)]
+        self.uses = Counter(_norm(r[1]) for r in rows)
+        self.neighbours, self.max_candidates, self.ranker = neighbours, max_candidates, ranker
 
     def __call__(self, state: ProofState) -> list[tuple[str, float]]:
-        """Each step's log-prob is the log of its best row's cosine similarity to this state
-        (not normalised over the candidates): a step taken at a nearly identical state of the
-        file is nearly certain, one taken at a loosely similar state is not."""
+        """The candidates, best first, with their log-probs: the ranker's, or (without one) the
+        log of the best row's cosine similarity (not normalised over the candidates: a step taken
+        at a nearly identical state of the file is nearly certain, one taken at a loosely similar
+        state is not)."""
         if not state.goals:
             return []
+        cands = self.candidates(state)
+        if self.ranker is None:
+            scored = [(t, math.log(min(1.0, max(c.max_sim, 1e-3)))) for t, c in cands.items()]
+        else:
+            rows = len(self.goals)
+            scored = [(t, self.ranker.log_prob(c.features(t, rows, self.uses.get(t, 0)))) for t, c in cands.items()]
+        return sorted(scored, key=lambda kv: -kv[1])[:self.max_candidates]
+
+    def candidates(self, state: ProofState) -> dict[str, Candidate]:
+        """{step text: what its neighbours say of it} for the nearest rows to ``state``; ``state.path``
+        (the steps taken from the theorem's start) says where in its proof the state stands."""
         best = self.knn.nearest(nameless(state.goals), self.neighbours)
-        scores: dict[str, float] = {}
-        for i, s in best:
-            tactic = self.knn.tactics[i]
-            renamed = rename(tactic, self.goals[i], state.goals)
-            scores[renamed] = max(scores.get(renamed, 0.0), s)
-            if renamed != tactic and _all_here(tactic, self.goals[i], state.goals):
-                scores[tactic] = max(scores.get(tactic, 0.0), s / 2)
-        top = sorted(scores.items(), key=lambda kv: -kv[1])[:self.max_candidates]
-        return [(t, math.log(min(1.0, max(s, 1e-3)))) for t, s in top]
+        prev = _norm(state.path[-1]) if state.path else ""
+        here = len(state.path)
+        head = _head(state.goals)
+        out: dict[str, Candidate] = {}
+        for rank, (i, s) in enumerate(best):
+            tactic, there = self.knn.tactics[i], self.goals[i]
+            k = self.place[i]
+            facts = dict(same_prev=self.prev[i] == prev, same_step=k == here, both_first=k == 0 and here == 0,
+                         same_head=_head(there) == head, same_goals=len(there) == len(state.goals))
+            renamed = rename(tactic, there, state.goals)
+            if renamed != tactic:
+                out.setdefault(_norm(renamed), Candidate()).add(rank, s, i, written=False, **facts)
+                if not _all_here(tactic, there, state.goals):
+                    continue
+            out.setdefault(_norm(tactic), Candidate()).add(rank, s, i, written=True, **facts)
+        return out
+
+
+def _norm(tactic: str) -> str:
+    return " ".join(tactic.split())
+
+
+def _head(goals) -> str:
+    """The head symbol of the focused goal's conclusion."""
+    words = goals[0].conclusion.split(None, 1) if goals else []
+    return words[0] if words else ""
 
 
 def nameless(goals) -> tuple:

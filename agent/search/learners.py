@@ -33,6 +33,7 @@ class Learners:
     generator: object | None = None  # a Generator (agent.generator.model)
     generator_candidates: int = 16
     project_weight: float = 1.0
+    ranker: object | None = None  # the project source's ranker (agent.project.rank)
 
     @classmethod
     def load(cls, cfg, folder: str) -> "Learners":
@@ -42,7 +43,8 @@ class Learners:
         knn = load_part("retrieval", cfg.retrieval, folder, f"--retrieval {cfg.retrieval}: no such file")
         gen = load_part("generator", cfg.generator, folder,
                         f"--generator {cfg.generator}: no generator there (`qstar train generator` writes one)")
-        return cls(knn, gen, cfg.generator_candidates, cfg.project_weight)
+        ranker = load_part("project_rank", cfg.project_rank, folder)
+        return cls(knn, gen, cfg.generator_candidates, cfg.project_weight, ranker)
 
     @property
     def learns(self) -> bool:
@@ -50,8 +52,10 @@ class Learners:
         return self.retrieval is not None or self.generator is not None
 
     def study(self, steps: list, *, file: str = "") -> None:
-        """[(goals, tactic)] of a checked proof (the user's, or found) join every learning source;
-        ``file``: where the generator says its rows came from."""
+        """[(goals, tactic)] of a checked proof (the user's, or found; a project index's rows carry
+        each step's place in its proof too) join every learning source; ``file``: where the
+        generator says its rows came from."""
+        steps = [(s[0], s[1]) for s in steps]
         if self.retrieval is not None:
             self.retrieval.add(steps)
         if self.generator is not None:
@@ -84,5 +88,5 @@ class Learners:
                                         stated=stated, offset=len(context), theorem=theorem)
         if project and self.project_weight > 0:
             from agent.project.policy import ProjectPolicy
-            proj = ProjectPolicy(project)
+            proj = ProjectPolicy(project, ranker=self.ranker)
         return TheoremSources(self.retrieval, generator, proj)

@@ -97,6 +97,9 @@ class SearchConfig:
     index); empty: the --model folder's generator/ if it has one; none: off."""
     generator_candidates: int = 16
     """Candidates the generator proposes per state."""
+    project_rank: str = ""
+    """Ranker of the file's own steps (`qstar train project-rank`, a project_rank.json); empty: the
+    --model folder's if it has one (else they are ranked by similarity); none: by similarity."""
     file_lemmas: Literal["ranked", "recent", "off"] = "ranked"
     """The lemmas stated above a theorem in its file as automation candidates (apply, eapply,
     rewrite): ranked: per state, those whose statements share the goal's symbols first, then the
