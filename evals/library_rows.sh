@@ -53,11 +53,18 @@ ids = {r["id"] for r in map(json.loads, open(f"{run}/library/lazy+slices/records
 with open(f"{run}/with-proofs-above.jsonl", "w") as out:
     out.writelines(line for line in open(f"{run}/suite.jsonl") if json.loads(line)["id"] in ids)
 PYEOF
-  for pi in off on; do
-    $Q collect "$RUN/with-proofs-above.jsonl" --workers 2 --resume --project-index $pi --out "$RUN/defaults/project-$pi"
+  # project-on ran before the ranker (agent/project/rank.py); project-by-sim and project-ranked
+  # are the source ranked by similarity and by the ranker, side by side in one session
+  # (DEFAULT_ROWS="project-by-sim project-ranked")
+  declare -A DFLAGS=([project-off]="--project-index off" [project-on]="--project-index on"
+                     [project-by-sim]="--project-index on --project-rank none" [project-ranked]="--project-index on")
+  for row in ${DEFAULT_ROWS:-project-off project-on}; do
+    # shellcheck disable=SC2086
+    $Q collect "$RUN/with-proofs-above.jsonl" --workers 2 --resume ${DFLAGS[$row]} --out "$RUN/defaults/$row"
   done
   $PY evals/recheck.py "$RUN"/defaults/*
-  $PY evals/lazy_table.py "$RUN" --suite defaults project-off project-on
+  # shellcheck disable=SC2086
+  $PY evals/lazy_table.py "$RUN" --suite defaults ${DEFAULT_ROWS:-project-off project-on}
 fi
 $PY evals/recheck.py "$RUN"/library/*
-$PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails lazy+slices
+$PY evals/lazy_table.py "$RUN" --suite library node lazy lazy+project lazy+project-sim lazy+tails lazy+slices lazy+gen lazy+by-sim lazy+ranked

@@ -16,11 +16,13 @@ the place in the proof, recency). Names a step binds (``intros x y``) and global
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 from collections import Counter
 
 from agent.env import Hypothesis, ProofState
+from agent.learned.features import goal_features
 from agent.policies.retrieval import KnnPolicy
 from agent.project.rank import Candidate
 
@@ -39,8 +41,8 @@ class ProjectPolicy:
     def __init__(self, rows, *, neighbours: int = 64, max_candidates: int = 10, ranker=None):
         rows = list(rows)
         self.goals = [r[0] for r in rows]
-        self.knn = KnnPolicy([(nameless(r[0]), r[1]) for r in rows], neighbours=neighbours,
-                             max_candidates=max_candidates, max_df=0.5)
+        self.knn = KnnPolicy.from_features([_bag(r[0]) for r in rows], [r[1] for r in rows], neighbours=neighbours,
+                                           max_candidates=max_candidates, max_df=0.5)
         self.place = [r[2] if len(r) > 2 else None for r in rows]
         # the step before each row in its proof ("" for a first step; None: not known)
         self.prev = [None if k is None else ("" if k == 0 or i == 0 else _norm(rows[i - 1][1]))
@@ -83,6 +85,13 @@ class ProjectPolicy:
                     continue
             out.setdefault(_norm(tactic), Candidate()).add(rank, s, i, written=True, **facts)
         return out
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _bag(goals) -> Counter:
+    """A row's feature bag, its locals named by place. Rows recur: each theorem of a file builds
+    its source over every row above it, so a row's bag is made once (never mutated after)."""
+    return goal_features(nameless(goals))
 
 
 def _norm(tactic: str) -> str:
