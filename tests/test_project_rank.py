@@ -117,3 +117,16 @@ def test_qstar_train_project_rank_on_bad_input_says_so_in_one_line(tmp_path):
     _corpus(tmp_path / "c.jsonl")
     r = qstar("train", "project-rank", str(tmp_path / "c.jsonl"), "--out", str(tmp_path / "r.json"), "--splits", "none")
     assert r.returncode == 2 and "no file of the none split" in r.stderr and not (tmp_path / "r.json").exists()
+
+
+def test_the_bundled_model_ranks_the_files_steps_unless_told_otherwise(tmp_path):
+    from agent.backends import UsageError
+    from agent.search.learners import Learners
+    from agent.search.searcher import BUNDLED_MODEL, SearchConfig
+    rows = OTHERS + [(_g("forall n : nat, n + 0 = n"), "intros.", 0)]
+    on = Learners.load(SearchConfig(retrieval="none"), BUNDLED_MODEL)
+    assert on.ranker is not None and on.for_theorem("coq", "t", project=tuple(rows)).project.ranker is on.ranker
+    off = Learners.load(SearchConfig(retrieval="none", project_rank="none"), BUNDLED_MODEL)
+    assert off.ranker is None and off.for_theorem("coq", "t", project=tuple(rows)).project.ranker is None
+    with pytest.raises(UsageError, match="no ranker of the file's own steps"):
+        Learners.load(SearchConfig(retrieval="none", project_rank=str(tmp_path / "none.json")), BUNDLED_MODEL)
