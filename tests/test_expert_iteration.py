@@ -266,6 +266,9 @@ def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_p
                "tactic": "intros; lia.", "globals": []}]
     Generator.train(corpus, [Premise("plus_n_O", "Lemma plus_n_O : forall n, n = n + 0.", "x.v", 0)],
                     GeneratorConfig(min_count=1)).save(str(init / "generator"), [r["goals"] for r in corpus])
+    # and the ranker of the file's own steps, which no round trains: every round's model carries it
+    from agent.search.searcher import BUNDLED_MODEL
+    (init / "project_rank.json").write_text(open(f"{BUNDLED_MODEL}/project_rank.json").read())
     out = tmp_path / "run"
     args = ["iterate", "--out", str(out), "--rounds", "1", "--init", str(init), "--train-suite", str(suite),
             "--train-split", "train", "--eval-suite", str(suite), "--eval-split", "test",
@@ -300,6 +303,7 @@ def test_features_learner_rounds_search_only_the_unproved_and_learn_online(tmp_p
     for part in ("retrieval", "templates", "q", "v", "generator"):
         assert f"| {part} |" in r.stdout
     assert r.stdout.count("qstar iterate --learner features (round_1") == 5
+    assert "| project_rank |" in r.stdout and (model / "project_rank.json").read_text() == (init / "project_rank.json").read_text()
 
 
 def test_limit_spread_takes_evenly_spaced_theorems(tmp_path):

@@ -193,6 +193,7 @@ def train_round(cfg: IterateConfig, round_dir: str, start: str) -> str:
         tpl.save(model)
     unique = [(goals[id(r)], r["tactic"]) for r in dedup(rows)]  # weight copies are no neighbours
     KnnPolicy.save_rows(os.path.join(model, KNN_FILE), unique)
+    carry_untrained(start, model)
     if os.path.getsize(os.path.join(data, "value.jsonl")) > 0:
         train_value(ValueTrainConfig(data=os.path.join(data, "value.jsonl"), out=model, init=model,
                                      device=cfg.search.device, max_state_chars=cfg.max_state_chars,
@@ -384,11 +385,31 @@ def _no_lm(cfg: IterateConfig, init: str) -> str:
         if base:
             shutil.rmtree(os.path.join(out, GENERATOR_DIR), ignore_errors=True)
             shutil.copytree(base, os.path.join(out, GENERATOR_DIR))
+        carry_untrained(init, out)
         for f in (META_FILE, MODEL_FILE, KNN_FILE):  # the database last: it marks the copy done
             if os.path.isfile(os.path.join(init, f)):
                 shutil.copyfile(os.path.join(init, f), os.path.join(out, f + ".tmp"))
                 os.replace(os.path.join(out, f + ".tmp"), os.path.join(out, f))
     return out
+
+
+def carry_untrained(init: str, model: str) -> list[str]:
+    """Copy the parts of ``init`` that no round trains (the ranker of the file's own steps) into
+    the round's ``model`` folder, so a round's model ranks a project as its init did; returns the
+    parts copied."""
+    import shutil
+
+    from agent.model_folder import PARTS
+    done: list[str] = []
+    if not init or not os.path.isdir(init):
+        return done
+    for kind in ("project_rank",):
+        for f in PARTS[kind].files:
+            if os.path.isfile(os.path.join(init, f)):
+                shutil.copyfile(os.path.join(init, f), os.path.join(model, f + ".tmp"))
+                os.replace(os.path.join(model, f + ".tmp"), os.path.join(model, f))
+                done.append(kind)
+    return done
 
 
 def base_generator(cfg: IterateConfig, init: str) -> str:
@@ -457,11 +478,12 @@ def train_features_round(cfg: IterateConfig, rdir: str, init: str, record_files:
     if base:
         train_generator_round(base, os.path.join(model, GENERATOR_DIR), record_files)
     KnnPolicy.save_rows(os.path.join(model, KNN_FILE), rows)
-    from agent.model_folder import trained_by, write_manifest
+    from agent.model_folder import describe, trained_by, write_manifest
     how = trained_by(f"qstar iterate --learner features ({os.path.basename(rdir)}, --out {cfg.out})",
                      [init, *([base] if base else []), *record_files])
-    write_manifest(model, {part: how for part in ("retrieval", "templates", "q", "v", "generator")
-                           if part != "generator" or base})  # last: it marks the round trained
+    carried = {k: describe(init)["parts"][k]["trained_by"] for k in carry_untrained(init, model)}
+    write_manifest(model, {**carried, **{part: how for part in ("retrieval", "templates", "q", "v", "generator")
+                                         if part != "generator" or base}})  # last: it marks the round trained
     return model
 
 
