@@ -8,10 +8,11 @@ from it), every other finished lemma (``Qed``) is made open (``Admitted``): the 
 done, each open theorem with human proofs above it and the project's other files required. Then
 ``qstar prove FILE`` runs twice from the project's root at its defaults (64 expansions, 60 s, one
 theorem at a time in file order, ``--online on``): ``--project-index on`` (the default) and
-``off``. Both runs go at once (two cores; the same conditions for both). Each written file is
+``off`` (``--rows on,by-sim``: the index with its steps ranked by similarity instead of the
+bundled ranker). Both runs go at once (two cores; the same conditions for both). Each written file is
 checked again with ``qstar check --reference`` (the half-open file), and only what passes counts.
 
-    .venv/bin/python evals/project_file.py [--lib Coqprime --file PrimalityTest/LucasLehmer.v]
+    .venv/bin/python evals/project_file.py [--lib Coqprime --file PrimalityTest/LucasLehmer.v] [--rows on,off]
 
 Writes RUN/project_file.json and prints a table; RUN defaults to runs/project_file.
 """
@@ -42,6 +43,13 @@ class ProjectFileConfig:
     """Run folder."""
     timeout: int = 7200
     """Wall-clock limit of each `qstar prove` (seconds)."""
+    rows: str = "on,off"
+    """The two runs, comma-separated: on (the index, the bundled ranker), off (no index), by-sim
+    (the index, its steps ranked by similarity: ``--project-rank none``)."""
+
+
+ROWS = {"on": ("index on", ["--project-index", "on"]), "off": ("index off", ["--project-index", "off"]),
+        "by-sim": ("index on, by similarity", ["--project-index", "on", "--project-rank", "none"])}
 
 
 def open_every_other(text: str) -> tuple[str, list[str]]:
@@ -74,9 +82,14 @@ def main(cfg: ProjectFileConfig) -> int:
     q = [sys.executable, "-m", "agent.cli"]
     stem = path[:-2]
     runs = {}
-    for row, flag in (("index on", "on"), ("index off", "off")):
+    for flag in cfg.rows.split(","):
+        if flag not in ROWS:
+            print(f"project_file: error: no row {flag!r} (rows: {', '.join(ROWS)})", file=sys.stderr)
+            return 2
+    for flag in cfg.rows.split(","):
+        row, flags = ROWS[flag]
         out = f"{stem}_{flag}.v"
-        cmd = [*q, "prove", cfg.file, "--project-index", flag, "--output", os.path.relpath(out, project)]
+        cmd = [*q, "prove", cfg.file, *flags, "--output", os.path.relpath(out, project)]
         with open(os.path.join(run, f"prove_{flag}.log"), "w", encoding="utf-8") as log:  # the child keeps its copy
             runs[row] = (out, cmd, subprocess.Popen(cmd, cwd=project, stdout=log, stderr=subprocess.STDOUT,
                                                     env={**os.environ, "PYTHONPATH": ROOT}), time.monotonic())
