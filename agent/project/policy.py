@@ -57,13 +57,19 @@ class ProjectPolicy:
         state is not)."""
         if not state.goals:
             return []
-        cands = self.candidates(state)
+        return self.scored(self.candidates(state))[:self.max_candidates]
+
+    def scored(self, cands: dict[str, Candidate]) -> list[tuple[str, float]]:
+        """Every candidate with its log-prob, best first."""
         if self.ranker is None:
             scored = [(t, math.log(min(1.0, max(c.max_sim, 1e-3)))) for t, c in cands.items()]
         else:
-            rows = len(self.goals)
-            scored = [(t, self.ranker.log_prob(c.features(t, rows, self.uses.get(t, 0)))) for t, c in cands.items()]
-        return sorted(scored, key=lambda kv: -kv[1])[:self.max_candidates]
+            scored = [(t, self.ranker.log_prob(self.features(t, c))) for t, c in cands.items()]
+        return sorted(scored, key=lambda kv: -kv[1])
+
+    def features(self, text: str, cand: Candidate) -> list[float]:
+        """The ranker's features of candidate ``text`` in this database."""
+        return cand.features(text, len(self.goals), self.uses.get(text, 0))
 
     def candidates(self, state: ProofState) -> dict[str, Candidate]:
         """{step text: what its neighbours say of it} for the nearest rows to ``state``; ``state.path``

@@ -40,9 +40,9 @@ class ProjectRankTrainConfig:
     """L2 penalty on the weights."""
 
 
-def walk(rows: list[dict]) -> Iterator[tuple[list[tuple], dict, tuple[str, ...]]]:
+def walk(rows: list[dict]) -> Iterator[tuple[list[tuple], dict, tuple, tuple[str, ...]]]:
     """For each step of one file's rows (in file order) that has goals: (the (goals, step, place)
-    rows of the proofs above it, the row, the steps taken before it in its proof)."""
+    rows of the proofs above it, the row, its goals, the steps taken before it in its proof)."""
     from agent.env import Goal
     above: list[tuple] = []
     proof: list[tuple] = []
@@ -54,7 +54,7 @@ def walk(rows: list[dict]) -> Iterator[tuple[list[tuple], dict, tuple[str, ...]]
         path = tuple(t for _, t, _ in proof)
         proof.append((goals, r["tactic"], len(proof)))
         if goals:
-            yield above, r, path
+            yield above, r, goals, path
 
 
 def examples(rows: list[dict], ranker=None) -> Iterator[tuple[list[list[float]], list[bool], list[str]]]:
@@ -64,23 +64,18 @@ def examples(rows: list[dict], ranker=None) -> Iterator[tuple[list[list[float]],
     from agent.env import ProofState
     from agent.project.policy import ProjectPolicy
     policy, seen = None, None
-    for above, r, path in walk(rows):
+    for above, r, goals, path in walk(rows):
         if not above:
             continue
         if seen is not above:
             policy, seen = ProjectPolicy(above, ranker=ranker), above
-        state = ProofState(tuple(_goals(r)), path=path)
-        cands = policy.candidates(state)
+        cands = policy.candidates(ProofState(goals, path=path))
         want = " ".join(r["tactic"].split())
-        n = len(policy.goals)
-        feats = {t: c.features(t, n, policy.uses.get(t, 0)) for t, c in cands.items()}
-        order = [t for t, _ in policy(state)] if ranker is not None else sorted(cands, key=lambda t: -cands[t].max_sim)
-        yield [feats[t] for t in order], [t == want for t in order], order
-
-
-def _goals(r: dict):
-    from agent.env import Goal
-    return [Goal.from_json(g) for g in r["goals"]]
+        if ranker is not None:  # the source's own list: its first max_candidates
+            order = [t for t, _ in policy.scored(cands)][:policy.max_candidates]
+        else:
+            order = sorted(cands, key=lambda t: -cands[t].max_sim)
+        yield [policy.features(t, cands[t]) for t in order], [t == want for t in order], order
 
 
 def by_file(paths: tuple[str, ...], splits: set[str]) -> dict[str, list[dict]]:
